@@ -1,0 +1,1 @@
+"""ingest: turn a report into cleaned text, a section tree, typed chunks and a FAISS index."""

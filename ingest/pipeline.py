@@ -1,0 +1,144 @@
+"""The ingest pipeline in one place: load -> clean -> blocks -> outline -> chunks -> embed -> index."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+
+from ingest.blocks import build_blocks
+from ingest.chunking import build_document
+from ingest.clean import clean_report, load_report
+from ingest.embed import Embedder, SentenceTransformerEmbedder
+from ingest.errors import InputError
+from ingest.records import Document
+from ingest.settings import Settings
+from ingest.store import FORMAT_VERSION, Manifest, read_manifest, write_index
+from ingest.structure import outline
+from ingest.text import slugify
+
+log = logging.getLogger(__name__)
+
+# progress(stage, done, total): the CLI draws it; the library only reports.
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass
+class IngestResult:
+    report_name: str
+    index_dir: Path
+    counts: dict[str, int]
+    reused: bool
+    reason: str  # why the index was built or reused, in words
+    seconds: float
+    document: Document | None = None
+
+
+def report_name(path: Path) -> str:
+    """Example: "corpus/Staffordshire and Stoke 2017.txt" -> "staffordshire-and-stoke-2017"."""
+    return slugify(path.stem, max_words=12)
+
+
+def parse_report(path: Path, max_words: int = 170) -> Document:
+    """Everything before embedding: a report file to cleaned text, sections and chunks."""
+    raw = load_report(path)
+    cleaned = clean_report(raw)
+    blocks = build_blocks(cleaned)
+    document = build_document(report_name(path), outline(blocks, markdown=_is_markdown(path)), cleaned.footnotes,
+                              max_words=max_words)
+    if not document.chunks:
+        raise InputError(f"{path} gave no passages to index (no paragraphs found); check it is a text report.")
+    return document
+
+
+def _is_markdown(path: Path) -> bool:
+    return path.suffix.lower() in (".md", ".markdown")
+
+
+def ingest(path: Path, settings: Settings, embedder: Embedder | None = None, rebuild: bool = False,
+           progress: Progress | None = None) -> IngestResult:
+    started = time.perf_counter()
+    progress = progress or (lambda stage, done, total: None)
+    raw_bytes = _read_bytes(path)
+    name = report_name(path)
+    target = settings.index_dir(name)
+    model = embedder.name if embedder is not None else settings.model
+    wanted = _settings_fingerprint(settings, model, hashlib.sha256(raw_bytes).hexdigest())
+    existing = read_manifest(target)
+    reason = _rebuild_reason(existing, wanted)
+    if existing is not None and reason is None and not rebuild:
+        return IngestResult(name, target, existing.counts, True, "unchanged report and settings: index reused",
+                            time.perf_counter() - started)
+    reason = "rebuild asked for" if rebuild and reason is None else (reason or "no index yet")
+    progress("parse", 0, 1)
+    document = parse_report(path, settings.max_words)
+    progress("parse", 1, 1)
+    embedder = embedder or SentenceTransformerEmbedder(settings.model, settings.batch_size)
+    chunk_vectors, sentence_vectors, owner = embed_document(document, embedder, settings.batch_size, progress)
+    manifest = Manifest(
+        format_version=FORMAT_VERSION, report_name=name, source_name=path.name, source_sha256=wanted["source"],
+        model=embedder.name, dimension=int(chunk_vectors.shape[1]), chunker={"max_words": settings.max_words},
+        counts=document.counts(), built_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        build_seconds=round(time.perf_counter() - started, 2),
+    )
+    progress("write", 0, 1)
+    write_index(target, manifest, document, chunk_vectors, sentence_vectors, owner)
+    progress("write", 1, 1)
+    log.info("indexed %s: %s", name, manifest.counts)
+    return IngestResult(name, target, manifest.counts, False, reason, time.perf_counter() - started, document)
+
+
+def _read_bytes(path: Path) -> bytes:
+    load_report(path)  # validates: missing, empty, binary, not UTF-8, no text
+    return path.read_bytes()
+
+
+def _settings_fingerprint(settings: Settings, model: str, source_sha256: str) -> dict:
+    return {"source": source_sha256, "model": model, "chunker": {"max_words": settings.max_words},
+            "format": FORMAT_VERSION}
+
+
+def _rebuild_reason(existing: Manifest | None, wanted: dict) -> str | None:
+    if existing is None:
+        return "no index yet"
+    if existing.format_version != wanted["format"]:
+        return f"index format {existing.format_version} -> {wanted['format']}: rebuilding"
+    if existing.source_sha256 != wanted["source"]:
+        return "the report changed: rebuilding"
+    if existing.model != wanted["model"]:
+        return f"embedding model changed ({existing.model} -> {wanted['model']}): rebuilding"
+    if existing.chunker != wanted["chunker"]:
+        return f"chunker settings changed ({existing.chunker} -> {wanted['chunker']}): rebuilding"
+    return None
+
+
+def embed_document(document: Document, embedder: Embedder, batch_size: int = 64,
+                   progress: Progress | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Vectors for every chunk and every sentence; `owner[i]` is the chunk row of sentence i."""
+    progress = progress or (lambda stage, done, total: None)
+    chunk_texts = [c.search_text() for c in document.chunks]
+    sentence_texts: list[str] = []
+    owner: list[int] = []
+    for row, chunk in enumerate(document.chunks):
+        for sentence in chunk.sentence_texts():
+            sentence_texts.append(sentence)
+            owner.append(row)
+    # Batches of a few hundred: the model sorts each call by length, which pads less than small batches.
+    chunk_vectors = _embed_in_batches(embedder, chunk_texts, batch_size * 2, "embed passages", progress)
+    sentence_vectors = _embed_in_batches(embedder, sentence_texts, batch_size * 4, "embed sentences", progress)
+    return chunk_vectors, sentence_vectors, np.asarray(owner, dtype=np.int32)
+
+
+def _embed_in_batches(embedder: Embedder, texts: list[str], batch: int, stage: str, progress: Progress) -> np.ndarray:
+    parts = []
+    progress(stage, 0, len(texts))
+    for start in range(0, len(texts), batch):
+        parts.append(embedder.embed(texts[start : start + batch]))
+        progress(stage, min(start + batch, len(texts)), len(texts))
+    return np.vstack(parts).astype(np.float32)

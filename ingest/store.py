@@ -1,0 +1,148 @@
+"""The index on disk: plain files only (FAISS + JSON/JSONL, never pickle), written atomically.
+
+    <index_root>/<report>/manifest.json   format version, model, dimension, chunker settings, source hash
+                         chunks.jsonl     one Chunk per line
+                         sections.json    the section tree
+                         report.txt       the cleaned report (chunks are slices of it)
+                         pages.json       (offset, printed page) pairs
+                         chunks.faiss     one normalised vector per chunk (inner product = cosine)
+                         sentences.faiss  one vector per sentence, in chunk order
+A build goes to a temporary sibling folder and is renamed into place, so a crash or kill mid-ingest
+leaves the previous index usable.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+import tempfile
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import faiss
+import numpy as np
+
+from ingest.errors import IndexProblem
+from ingest.records import Chunk, Document, Section
+
+log = logging.getLogger(__name__)
+
+FORMAT_VERSION = 1
+
+
+@dataclass
+class Manifest:
+    format_version: int
+    report_name: str
+    source_name: str
+    source_sha256: str
+    model: str
+    dimension: int
+    chunker: dict[str, int]
+    counts: dict[str, int]
+    built_at: str
+    build_seconds: float
+
+
+@dataclass
+class StoredIndex:
+    manifest: Manifest
+    document: Document
+    chunk_vectors: faiss.Index
+    sentence_vectors: faiss.Index
+    sentence_owner: np.ndarray  # sentence row -> chunk row
+    path: Path
+
+
+def write_index(target: Path, manifest: Manifest, document: Document, chunk_vectors: np.ndarray,
+                sentence_vectors: np.ndarray, sentence_owner: np.ndarray) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.building-", dir=target.parent))
+    try:
+        _write_files(staging, manifest, document, chunk_vectors, sentence_vectors, sentence_owner)
+        _swap_in(staging, target)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+
+
+def _write_files(folder: Path, manifest: Manifest, document: Document, chunk_vectors: np.ndarray,
+                 sentence_vectors: np.ndarray, sentence_owner: np.ndarray) -> None:
+    with open(folder / "chunks.jsonl", "w", encoding="utf-8") as out:
+        for chunk in document.chunks:
+            out.write(json.dumps(chunk.to_json(), ensure_ascii=False) + "\n")
+    (folder / "sections.json").write_text(
+        json.dumps([asdict(s) for s in document.sections], ensure_ascii=False, indent=1), encoding="utf-8")
+    (folder / "report.txt").write_text(document.text, encoding="utf-8")
+    (folder / "pages.json").write_text(json.dumps(document.page_starts), encoding="utf-8")
+    faiss.write_index(_flat(chunk_vectors), str(folder / "chunks.faiss"))
+    faiss.write_index(_flat(sentence_vectors), str(folder / "sentences.faiss"))
+    np.save(folder / "sentence_owner.npy", sentence_owner.astype(np.int32), allow_pickle=False)
+    # The manifest goes last: a folder without one is an unfinished build.
+    (folder / "manifest.json").write_text(json.dumps(asdict(manifest), indent=1), encoding="utf-8")
+
+
+def _flat(vectors: np.ndarray) -> faiss.Index:
+    index = faiss.IndexFlatIP(vectors.shape[1])
+    index.add(np.ascontiguousarray(vectors, dtype=np.float32))
+    return index
+
+
+def _swap_in(staging: Path, target: Path) -> None:
+    """Rename the new build into place; the old one is kept as <name>.old until the rename is done."""
+    old = target.with_name(target.name + ".old")
+    if old.exists():
+        shutil.rmtree(old)
+    if target.exists():
+        target.rename(old)
+    staging.rename(target)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def read_manifest(folder: Path) -> Manifest | None:
+    folder = _usable_folder(folder)
+    path = folder / "manifest.json"
+    if not path.exists():
+        return None
+    try:
+        return Manifest(**json.loads(path.read_text(encoding="utf-8")))
+    except (json.JSONDecodeError, TypeError):
+        return None
+
+
+def _usable_folder(folder: Path) -> Path:
+    """After a kill between the two renames only <name>.old holds the previous index."""
+    old = folder.with_name(folder.name + ".old")
+    if not (folder / "manifest.json").exists() and (old / "manifest.json").exists():
+        return old
+    return folder
+
+
+def load_index(folder: Path) -> StoredIndex:
+    folder = _usable_folder(folder)
+    manifest = read_manifest(folder)
+    if manifest is None:
+        raise IndexProblem(f"no index at {folder}; run `report-qa ingest` first.")
+    if manifest.format_version != FORMAT_VERSION:
+        raise IndexProblem(
+            f"index at {folder} has format {manifest.format_version}, this version reads {FORMAT_VERSION}; "
+            "run `report-qa ingest --rebuild`."
+        )
+    try:
+        chunks = [Chunk.from_json(json.loads(line))
+                  for line in (folder / "chunks.jsonl").read_text(encoding="utf-8").splitlines() if line]
+        sections = [Section(**s) for s in json.loads((folder / "sections.json").read_text(encoding="utf-8"))]
+        text = (folder / "report.txt").read_text(encoding="utf-8")
+        pages = [tuple(p) for p in json.loads((folder / "pages.json").read_text(encoding="utf-8"))]
+        chunk_vectors = faiss.read_index(str(folder / "chunks.faiss"))
+        sentence_vectors = faiss.read_index(str(folder / "sentences.faiss"))
+        owner = np.load(folder / "sentence_owner.npy", allow_pickle=False)
+    except (OSError, ValueError, TypeError, KeyError, RuntimeError) as err:
+        raise IndexProblem(
+            f"index at {folder} is damaged ({type(err).__name__}: {err}); run `report-qa ingest --rebuild`."
+        ) from None
+    document = Document(manifest.report_name, text, pages, sections, chunks)
+    if chunk_vectors.ntotal != len(chunks) or sentence_vectors.ntotal != len(owner):
+        raise IndexProblem(f"index at {folder} is inconsistent; run `report-qa ingest --rebuild`.")
+    return StoredIndex(manifest, document, chunk_vectors, sentence_vectors, owner, folder)

@@ -1,0 +1,488 @@
+"""Recognise what a report is made of: headings and typed units (tables, figures, practice examples,
+quotes, recommendations, key facts, glossary entries, footnotes, prose).
+
+Everything here keys on the patterns of this family of inspection reports ("Table 8", "Figure 1.1",
+"Good practice example:", "The NPS should:", a chapter cover listing its parts), never on line numbers,
+so another report of the family parses the same way; a report without them still gives headings
+(short title lines, or Markdown `#`) and prose.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from ingest import records as kinds
+from ingest.blocks import Block
+from ingest.records import Table
+from ingest.tables import recover_table
+
+DOMAINS = ("Protecting the public", "Reducing reoffending", "Abiding by the sentence")
+ORGANISATION_BLOCK = re.compile(
+    r"^(?:(?:the )?(crc|nps)(?: effectiveness)?|the crc and nps working together)$", re.I
+)
+CHAPTER = re.compile(r"^(\d{1,2})\.\s+(\S.*)$")
+APPENDIX = re.compile(r"^Appendix\s+(\d+|[A-Z])\s*[:.–-]\s*(\S.*)$")
+MARKDOWN_HEADING = re.compile(r"^(#{1,6})\s+(\S.*?)\s*#*$")
+TABLE_START = re.compile(r"^Table\s+(\d+)$")
+FIGURE_START = re.compile(r"^Figure\s+(\d+(?:\.\d+)?)\s*:?\s*(.*)$")
+EXAMPLE_START = re.compile(r"^(Good|Poor) practice examples?:\s*|^(Organisational strength):\s*")
+ADDRESSEE = re.compile(r"^(The .{3,90}?) should:$")
+NUMBERED_ITEM = re.compile(r"^(\d{1,2})\.\s+\S")
+KEY_FACT = re.compile(r"^([-–]?£?\d[\d,.]*%?(?:\s\(of\s\d+\))?)\s+(\S.*)$")
+QUOTE_OPEN = ("“", '"')
+QUOTE_CLOSE = re.compile(r"[”\"][.,]?\)?\s*$")
+CAPTION_MIN_WIDTH = 75  # table cells are narrow (rows <= 73 here); a caption line spans the page (>= 76)
+BOXED_MAX_WIDTH = 76  # practice-example boxes are narrower than body text (body lines run to ~85)
+_END_PUNCTUATION = tuple(".,;:!?”’\")")
+# A line ending in one of these continues on the next line: a wrapped sentence, not a title.
+_RUN_ON_WORDS = {"a", "an", "the", "of", "to", "and", "or", "with", "in", "on", "for", "by", "as", "at", "from",
+                 "that", "which", "who", "was", "were", "is", "be", "been", "has", "had", "their", "its"}
+
+
+@dataclass
+class Heading:
+    title: str
+    level: int
+    block: Block
+
+
+@dataclass
+class Unit:
+    """A run of blocks that becomes one chunk (prose may be split further by the chunker)."""
+
+    kind: str
+    blocks: list[Block]
+    label: str | None = None
+    caption: str | None = None
+    source: str | None = None
+    polarity: str | None = None
+    person: str | None = None
+    speaker: str | None = None
+    term: str | None = None
+    addressed_to: str | None = None
+    footnote: int | None = None
+    table: Table | None = None
+    tight: bool = False  # blocks rendered one per line (tables, figures) rather than as paragraphs
+
+
+@dataclass
+class Outline:
+    items: list[Heading | Unit] = field(default_factory=list)
+
+
+def outline(blocks: list[Block], markdown: bool = False) -> Outline:
+    """Headings and typed units in document order."""
+    blocks = split_heading_lines(blocks)
+    out = Outline()
+    levels = _LevelTracker()
+    section_kind = ""
+    i = 0
+    while i < len(blocks):
+        block = blocks[i]
+        heading = _heading(blocks, i, levels, section_kind, markdown)
+        if heading is not None:
+            out.items.append(heading)
+            section_kind = _special_section(heading.title) or (
+                section_kind if heading.level > levels.level_of(section_kind) else ""
+            )
+            if _special_section(heading.title):
+                levels.special = (section_kind, heading.level)
+            i += 1
+            continue
+        unit, i = _unit(blocks, i, section_kind, out)
+        out.items.append(unit)
+    return out
+
+
+# --- headings -------------------------------------------------------------------------------------
+
+
+class _LevelTracker:
+    """Levels of headings recognised by pattern; other headings sit one level below the latest."""
+
+    def __init__(self) -> None:
+        self.stack: list[int] = []
+        self.chapter_parts: set[str] = set()
+        self.seen_chapter = False
+        self.special: tuple[str, int] = ("", 0)
+
+    def level_of(self, section_kind: str) -> int:
+        return self.special[1] if section_kind and self.special[0] == section_kind else 0
+
+    def structural(self, level: int) -> int:
+        while self.stack and self.stack[-1] >= level:
+            self.stack.pop()
+        self.stack.append(level)
+        return level
+
+    def generic(self) -> int:
+        return (self.stack[-1] if self.stack else 0) + 1
+
+
+def split_heading_lines(blocks: list[Block]) -> list[Block]:
+    """A heading glued to its first paragraph becomes two blocks, and so does each bullet line.
+
+    Example: ["Local context", "Here we report on probation services delivered in the ..."] -> two blocks.
+    """
+    out: list[Block] = []
+    in_table = False
+    for block in _split_bullets(blocks):
+        if TABLE_START.match(block.first_line):
+            in_table = True
+        elif in_table and _is_caption(block):
+            in_table = False
+            out.append(block)
+            continue
+        if (
+            not in_table
+            and len(block.lines) > 1
+            and _heading_like(block.lines[0])
+            and len(block.lines[1]) >= 55
+            and block.lines[1][:1].isupper()
+        ):
+            out.extend(_split_block(block, 1))
+        else:
+            out.append(block)
+    return out
+
+
+def _split_bullets(blocks: list[Block]) -> list[Block]:
+    """Example: ["and Stoke", "• Protecting the public"] -> ["and Stoke"], ["• Protecting the public"]."""
+    out: list[Block] = []
+    for block in blocks:
+        while len(block.lines) > 1:
+            cut = next((k for k, line in enumerate(block.lines) if k and line.startswith("•")), None)
+            if cut is None:
+                break
+            head, block = _split_block(block, cut)
+            out.append(head)
+        out.append(block)
+    return out
+
+
+def _split_block(block: Block, cut: int) -> tuple[Block, Block]:
+    head = Block(block.lines[:cut], sorted(set(block.line_pages[:cut])) or block.pages[:1], block.page_start,
+                 None, max(len(line) for line in block.lines[:cut]), block.line_pages[:cut])
+    tail = Block(block.lines[cut:], sorted(set(block.line_pages[cut:])) or block.pages[-1:], False, None,
+                 max(len(line) for line in block.lines[cut:]), block.line_pages[cut:])
+    return head, tail
+
+
+def _heading_like(line: str) -> bool:
+    line = line.strip()
+    return (
+        0 < len(line) <= 70
+        and len(line.split()) <= 9
+        and (line[:1].isupper() or line[:1].isdigit())
+        and not line.endswith(_END_PUNCTUATION)
+        and "," not in line  # titles here carry no commas; a wrapped sentence often does
+        and line.split()[-1].lower() not in _RUN_ON_WORDS
+        and not EXAMPLE_START.match(line)
+        and not TABLE_START.match(line)
+        and not FIGURE_START.match(line)
+        and not line.startswith(("•", "-", "–", "Source:"))
+        and not re.match(r"^[\d.,%£\s-]+$", line)
+    )
+
+
+def _heading(blocks: list[Block], i: int, levels: _LevelTracker, section_kind: str, markdown: bool):
+    block = blocks[i]
+    text = block.text
+    md = MARKDOWN_HEADING.match(block.first_line) if markdown and len(block.lines) == 1 else None
+    if md:
+        return Heading(md.group(2), levels.structural(len(md.group(1))), block)
+    chapter = CHAPTER.match(text)
+    if chapter and block.page_start and len(text) <= 120 and not text.endswith("."):
+        levels.seen_chapter = True
+        levels.chapter_parts = _chapter_parts(blocks, i + 1)
+        return Heading(f"{chapter.group(1)}. {chapter.group(2)}", levels.structural(1), block)
+    if APPENDIX.match(text) and len(text) <= 120:
+        levels.seen_chapter = True
+        levels.chapter_parts = set()
+        return Heading(text, levels.structural(1), block)
+    if section_kind == "glossary" or len(block.lines) != 1 or not _heading_like(text):
+        return None
+    if not _followed_by_body(blocks, i):
+        return None
+    return Heading(text, _level_for(text, block, levels), block)
+
+
+def _level_for(title: str, block: Block, levels: _LevelTracker) -> int:
+    key = _part_key(title)
+    if not levels.seen_chapter and block.page_start:
+        return levels.structural(1)
+    if key in levels.chapter_parts or key in {_part_key(d) for d in DOMAINS}:
+        return levels.structural(2)
+    if ORGANISATION_BLOCK.match(title.strip()):
+        return levels.structural(3)
+    return levels.generic()
+
+
+def _part_key(title: str) -> str:
+    """Example: "• the national context" -> "national context"."""
+    return re.sub(r"^(?:•\s*)?(?:the\s+)?", "", title.strip().lower())
+
+
+def _chapter_parts(blocks: list[Block], start: int) -> set[str]:
+    """The bullet list on a chapter's cover names its parts."""
+    parts = set()
+    for block in blocks[start : start + 12]:
+        if not block.first_line.startswith("•"):
+            break
+        parts.add(_part_key(block.text.lstrip("• ")))
+    return parts
+
+
+def _followed_by_body(blocks: list[Block], i: int) -> bool:
+    """A title line is followed by prose, a table or figure, or another title."""
+    for block in blocks[i + 1 : i + 4]:
+        if block.footnote is not None:
+            continue
+        first = block.first_line
+        if len(block.text) >= 50 or TABLE_START.match(first) or FIGURE_START.match(first):
+            return True
+        if EXAMPLE_START.match(first) or first.startswith(QUOTE_OPEN):
+            return True
+        return len(block.lines) == 1 and _heading_like(first)
+    return False
+
+
+def _special_section(title: str) -> str:
+    lowered = title.lower()
+    for name in ("glossary", "key facts", "recommendations"):
+        if name in lowered:
+            return name
+    return ""
+
+
+# --- units ---------------------------------------------------------------------------------------
+
+
+def _unit(blocks: list[Block], i: int, section_kind: str, out: Outline) -> tuple[Unit, int]:
+    block = blocks[i]
+    first = block.first_line
+    if block.footnote is not None:
+        return Unit(kinds.FOOTNOTE, [block], label=f"Footnote {block.footnote}", footnote=block.footnote), i + 1
+    if TABLE_START.match(first):
+        return _table_unit(blocks, i)
+    if FIGURE_START.match(first):
+        return _figure_unit(blocks, i)
+    if EXAMPLE_START.match(first):
+        return _example_unit(blocks, i)
+    if first.startswith(QUOTE_OPEN):
+        return _quote_unit(blocks, i)
+    if section_kind == "glossary":
+        return _glossary_unit(blocks, i)
+    if section_kind == "key facts" and KEY_FACT.match(block.text):
+        match = KEY_FACT.match(block.text)
+        return Unit(kinds.KEY_FACT, [block], label=match.group(1), caption=match.group(2)), i + 1
+    if section_kind == "recommendations":
+        unit = _recommendation_unit(blocks, i, out)
+        if unit is not None:
+            return unit
+    return Unit(kinds.TEXT, [block]), i + 1
+
+
+def _table_unit(blocks: list[Block], i: int) -> tuple[Unit, int]:
+    number = TABLE_START.match(blocks[i].first_line).group(1)
+    j = i + 1
+    while j < len(blocks) and j - i < 120:
+        block = blocks[j]
+        if _is_caption(block):
+            break
+        j += 1
+    if j >= len(blocks) or j - i >= 120:  # no caption found: keep only the title line as the table
+        return Unit(kinds.TABLE, [blocks[i]], label=f"Table {number}", tight=True), i + 1
+    caption_block, rest = _split_after_sentence(blocks[j])
+    if rest is not None:
+        blocks.insert(j + 1, rest)
+    body = [b for b in blocks[i + 1 : j] if b.footnote is None]
+    caption, source = _caption_and_source(caption_block.text)
+    table = recover_table(number, caption, source, [b.lines for b in body])
+    unit = Unit(kinds.TABLE, blocks[i : j + 1], label=f"Table {number}", caption=caption, source=source,
+                table=table, tight=True)
+    return unit, j + 1
+
+
+def _is_caption(block: Block) -> bool:
+    return (
+        block.footnote is None
+        and not NUMBERED_ITEM.match(block.first_line)
+        and (block.width >= CAPTION_MIN_WIDTH or "Source:" in block.text)
+    )
+
+
+def _split_after_sentence(block: Block) -> tuple[Block, Block | None]:
+    """A caption ends at the first line ending a sentence; text after it is a new paragraph."""
+    for k, line in enumerate(block.lines):
+        if line.rstrip().endswith(".") and k + 1 < len(block.lines):
+            return _split_block(block, k + 1)
+    return block, None
+
+
+def _caption_and_source(text: str) -> tuple[str, str | None]:
+    """Example: "List of X. Source: NPS." -> ("List of X.", "NPS.")."""
+    if "Source:" in text:
+        caption, source = text.split("Source:", 1)
+        return caption.strip(), source.strip()
+    return text.strip(), None
+
+
+def _figure_unit(blocks: list[Block], i: int) -> tuple[Unit, int]:
+    match = FIGURE_START.match(blocks[i].text)
+    number, caption = match.group(1), match.group(2).strip()
+    j = i + 1
+    if not caption and j < len(blocks) and blocks[j].width >= 40 and blocks[j].footnote is None:
+        caption = blocks[j].text
+        j += 1
+    if j < len(blocks) and blocks[j].first_line.startswith("Source:"):
+        caption = f"{caption} {blocks[j].text}".strip()
+        j += 1
+    caption, source = _caption_and_source(caption)
+    unit = Unit(kinds.FIGURE, blocks[i:j], label=f"Figure {number}", caption=caption or None, source=source,
+                tight=True)
+    return unit, j
+
+
+def _example_unit(blocks: list[Block], i: int) -> tuple[Unit, int]:
+    match = EXAMPLE_START.match(blocks[i].first_line)
+    polarity = (match.group(1) or "good").lower()
+    label = match.group(2) or f"{match.group(1)} practice example"
+    j = i + 1
+    while j < len(blocks) and _continues_example(blocks[j]):
+        j += 1
+    body = " ".join(b.text for b in blocks[i:j])
+    unit = Unit(kinds.PRACTICE_EXAMPLE, blocks[i:j], label=label, polarity=polarity,
+                person=find_person(body[match.end() :]))
+    return unit, j
+
+
+def _continues_example(block: Block) -> bool:
+    first = block.first_line
+    return (
+        block.footnote is None
+        and block.width <= BOXED_MAX_WIDTH
+        and not block.text.endswith(":")
+        and not EXAMPLE_START.match(first)
+        and not TABLE_START.match(first)
+        and not FIGURE_START.match(first)
+        and not first.startswith(QUOTE_OPEN)
+        and not (len(block.lines) == 1 and _heading_like(first))
+    )
+
+
+_NOT_NAMES = {
+    "The", "This", "That", "There", "These", "They", "Their", "He", "She", "His", "Her", "It", "In", "On", "At",
+    "One", "Time", "Despite", "While", "When", "Since", "Given", "During", "Overall", "Instead", "Moreover",
+    "Level", "Layer", "Child", "Need", "Crown", "Prosecution", "Service", "Act", "Offender", "Rehabilitation",
+    "Special", "Educational", "Needs", "Following", "Pre", "Key", "Subsequent", "Additional", "Among", "Mid",
+    "Staffordshire", "Stoke", "England", "March", "April", "July", "September", "Risk", "Management", "System",
+    "Active", "Trust", "Programme", "Probation", "Police", "Court", "Evolve", "Community", "Justice", "Mental",
+    "Health", "Organisational", "Good", "Poor", "Getting", "Home", "Keeping", "Offending", "As", "A", "An",
+}
+
+
+def find_person(text: str) -> str | None:
+    """The pseudonymised name an example is about, when it gives one.
+
+    Example: "Arthur is a 53 year old convicted of burglary" -> "Arthur";
+    "One barrier in June’s case was her lack of funds" -> "June".
+    """
+    lead = re.match(r"([A-Z][a-z]{2,})(?:,|\s(?:is|was|has|had)\b)", text)
+    if lead and lead.group(1) not in _NOT_NAMES:
+        return lead.group(1)
+    for pattern in (r"\b([A-Z][a-z]{2,})’s\b", r"(?<=[a-z,] )([A-Z][a-z]{2,})\b"):
+        for candidate in re.findall(pattern, text):
+            if candidate not in _NOT_NAMES:
+                return candidate
+    return None
+
+
+def _quote_unit(blocks: list[Block], i: int) -> tuple[Unit, int]:
+    j = i
+    while j < len(blocks) - 1 and not QUOTE_CLOSE.search(blocks[j].text) and j - i < 5:
+        j += 1
+    lead_in = blocks[i - 1].text if i > 0 else ""
+    return Unit(kinds.QUOTE, blocks[i : j + 1], speaker=speaker_role(lead_in)), j + 1
+
+
+def speaker_role(lead_in: str) -> str | None:
+    """Who is quoted, from the sentence introducing the quote.
+
+    Example: "A service user observed:" -> "service user"; "one inspector noted:" -> "inspector".
+    """
+    lowered = lead_in.lower()[-200:]
+    roles = (
+        ("service user", ("service user", "one said", "participating")),
+        ("sentencer", ("magistrate", "judge", "sentencer")),
+        ("inspector", ("inspector", "we noted", "we noted:")),
+        ("staff", ("officer", "manager", "staff", "director", "she:", "another said", "practitioner", "team")),
+    )
+    for role, keys in roles:
+        if any(key in lowered for key in keys):
+            return role
+    return None
+
+
+def _glossary_unit(blocks: list[Block], i: int) -> tuple[Unit, int]:
+    block = blocks[i]
+    if _is_term_only(block) and i + 1 < len(blocks) and not _is_term_only(blocks[i + 1]):
+        return Unit(kinds.GLOSSARY, blocks[i : i + 2], term=block.text, label=block.text), i + 2
+    term = glossary_term(block.text)
+    return Unit(kinds.GLOSSARY, [block], term=term, label=term), i + 1
+
+
+def _is_term_only(block: Block) -> bool:
+    """A term set over several short lines in the term column: "Active Risk / Management / System"."""
+    return len(block.lines) > 1 and all(len(line) <= 26 for line in block.lines) and not block.text.endswith(
+        (".", ":"))
+
+
+def glossary_term(entry: str) -> str:
+    """The term an entry defines, where term and definition were flattened onto one line.
+
+    Examples: "ATR Alcohol Treatment Requirement: a ..." -> "ATR"; "Rate card Offending behaviour ..." ->
+    "Rate card"; "Through the Gate Through the Gate services ..." -> "Through the Gate".
+    """
+    repeated = re.match(r"^(.{2,40}?) \1\b", entry)
+    if repeated:
+        return repeated.group(1)
+    tokens = entry.split()
+    if re.search(r"[A-Z].*[A-Z0-9]|^[a-z]+[A-Z]", tokens[0]):
+        return tokens[0]
+    term = [tokens[0]]
+    for token in tokens[1:4]:
+        if token[:1].isupper():
+            break
+        term.append(token)
+    return " ".join(term) if len(term) < 4 else tokens[0]
+
+
+def _recommendation_unit(blocks: list[Block], i: int, out: Outline) -> tuple[Unit, int] | None:
+    """"The X should:" sets who the following numbered recommendations are addressed to."""
+    addressee_blocks: list[Block] = []
+    j = i
+    if ADDRESSEE.match(blocks[j].text):
+        addressee_blocks = [blocks[j]]
+        j += 1
+    if j >= len(blocks) or not NUMBERED_ITEM.match(blocks[j].text):
+        return None
+    addressed_to = (
+        ADDRESSEE.match(addressee_blocks[0].text).group(1) if addressee_blocks else _last_addressee(out)
+    )
+    number = NUMBERED_ITEM.match(blocks[j].text).group(1)
+    end = j + 1
+    while end < len(blocks) and not NUMBERED_ITEM.match(blocks[end].text) and not ADDRESSEE.match(
+        blocks[end].text) and blocks[end].footnote is None and len(blocks[end].lines) < 3 and not blocks[
+            end].page_start:
+        end += 1
+    unit = Unit(kinds.RECOMMENDATION, blocks[i:end], label=f"Recommendation {number}", addressed_to=addressed_to)
+    return unit, end
+
+
+def _last_addressee(out: Outline) -> str | None:
+    for item in reversed(out.items):
+        if isinstance(item, Unit) and item.kind == kinds.RECOMMENDATION:
+            return item.addressed_to
+    return None

@@ -1,0 +1,32 @@
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from ingest.pipeline import parse_report  # noqa: E402
+from ingest.settings import BUNDLED_REPORT  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def document():
+    """The bundled report, parsed (no embedding): ~0.1 s."""
+    return parse_report(BUNDLED_REPORT)
+
+
+@pytest.fixture(scope="session")
+def real_index(tmp_path_factory):
+    """The bundled report indexed with the real MiniLM model, once per test session."""
+    from ingest.pipeline import ingest
+    from ingest.settings import load_settings
+
+    settings = load_settings(index_root=tmp_path_factory.mktemp("index"))
+    result = ingest(BUNDLED_REPORT, settings)
+    return settings, result

@@ -1,0 +1,1 @@
+"""ui: the command line and the Gradio app, thin shells over retrieval and evals."""

@@ -1,0 +1,3 @@
+"""Registry of subcommands beyond ingest; each feature adds its `add_*` function here."""
+
+REGISTER: list = []
