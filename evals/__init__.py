@@ -1,0 +1,1 @@
+"""evals: measure the answers against a dataset of known answers (`report-qa eval`)."""

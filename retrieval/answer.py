@@ -1,0 +1,260 @@
+"""The extractive answer: the report's own sentence(s) or table row(s) that answer the question.
+
+Candidates are the sentences of the top passages. Each is scored on meaning (its precomputed
+embedding against the question), on the question's weighted words it contains, on its passage's
+rank, and on fitting what the question asks for (a number, a definition, a name, a date). The best
+one or two are quoted verbatim with [n] markers; then every quote and number is checked against
+the cited passage before the answer leaves.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from ingest import records as kinds
+from ingest.records import Chunk, Span
+from ingest.text import normalise_for_match, number_value, numbers_in
+from retrieval.lexical import LexicalIndex
+from retrieval.questions import Intent, content_terms
+from retrieval.records import NOT_IN_REPORT, Answer, Citation, Figure, Hit, Passage
+from retrieval.search import HybridSearch, QueryScores
+
+CANDIDATE_PASSAGES = 5  # sentences are drawn from this many top passages
+SECOND_SENTENCE_RATIO = 0.82  # a second quote must score at least this share of the best
+# Below these the best sentence is too weak to be an answer: decline and show the closest passages.
+# Calibrated on evals/dataset.jsonl (`report-qa eval` prints the declined / wrongly-declined rates).
+MIN_CONFIDENCE = 0.44
+
+
+@dataclass
+class Candidate:
+    hit: Hit
+    span: Span
+    text: str
+    score: float
+    dense: float
+    coverage: float
+    is_row: bool
+
+
+class Composer:
+    def __init__(self, search: HybridSearch, lexical: LexicalIndex, chunk_rows: dict[str, int]) -> None:
+        self.search = search
+        self.lexical = lexical
+        self.chunk_rows = chunk_rows
+
+    def compose(self, question: str, intent: Intent, hits: list[Hit], scores: QueryScores) -> Answer:
+        candidates = self.candidates(question, intent, hits[:CANDIDATE_PASSAGES], scores)
+        if not candidates or confidence(candidates[0]) < MIN_CONFIDENCE:
+            return decline(question, hits)
+        chosen = self.choose(candidates, intent)
+        return build_answer(question, chosen)
+
+    # -- candidates ------------------------------------------------------------------------------
+
+    def candidates(self, question: str, intent: Intent, hits: list[Hit], scores: QueryScores) -> list[Candidate]:
+        terms = content_terms(question)
+        weights = {t: self.lexical.weight(t) for t in set(terms)}
+        total = sum(weights.values()) or 1.0
+        top_score = hits[0].score if hits else 1.0
+        found: list[Candidate] = []
+        for hit in hits:
+            row = self.chunk_rows[hit.chunk.id]
+            context = set(content_terms(hit.chunk.search_text()))
+            passage_coverage = sum(w for t, w in weights.items() if t in context) / total
+            for span, sentence_row in zip(hit.chunk.sentences, self.search.sentence_rows(row), strict=False):
+                text = hit.chunk.text[span.start : span.end]
+                found.append(self._candidate(hit, span, text, float(scores.sentence_sims[sentence_row]),
+                                             weights, total, passage_coverage, hit.score / top_score, intent))
+        found.sort(key=lambda c: -c.score)
+        return found
+
+    def _candidate(self, hit: Hit, span: Span, text: str, dense: float, weights: dict[str, float], total: float,
+                   passage_coverage: float, prior: float, intent: Intent) -> Candidate:
+        own = set(content_terms(text))
+        coverage = sum(w for t, w in weights.items() if t in own) / total
+        is_row = hit.chunk.kind == kinds.TABLE and "\n" in hit.chunk.text and not text.startswith("Table ")
+        # A table row or glossary line leans on its passage's title and caption for context.
+        if is_row or hit.chunk.kind in (kinds.GLOSSARY, kinds.KEY_FACT):
+            coverage = 0.5 * coverage + 0.5 * passage_coverage
+        score = 0.45 * dense + 0.35 * coverage + 0.20 * prior + fit_bonus(text, hit.chunk, intent, is_row)
+        return Candidate(hit, span, text, score, dense, coverage, is_row)
+
+    def choose(self, candidates: list[Candidate], intent: Intent) -> list[Candidate]:
+        best = candidates[0]
+        chosen = [best]
+        for other in candidates[1:6]:
+            if other.score < SECOND_SENTENCE_RATIO * best.score or other.text == best.text:
+                continue
+            different_passage = other.hit.chunk.id != best.hit.chunk.id
+            needs_number = intent.wants_number and not _has_figure(best.text) and _has_figure(other.text)
+            if (intent.multi_part and different_passage) or needs_number:
+                chosen.append(other)
+                break
+        return chosen
+
+
+def fit_bonus(text: str, chunk: Chunk, intent: Intent, is_row: bool) -> float:
+    """How well a sentence fits the form of answer the question asks for."""
+    bonus = 0.0
+    if intent.wants_number and _has_figure(text):
+        bonus += 0.08
+    if intent.wants_definition and chunk.kind == kinds.GLOSSARY:
+        bonus += 0.12
+    if intent.wants_person and re.search(r"(?<=[a-z,] )[A-Z][a-z]{2,}|^[A-Z][a-z]{2,} (is|was|has)", text):
+        bonus += 0.04
+    if intent.wants_date and re.search(r"\b(19|20)\d\d\b|January|February|March|April|May|June|July|August|"
+                                       r"September|October|November|December", text):
+        bonus += 0.05
+    if text.rstrip().endswith(":"):
+        bonus -= 0.08  # a lead-in ("as the following example shows:") is never the answer itself
+    if len(text.split()) < 4 and not is_row:
+        bonus -= 0.10
+    if chunk.kind == kinds.FOOTNOTE:
+        bonus -= 0.03
+    return bonus
+
+
+def _has_figure(text: str) -> bool:
+    return any(number_value(n) is not None for n in numbers_in(text))
+
+
+def confidence(best: Candidate) -> float:
+    """How sure the best sentence answers: meaning and word evidence together."""
+    return 0.6 * best.dense + 0.4 * best.coverage + (0.1 if best.is_row else 0.0)
+
+
+# -- the answer object ---------------------------------------------------------------------------
+
+
+def build_answer(question: str, chosen: list[Candidate]) -> Answer:
+    citations: list[Citation] = []
+    parts: list[str] = []
+    for candidate in chosen:
+        citation = _cite(candidate, citations)
+        parts.append(f"{_quote_text(candidate)} [{citation.marker}]")
+    answer_text = " ".join(parts)
+    answer = Answer(question=question, answer=answer_text, abstained=False, citations=citations)
+    answer.figures = figures_for(chosen, citations)
+    return answer
+
+
+def _cite(candidate: Candidate, citations: list[Citation]) -> Citation:
+    chunk = candidate.hit.chunk
+    for citation in citations:
+        if citation.chunk_id == chunk.id:
+            citation.quote = f"{citation.quote} {candidate.text}"
+            citation.quote_spans.append(candidate.span)
+            return citation
+    citation = Citation(marker=len(citations) + 1, chunk_id=chunk.id, section=chunk.section_text,
+                        pages=chunk.pages, kind=chunk.kind, quote=candidate.text, text=chunk.text,
+                        quote_spans=[candidate.span], label=chunk.label)
+    citations.append(citation)
+    return citation
+
+
+def _quote_text(candidate: Candidate) -> str:
+    """A table row reads badly alone: name the table. Example: "Table 11: Alcohol 80%"."""
+    chunk = candidate.hit.chunk
+    if candidate.is_row and chunk.label:
+        return f"{chunk.label}: {candidate.text}"
+    return candidate.text
+
+
+def figures_for(chosen: list[Candidate], citations: list[Citation]) -> list[Figure]:
+    figures: list[Figure] = []
+    by_chunk = {c.chunk_id: c.marker for c in citations}
+    for candidate in chosen:
+        chunk = candidate.hit.chunk
+        marker = by_chunk[chunk.id]
+        for value in numbers_in(candidate.text):
+            if number_value(value) is None:
+                continue
+            figures.append(Figure("statistic", value, value, _describes(candidate, value), marker,
+                                  source=chunk.label or chunk.section_text))
+        if chunk.kind == kinds.TABLE and chunk.table and not any(f.label == chunk.label for f in figures):
+            table = chunk.table
+            figures.append(Figure("table", chunk.label or "Table", None, table.caption, marker,
+                                  columns=table.columns, rows=table.rows, caption=table.caption, source=table.source))
+        if chunk.kind == kinds.FIGURE:
+            figures.append(Figure("figure", chunk.label or "Figure", None, chunk.caption or "", marker,
+                                  caption=chunk.caption, source=chunk.source, chart_in_text=False))
+    return figures
+
+
+def _describes(candidate: Candidate, value: str) -> str:
+    """What a number measures, in words. Example: "Alcohol — % of cases with sufficient intervention, Table 11
+    (... NPS inspection sample ...)"."""
+    chunk = candidate.hit.chunk
+    if candidate.is_row and chunk.table:
+        row = next((r for r in chunk.table.rows if value in r), None)
+        column = chunk.table.columns[row.index(value)] if row and len(chunk.table.columns) == len(row) else ""
+        label = row[0] if row else candidate.text
+        return f"{label} — {column}, {chunk.label} ({chunk.table.caption})".replace(" — ,", " —")
+    if chunk.kind == kinds.KEY_FACT and chunk.caption:
+        return f"{chunk.caption.rstrip('¹²³⁴⁵⁶⁷⁸⁹⁰ ')} (Key facts)"
+    sentence = candidate.text
+    return sentence if len(sentence) <= 200 else sentence[:197] + "…"
+
+
+def decline(question: str, hits: list[Hit]) -> Answer:
+    closest = "; ".join(f"{h.chunk.section_path[-1]} (p. {', '.join(map(str, h.chunk.pages))})" for h in hits[:3])
+    text = f"{NOT_IN_REPORT} — no passage answers this question."
+    if closest:
+        text += f" The closest passages are from: {closest}."
+    return Answer(question=question, answer=text, abstained=True)
+
+
+def passages_for(hits: list[Hit]) -> list[Passage]:
+    return [Passage(h.rank, h.chunk.id, h.chunk.section_text, h.chunk.pages, h.chunk.kind, round(h.score, 4),
+                    h.chunk.text, h.chunk.label) for h in hits]
+
+
+# -- checks: citations are checked, never trusted -------------------------------------------------
+
+
+def verify(answer: Answer) -> Answer:
+    """Drop citations whose quote is not in their passage, and numbers not found in any cited passage.
+
+    Returns the answer unchanged when it passes; an answer that cannot pass is declined.
+    """
+    if answer.abstained:
+        return answer
+    problems = check_answer(answer)
+    if problems:
+        declined = Answer(question=answer.question, answer=f"{NOT_IN_REPORT} — the answer could not be "
+                          "checked against the report.", abstained=True, passages=answer.passages,
+                          id=answer.id, note="; ".join(problems))
+        return declined
+    return answer
+
+
+def check_answer(answer: Answer) -> list[str]:
+    """Problems that make an answer untrustworthy, in words; [] when it passes."""
+    problems: list[str] = []
+    markers = {int(m) for m in re.findall(r"\[(\d+)\]", answer.answer)}
+    cited = {c.marker: c for c in answer.citations}
+    for marker in sorted(markers - set(cited)):
+        problems.append(f"marker [{marker}] cites no passage")
+    for citation in answer.citations:
+        for piece in _quote_pieces(citation.quote):
+            if normalise_for_match(piece) not in normalise_for_match(citation.text):
+                problems.append(f"quote for [{citation.marker}] is not in its passage")
+                break
+    cited_numbers = {_canonical(n) for c in answer.citations for n in numbers_in(c.text)}
+    for number in numbers_in(re.sub(r"\[\d+\]", " ", answer.answer)):
+        if _canonical(number) not in cited_numbers:
+            problems.append(f"number {number} is in no cited passage")
+    return problems
+
+
+def _quote_pieces(quote: str) -> list[str]:
+    """A quote may join several sentences; each must be found on its own."""
+    return [p for p in re.split(r"(?<=[.!?”])\s+", quote) if p.strip()] or [quote]
+
+
+def _canonical(number: str) -> str:
+    """Example: "2,523" -> "2523"; "80%" -> "80"."""
+    value = number_value(number)
+    return f"{value:g}" if value is not None else number

@@ -1,0 +1,110 @@
+"""The question-answering engine: load an index once, then `ask` many questions.
+
+    engine = Engine.load()                      # the bundled report's index
+    answer = engine.ask("What does ATR stand for?")
+    print(answer.answer)                        # "ATR Alcohol Treatment Requirement: ... [1]"
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+
+import numpy as np
+
+from ingest.embed import Embedder, SentenceTransformerEmbedder
+from ingest.errors import IndexProblem, ReportQAError
+from ingest.pipeline import report_name
+from ingest.settings import BUNDLED_REPORT, Settings, load_settings
+from ingest.store import StoredIndex, load_index
+from retrieval.answer import Composer, passages_for, verify
+from retrieval.lexical import LexicalIndex
+from retrieval.questions import check_language, intent_of, validate_question
+from retrieval.records import Answer, Filters, Hit
+from retrieval.search import STRATEGIES, HybridSearch
+
+log = logging.getLogger(__name__)
+
+
+class Engine:
+    def __init__(self, index: StoredIndex, embedder: Embedder, settings: Settings, strategy: str = "fused",
+                 generator=None) -> None:
+        if strategy not in STRATEGIES:
+            raise ReportQAError(f"unknown retrieval strategy {strategy!r}; use one of {', '.join(STRATEGIES)}.")
+        self.index = index
+        self.document = index.document
+        self.manifest = index.manifest
+        self.embedder = embedder
+        self.settings = settings
+        self.strategy = strategy
+        self.generator = generator  # optional LLM answerer (retrieval.generate), off by default
+        chunks = self.document.chunks
+        self.lexical = LexicalIndex(chunks)
+        self.search = HybridSearch(chunks, _vectors(index.chunk_vectors), _vectors(index.sentence_vectors),
+                                   index.sentence_owner, self.lexical)
+        self.chunk_rows = {c.id: i for i, c in enumerate(chunks)}
+        self.composer = Composer(self.search, self.lexical, self.chunk_rows)
+
+    @classmethod
+    def load(cls, settings: Settings | None = None, report: str | None = None, embedder: Embedder | None = None,
+             strategy: str = "fused") -> Engine:
+        """Load the index of `report` (default: the bundled report) and check it matches the model."""
+        settings = settings or load_settings()
+        name = report or report_name(BUNDLED_REPORT)
+        folder = settings.index_dir(name)
+        if not (folder / "manifest.json").exists() and not Path(str(folder) + ".old").exists():
+            known = sorted(p.name for p in Path(settings.index_root).glob("*") if (p / "manifest.json").exists())
+            hint = f" Built indexes: {', '.join(known)}." if known else ""
+            raise IndexProblem(f"no index for report {name!r} in {settings.index_root}; run `report-qa ingest` "
+                               f"(or `make index`) first.{hint}")
+        index = load_index(folder)
+        embedder = embedder or SentenceTransformerEmbedder(index.manifest.model, settings.batch_size)
+        if index.manifest.model != embedder.name:
+            raise IndexProblem(
+                f"index at {folder} was built with model {index.manifest.model!r}, not {embedder.name!r}; "
+                f"run `report-qa ingest --rebuild --model {embedder.name}` or ask with --model "
+                f"{index.manifest.model}."
+            )
+        return cls(index, embedder, settings, strategy)
+
+    def retrieve(self, question: str, k: int = 5, filters: Filters | None = None) -> list[Hit]:
+        question = validate_question(question)
+        scores = self.search.score(question, self._embed_query(question))
+        return self.search.rank(scores, k, self.strategy, filters)
+
+    def ask(self, question: str, k: int | None = None, filters: Filters | None = None,
+            id: str | None = None) -> Answer:
+        started = time.perf_counter()
+        question = validate_question(question)
+        check_language(question, self.lexical.vocabulary)
+        k = k or self.settings.top_k
+        if k < 1:
+            raise ReportQAError(f"-k must be at least 1, not {k}.")
+        scores = self.search.score(question, self._embed_query(question))
+        hits = self.search.rank(scores, max(k, 5), self.strategy, filters)
+        retrieved = time.perf_counter()
+        answer = self.composer.compose(question, intent_of(question), hits, scores)
+        answer.passages = passages_for(hits[:k])
+        answer = verify(answer)
+        if self.generator is not None and not answer.abstained:
+            answer = self.generator.improve(answer, hits[:k])
+        answer.passages = passages_for(hits[:k])
+        answer.id = id
+        done = time.perf_counter()
+        answer.timings_ms = {"retrieve": round((retrieved - started) * 1000, 2),
+                             "answer": round((done - retrieved) * 1000, 2),
+                             "total": round((done - started) * 1000, 2)}
+        return answer
+
+    def _embed_query(self, question: str) -> np.ndarray:
+        vector = self.embedder.embed([question])[0]
+        if vector.shape[0] != self.manifest.dimension:
+            raise IndexProblem(f"model {self.embedder.name} gives {vector.shape[0]} dimensions but the index has "
+                               f"{self.manifest.dimension}; run `report-qa ingest --rebuild`.")
+        return vector
+
+
+def _vectors(index) -> np.ndarray:
+    """All vectors of a flat FAISS index as one matrix: the corpus is small, a matrix product is fastest."""
+    return index.reconstruct_n(0, index.ntotal) if index.ntotal else np.zeros((0, index.d), dtype=np.float32)

@@ -1,0 +1,102 @@
+"""Question validation and what a question asks for, from its form rather than its topic."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+from ingest.errors import QuestionError
+from ingest.text import words
+
+MAX_QUESTION_CHARS = 2_000
+
+STOPWORDS = frozenset(
+    """a about above after again against all am an and any are as at be because been before being below between
+    both but by can could did do does doing down during each few for from further had has have having he her here
+    hers him his how i if in into is it its itself just me more most my no nor not now of off on once only or other
+    our out over own same she should so some such than that the their them then there these they this those
+    through to too under until up very was we were what when where which while who whom why will with would you
+    your yours report inspection inspectors inspectorate say says said tell according many much does did mean
+    stand stands""".split()
+)
+
+_NUMBER_CUES = re.compile(r"\b(how many|how much|what (?:proportion|percentage|share|fraction|number|rate|"
+                          r"figure|per ?cent)|percentage|proportion|per ?cent|%|how often|how long|rate of|"
+                          r"what was the (?:average|mean|total))\b", re.I)
+_DEFINITION_CUES = re.compile(r"\b(stand for|stands for|acronym|abbreviation|meaning of|what does .{1,40} mean|"
+                              r"what is meant by|define|definition of|what is an? [A-Z][A-Za-z]{1,10}\b|"
+                              r"what is [A-Z]{2,})", re.I)
+_WHO_CUES = re.compile(r"^\s*(who|whose|which (?:person|man|woman|officer|service user|individual))\b|"
+                       r"\b(name of|called|named|pseudonym)\b", re.I)
+_WHEN_CUES = re.compile(r"^\s*when\b|\b(what (?:year|month|date)|since when)\b", re.I)
+_MULTI_CUES = re.compile(r"\b(compare|comparison|both|versus|vs\.?|differ|difference|whereas|and how|and what|"
+                         r"and which|and who|respectively)\b", re.I)
+
+
+@dataclass(frozen=True)
+class Intent:
+    wants_number: bool = False
+    wants_definition: bool = False
+    wants_person: bool = False
+    wants_date: bool = False
+    multi_part: bool = False
+
+
+def validate_question(question: object) -> str:
+    """The question, tidied, or a QuestionError that says what to change."""
+    if not isinstance(question, str):
+        raise QuestionError(f"a question must be text, not {type(question).__name__}.")
+    controls = sorted({f"\\x{ord(ch):02x}" for ch in question if unicodedata.category(ch) == "Cc"
+                       and ch not in "\n\r\t"})
+    if controls:
+        raise QuestionError(f"the question contains control characters ({', '.join(controls[:3])}); remove them.")
+    tidy = " ".join(question.split())
+    if not tidy:
+        raise QuestionError("the question is empty; type a question about the report.")
+    if len(tidy) > MAX_QUESTION_CHARS:
+        raise QuestionError(f"the question is {len(tidy):,} characters long; keep it under "
+                            f"{MAX_QUESTION_CHARS:,} (one question at a time).")
+    if not any(ch.isalnum() for ch in tidy):
+        raise QuestionError("the question has no words in it; type a question about the report.")
+    return tidy
+
+
+def check_language(question: str, vocabulary: frozenset[str]) -> None:
+    """The report is English; a question in another language cannot be matched against it."""
+    letters = [ch for ch in question if ch.isalpha()]
+    latin = sum(1 for ch in letters if ch.isascii() or unicodedata.name(ch, "").startswith("LATIN"))
+    if letters and latin / len(letters) < 0.5:
+        raise QuestionError("the question is not in English; the report is in English, so ask in English.")
+    tokens = [w for w in words(question) if w.isalpha()]
+    if len(tokens) >= 4:
+        known = sum(1 for w in tokens if w in STOPWORDS or w in vocabulary or stem(w) in vocabulary)
+        if known / len(tokens) < 0.35:
+            raise QuestionError("the question does not look like English; the report is in English, "
+                                "so ask in English.")
+
+
+def intent_of(question: str) -> Intent:
+    return Intent(
+        wants_number=bool(_NUMBER_CUES.search(question)),
+        wants_definition=bool(_DEFINITION_CUES.search(question)),
+        wants_person=bool(_WHO_CUES.search(question)),
+        wants_date=bool(_WHEN_CUES.search(question)),
+        multi_part=bool(_MULTI_CUES.search(question)),
+    )
+
+
+def stem(word: str) -> str:
+    """A light suffix stripper, enough to match plurals and verb forms.
+
+    Examples: "interventions" -> "intervention"; "reviewed" -> "review"; "caseloads" -> "caseload".
+    """
+    for suffix, replacement in (("ies", "y"), ("ing", ""), ("ed", ""), ("es", ""), ("s", "")):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 4 and not word.endswith("ss"):
+            return word[: -len(suffix)] + replacement
+    return word
+
+
+def content_terms(text: str) -> list[str]:
+    """Stemmed words that carry meaning. Example: "How many cases were reviewed?" -> ["case", "review"]."""
+    return [stem(w) for w in words(text) if w not in STOPWORDS and len(w) > 1]

@@ -1,0 +1,106 @@
+"""A trainer's handout: answers and practice examples collected in the app, exported as Markdown or .docx.
+
+Pure functions over small records; every quote carries the section and pages it came from, so a handout
+can be checked against the report without the app.
+"""
+
+from __future__ import annotations
+
+import html
+import io
+from dataclasses import dataclass, field
+
+from ingest.records import Chunk
+from retrieval.records import Answer
+from ui.render import pages_text
+
+DEFAULT_TITLE = "Handout"
+
+
+@dataclass(frozen=True)
+class Quote:
+    text: str  # verbatim from the report
+    section: str  # section path, " > " joined
+    pages: tuple[int, ...]
+    marker: int | None = None  # the answer's [n], when the quote backs an answer
+
+    @property
+    def reference(self) -> str:
+        """Example: "Reducing reoffending > Delivery, p. 44"."""
+        return f"{self.section}, {pages_text(self.pages)}" if self.pages else self.section
+
+
+@dataclass(frozen=True)
+class HandoutItem:
+    heading: str  # the question, or the example's title
+    body: str  # the answer text with its [n] markers; empty for an example (the quote is the body)
+    quotes: tuple[Quote, ...] = field(default_factory=tuple)
+    kind: str = "answer"  # "answer" | "example"
+
+
+def item_from_answer(answer: Answer) -> HandoutItem:
+    """An answer with one quote per citation; an abstained answer keeps only its text."""
+    quotes = tuple(Quote(c.quote, c.section, tuple(c.pages), c.marker) for c in answer.citations)
+    return HandoutItem(heading=answer.question, body=answer.answer, quotes=quotes, kind="answer")
+
+
+def item_from_example(chunk: Chunk) -> HandoutItem:
+    """A practice example: the whole passage is the quote."""
+    polarity = f"{chunk.polarity.capitalize()} practice" if chunk.polarity else "Practice example"
+    who = f" – {chunk.person}" if chunk.person else ""
+    org = f" ({chunk.organisation})" if chunk.organisation else ""
+    quote = Quote(chunk.text, chunk.section_text, tuple(chunk.pages))
+    return HandoutItem(heading=f"{polarity}{org}{who}", body="", quotes=(quote,), kind="example")
+
+
+def add_item(items: list[HandoutItem], item: HandoutItem) -> list[HandoutItem]:
+    """A new list with `item` appended, unless the same item is already there (double clicks)."""
+    return list(items) if item in items else [*items, item]
+
+
+def handout_markdown(items: list[HandoutItem], title: str = DEFAULT_TITLE) -> str:
+    """The handout as Markdown; report text is HTML-escaped so any renderer shows it as text.
+
+    Example: one answer -> "# Handout\\n\\n## 1. What does ATR stand for?\\n\\nATR ... [1]\\n\\n> ATR ...
+    \\n>\\n> — [1] Appendix 4: Glossary, p. 61".
+    """
+    parts = [f"# {_md(title)}"]
+    if not items:
+        parts.append("*Nothing added yet: use “Add to handout” on an answer or a practice example.*")
+    for number, item in enumerate(items, 1):
+        parts.append(f"## {number}. {_md(item.heading)}")
+        if item.body:
+            parts.append(_md(item.body))
+        parts += [_quote_markdown(q) for q in item.quotes]
+    return "\n\n".join(parts) + "\n"
+
+
+def _quote_markdown(quote: Quote) -> str:
+    lines = [f"> {_md(line)}" if line.strip() else ">" for line in quote.text.splitlines()]
+    marker = f"[{quote.marker}] " if quote.marker else ""
+    return "\n".join([*lines, ">", f"> — {marker}{_md(quote.reference)}"])
+
+
+def _md(text: str) -> str:
+    return html.escape(text, quote=False)
+
+
+def handout_docx(items: list[HandoutItem], title: str = DEFAULT_TITLE) -> bytes:
+    """The handout as a .docx file's bytes (python-docx): headings, answers, quotes with their references."""
+    from docx import Document
+    from docx.shared import Pt
+
+    doc = Document()
+    doc.add_heading(title, level=0)
+    for number, item in enumerate(items, 1):
+        doc.add_heading(f"{number}. {item.heading}", level=1)
+        if item.body:
+            doc.add_paragraph(item.body)
+        for quote in item.quotes:
+            doc.add_paragraph(quote.text, style="Quote")
+            marker = f"[{quote.marker}] " if quote.marker else ""
+            reference = doc.add_paragraph(f"— {marker}{quote.reference}")
+            reference.runs[0].font.size = Pt(9)
+    out = io.BytesIO()
+    doc.save(out)
+    return out.getvalue()

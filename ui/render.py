@@ -1,0 +1,392 @@
+"""Pure render helpers for the chat app: records in, Markdown / HTML / DataFrames out.
+
+Nothing here imports gradio, so every function is tested without a server or a browser. Every piece of
+report or user text is HTML-escaped *before* any markup is added, so `<script>` in a question or in a
+report shows as text and never runs.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from ingest.records import PRACTICE_EXAMPLE, Chunk, Document, Section, Span
+from ingest.text import first_number
+from retrieval.records import Answer, Citation, Figure, Passage
+
+# How much of a user's message the chat echoes back: a pasted 100,000-character message would
+# otherwise flood the page before the engine says it is too long.
+MAX_ECHO_CHARS = 600
+# Closest passages shown under a "not in the report" answer.
+MAX_CLOSEST = 3
+ALL = "All"
+
+
+# ---------- chat messages ----------
+
+
+def message_text(content: Any) -> str:
+    """The text of a chat message's content, whatever shape Gradio delivers it in.
+
+    Gradio 6 hands history back as a list of parts. Example:
+    [{"type": "text", "text": "Hi"}, {"type": "text", "text": "there"}] -> "Hi\\nthere"; "Hi" -> "Hi".
+    """
+    if content is None:
+        return ""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, dict):
+        return str(content.get("text") or "")
+    if isinstance(content, Iterable):
+        return "\n".join(t for t in (message_text(part) for part in content) if t)
+    return str(content)
+
+
+def normalise_history(history: Sequence[dict] | None) -> list[dict]:
+    """History as plain {role, content: str, metadata?} messages, ready to extend and send back."""
+    messages = []
+    for message in history or []:
+        plain = {"role": message.get("role", "assistant"), "content": message_text(message.get("content"))}
+        if message.get("metadata"):
+            plain["metadata"] = dict(message["metadata"])
+        messages.append(plain)
+    return messages
+
+
+def user_echo(question: str) -> str:
+    """The user's message as the chat shows it: escaped, and cut when it is very long.
+
+    Example: "<b>hi</b>" -> "&lt;b&gt;hi&lt;/b&gt;".
+    """
+    if len(question) <= MAX_ECHO_CHARS:
+        return escape(question)
+    return escape(question[:MAX_ECHO_CHARS]) + f"… *({len(question):,} characters)*"
+
+
+def escape(text: str) -> str:
+    """HTML-escape, plus the backslash Markdown would otherwise swallow. Example: "a<b" -> "a&lt;b"."""
+    return html.escape(text, quote=False).replace("\\", "&#92;")
+
+
+def pages_text(pages: Sequence[int]) -> str:
+    """Example: [8] -> "p. 8"; [8, 9, 10] -> "pp. 8–10"; [] -> ""."""
+    if not pages:
+        return ""
+    if len(pages) == 1:
+        return f"p. {pages[0]}"
+    return f"pp. {min(pages)}–{max(pages)}"
+
+
+def highlight(text: str, spans: Sequence[Span]) -> str:
+    """`text` escaped for HTML with each span wrapped in <mark>. Spans are offsets in the unescaped text.
+
+    Example: ("a <b> c", [Span(2, 5)]) -> "a <mark>&lt;b&gt;</mark> c".
+    """
+    pieces, cursor = [], 0
+    for span in _clean_spans(spans, len(text)):
+        pieces.append(escape(text[cursor : span.start]))
+        pieces.append(f"<mark>{escape(text[span.start : span.end])}</mark>")
+        cursor = span.end
+    pieces.append(escape(text[cursor:]))
+    return "".join(pieces)
+
+
+def _clean_spans(spans: Sequence[Span], length: int) -> list[Span]:
+    """Sorted, clipped, non-overlapping spans: a bad offset must not break the page."""
+    cleaned: list[Span] = []
+    for span in sorted(spans, key=lambda s: (s.start, s.end)):
+        start, end = max(0, span.start), min(length, span.end)
+        if cleaned and start < cleaned[-1].end:
+            start = cleaned[-1].end
+        if end > start:
+            cleaned.append(Span(start, end))
+    return cleaned
+
+
+def as_span(value: Span | dict | Sequence[int]) -> Span:
+    """A span from a record, its JSON form or a pair. Example: {"start": 1, "end": 3} -> Span(1, 3)."""
+    if isinstance(value, Span):
+        return value
+    if isinstance(value, dict):
+        return Span(int(value["start"]), int(value["end"]))
+    return Span(int(value[0]), int(value[1]))
+
+
+def answer_markdown(answer: Answer) -> str:
+    """The answer with its [n] markers, escaped; an abstention says the closest passages follow."""
+    parts = [escape(answer.answer)]
+    if answer.note:
+        parts.append(f"*{escape(answer.note)}*")
+    if answer.abstained and answer.passages:
+        parts.append("Closest passages in the report, below:")
+    elif answer.citations:
+        parts.append("Sources: open a cited passage below.")
+    return "\n\n".join(parts)
+
+
+def citation_title(citation: Citation) -> str:
+    """Example: "[1] Table 11 · 3. An evaluation > Reducing reoffending · p. 27"."""
+    where = " · ".join(x for x in (citation.label, citation.section, pages_text(citation.pages)) if x)
+    return f"[{citation.marker}] {where}"
+
+
+def citation_message(citation: Citation) -> dict:
+    """A collapsed assistant message: the passage with the quoted sentence(s) highlighted."""
+    spans = [as_span(s) for s in citation.quote_spans]
+    return {
+        "role": "assistant",
+        "content": highlight(citation.text, spans),
+        "metadata": {"title": escape(citation_title(citation)), "status": "done"},
+    }
+
+
+def passage_message(passage: Passage) -> dict:
+    title = " · ".join(x for x in (passage.label, passage.section, pages_text(passage.pages)) if x)
+    return {
+        "role": "assistant",
+        "content": escape(passage.text),
+        "metadata": {"title": escape(f"Closest passage {passage.rank}: {title}"), "status": "done"},
+    }
+
+
+def answer_messages(answer: Answer) -> list[dict]:
+    """The answer message followed by one collapsed message per cited (or, if abstained, closest) passage."""
+    messages = [{"role": "assistant", "content": answer_markdown(answer)}]
+    if answer.abstained:
+        messages += [passage_message(p) for p in answer.passages[:MAX_CLOSEST]]
+    else:
+        messages += [citation_message(c) for c in answer.citations]
+    return messages
+
+
+def error_message(text: str) -> dict:
+    return {"role": "assistant", "content": f"⚠️ {escape(text)}"}
+
+
+def citation_choices(answer: Answer | None) -> list[tuple[str, str]]:
+    """(label, chunk id) pairs for the "open cited passage" picker."""
+    if answer is None:
+        return []
+    if answer.abstained:
+        return [(f"Closest {p.rank}: {p.section} {pages_text(p.pages)}".strip(), p.chunk_id)
+                for p in answer.passages[:MAX_CLOSEST]]
+    return [(citation_title(c), c.chunk_id) for c in answer.citations]
+
+
+# ---------- figures ----------
+
+
+def table_figures(answer: Answer | None) -> list[Figure]:
+    return [f for f in (answer.figures if answer else []) if f.kind == "table" and f.columns and f.rows]
+
+
+def table_frame(figure: Figure) -> pd.DataFrame:
+    """The table as a DataFrame; ragged rows are padded or cut to the header's width."""
+    width = len(figure.columns)
+    rows = [(list(row) + [""] * width)[:width] for row in figure.rows]
+    return pd.DataFrame(rows, columns=_unique(figure.columns))
+
+
+def _unique(columns: Sequence[str]) -> list[str]:
+    """Example: ["No.", "No."] -> ["No.", "No. (2)"]: pandas and Vega need distinct column names."""
+    seen: dict[str, int] = {}
+    out = []
+    for name in columns:
+        name = name or "Column"
+        seen[name] = seen.get(name, 0) + 1
+        out.append(name if seen[name] == 1 else f"{name} ({seen[name]})")
+    return out
+
+
+def is_numeric_table(figure: Figure) -> bool:
+    """True when every row's last cell holds a number (e.g. "67%"), so a bar chart makes sense."""
+    return len(figure.columns) >= 2 and bool(figure.rows) and all(
+        row and first_number(row[-1]) is not None for row in figure.rows)
+
+
+def chart_frame(figure: Figure) -> pd.DataFrame | None:
+    """Two columns for a bar chart: the row label (first column) and the number in the last column.
+
+    Example: Table 11 rows [["Alcohol", "80%"], ...] -> {"Area of assessed need": "Alcohol",
+    "% of cases with sufficient intervention": 80.0}.
+    """
+    if not is_numeric_table(figure):
+        return None
+    label, value = _unique(figure.columns)[0], _unique(figure.columns)[-1]
+    return pd.DataFrame({label: [row[0] for row in figure.rows],
+                         value: [first_number(row[-1]) for row in figure.rows]})
+
+
+def chart_title(figure: Figure) -> str:
+    """Example: "Table 11: Sufficiency scores ... (Source: HMI Probation)"."""
+    title = f"{figure.label}: {figure.caption}" if figure.caption else figure.label
+    return f"{title} (Source: {figure.source})" if figure.source else title
+
+
+def figures_markdown(answer: Answer | None) -> str:
+    """The statistics the answer quotes, and report Figures whose chart is not in the text."""
+    if answer is None or not answer.figures:
+        return "*Tables and statistics from an answer appear here.*"
+    lines = []
+    for figure in answer.figures:
+        marker = f" [{figure.marker}]" if figure.marker else ""
+        if figure.kind == "statistic":
+            lines.append(f"- **{escape(figure.value or figure.label)}** – {escape(figure.describes)}{marker}")
+        elif figure.kind == "figure":
+            note = "" if figure.chart_in_text else " *(the chart itself is not in the report's text)*"
+            lines.append(f"- **{escape(figure.label)}**: {escape(figure.caption or figure.describes)}{note}{marker}")
+        else:
+            lines.append(f"- **{escape(figure.label)}**: {escape(figure.caption or figure.describes)}{marker}")
+    return "**Figures in this answer**\n\n" + "\n".join(lines)
+
+
+# ---------- reading the report ----------
+
+
+def section_label(section: Section) -> str:
+    """Example: level 2 "Reducing reoffending", pages [9, 10] -> "   Reducing reoffending (pp. 9–10)"."""
+    indent = "\u2003" * (section.level - 1)  # em spaces: dropdowns collapse ordinary ones
+    pages = f" ({pages_text(section.pages)})" if section.pages else ""
+    return f"{indent}{section.title}{pages}"
+
+
+def section_choices(document: Document) -> list[tuple[str, str]]:
+    return [(section_label(s), s.id) for s in document.sections]
+
+
+def find_chunk(document: Document, chunk_id: str | None) -> Chunk | None:
+    return next((c for c in document.chunks if c.id == chunk_id), None) if chunk_id else None
+
+
+def section_html(document: Document, section_id: str | None, chunk_id: str | None = None,
+                 quote_spans: Sequence[Span] = ()) -> str:
+    """A section's heading and text; a cited passage in it is boxed and its quote marked.
+
+    `quote_spans` are offsets within the cited chunk's text (as in Citation.quote_spans).
+    """
+    if not section_id:
+        return "<p class='rq-muted'>Pick a section to read it.</p>"
+    try:
+        section = document.section(section_id)
+    except KeyError:
+        return f"<p class='rq-muted'>No section {escape(section_id)} in this report.</p>"
+    text = document.text[section.start : section.end]
+    chunk = find_chunk(document, chunk_id)
+    if chunk is None or not (section.start <= chunk.start and chunk.end <= section.end):
+        body = escape(text)
+    else:
+        body = _boxed_passage(text, chunk.start - section.start, chunk.end - section.start, quote_spans)
+    crumbs = escape(section.path_text)
+    pages = escape(pages_text(section.pages))
+    return (f"<div class='rq-section'><p class='rq-crumbs'>{crumbs} · {pages}</p>"
+            f"<div class='rq-text'>{body}</div></div>")
+
+
+def _boxed_passage(text: str, start: int, end: int, quote_spans: Sequence[Span]) -> str:
+    inner = highlight(text[start:end], quote_spans)
+    return (f"{escape(text[:start])}<span id='rq-cited' class='rq-cited'>{inner}</span>"
+            f"{escape(text[end:])}")
+
+
+def contents_markdown(document: Document) -> str:
+    """The section tree as a nested Markdown list with pages."""
+    lines = [f"{'  ' * (s.level - 1)}- {escape(s.title)} *{pages_text(s.pages)}*" for s in document.sections]
+    return "\n".join(lines)
+
+
+# ---------- practice examples ----------
+
+
+def practice_examples(document: Document) -> list[Chunk]:
+    return [c for c in document.chunks if c.kind == PRACTICE_EXAMPLE]
+
+
+def filter_examples(examples: Sequence[Chunk], polarity: str = ALL, organisation: str = ALL,
+                    domain: str = ALL, keyword: str = "") -> list[Chunk]:
+    """Examples matching every filter; ALL (or empty) means no restriction; keywords all have to appear.
+
+    Example: polarity="good", organisation="NPS" keeps good NPS examples only ("CRC and NPS" is
+    kept for both organisations, since it is about their work together).
+    """
+    words = keyword.lower().split()
+    kept = []
+    for chunk in examples:
+        if polarity not in (ALL, "") and (chunk.polarity or "").lower() != polarity.lower():
+            continue
+        if organisation not in (ALL, "") and organisation not in (chunk.organisation or "").split(" and "):
+            continue
+        if domain not in (ALL, "") and chunk.domain != domain:
+            continue
+        haystack = " ".join(x for x in (chunk.text, chunk.person, chunk.section_text) if x).lower()
+        if all(w in haystack for w in words):
+            kept.append(chunk)
+    return kept
+
+
+def example_title(chunk: Chunk) -> str:
+    """Example: "Good · CRC · Arthur · Protecting the public > Assessment and planning · p. 20"."""
+    polarity = (chunk.polarity or "").capitalize()
+    where = " > ".join(chunk.section_path[-2:])
+    bits = [polarity, chunk.organisation, chunk.person, where, pages_text(chunk.pages)]
+    return " · ".join(b for b in bits if b)
+
+
+def examples_html(examples: Sequence[Chunk]) -> str:
+    if not examples:
+        return "<p class='rq-muted'>No practice example matches these filters.</p>"
+    cards = [f"<details class='rq-example rq-{escape(c.polarity or 'other')}'>"
+             f"<summary>{escape(example_title(c))}</summary><div class='rq-text'>{escape(c.text)}</div></details>"
+             for c in examples]
+    return f"<p class='rq-muted'>{len(examples)} example(s)</p>" + "".join(cards)
+
+
+def domains_of(examples: Sequence[Chunk]) -> list[str]:
+    return sorted({c.domain for c in examples if c.domain})
+
+
+# ---------- evaluation runs ----------
+
+
+def load_eval_summary(path: Path) -> dict | None:
+    """The summary of the latest evaluation run, or None when there is none (or it cannot be read)."""
+    try:
+        summary = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return summary if isinstance(summary, dict) and isinstance(summary.get("configs"), dict) else None
+
+
+def eval_long_frame(summary: dict) -> pd.DataFrame:
+    """One row per (config, category, metric); "overall" is a category too. Non-numbers are skipped."""
+    rows = []
+    for config, result in summary.get("configs", {}).items():
+        groups = {"overall": result.get("overall", {}), **result.get("by_category", {})}
+        for category, metrics in groups.items():
+            for metric, value in (metrics or {}).items():
+                if isinstance(value, int | float) and not isinstance(value, bool):
+                    rows.append({"config": config, "category": category, "metric": metric, "value": value})
+    return pd.DataFrame(rows, columns=["config", "category", "metric", "value"])
+
+
+def eval_table(summary: dict) -> pd.DataFrame:
+    """Metrics per category as a wide table: config, category, then one column per metric."""
+    long = eval_long_frame(summary)
+    if long.empty:
+        return pd.DataFrame(columns=["config", "category"])
+    wide = long.pivot_table(index=["config", "category"], columns="metric", values="value", sort=False)
+    return wide.round(3).reset_index().rename_axis(columns=None)
+
+
+def eval_heading(summary: dict) -> str:
+    when = escape(str(summary.get("created_at", "unknown time")))
+    dataset = escape(str(summary.get("dataset", "unknown dataset")))
+    return f"**Latest evaluation run**: {when} · dataset `{dataset}` · configs: {len(summary['configs'])}"
+
+
+NO_EVAL_NOTE = ("No evaluation run yet. Run `make eval` (or `report-qa eval --compare --out evals/runs/latest`) "
+                "and press *Reload*.")
