@@ -10,7 +10,7 @@ the cited passage before the answer leaves.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ingest import records as kinds
 from ingest.records import Chunk, Span
@@ -18,8 +18,9 @@ from ingest.text import normalise_for_match, number_value, numbers_in
 from retrieval.lexical import LexicalIndex
 from retrieval.questions import Intent, content_terms
 from retrieval.records import NOT_IN_REPORT, Answer, Citation, Figure, Hit, Passage
-from retrieval.search import HybridSearch, QueryScores
+from retrieval.search import HybridSearch, QueryScores, coverage
 
+WHOLE_PASSAGE_KINDS = (kinds.GLOSSARY, kinds.KEY_FACT)
 CANDIDATE_PASSAGES = 5  # sentences are drawn from this many top passages
 SECOND_SENTENCE_RATIO = 0.82  # a second quote must score at least this share of the best
 # Below these the best sentence is too weak to be an answer: decline and show the closest passages.
@@ -36,6 +37,7 @@ class Candidate:
     dense: float
     coverage: float
     is_row: bool
+    cells: list[str] = field(default_factory=list)  # a table row's cells
 
 
 class Composer:
@@ -54,32 +56,51 @@ class Composer:
     # -- candidates ------------------------------------------------------------------------------
 
     def candidates(self, question: str, intent: Intent, hits: list[Hit], scores: QueryScores) -> list[Candidate]:
-        terms = content_terms(question)
-        weights = {t: self.lexical.weight(t) for t in set(terms)}
-        total = sum(weights.values()) or 1.0
-        top_score = hits[0].score if hits else 1.0
+        top_score = hits[0].score if hits and hits[0].score > 0 else 1.0
+        weights = {t: self.lexical.weight(t) for t in set(content_terms(question))}
         found: list[Candidate] = []
         for hit in hits:
             row = self.chunk_rows[hit.chunk.id]
-            context = set(content_terms(hit.chunk.search_text()))
-            passage_coverage = sum(w for t, w in weights.items() if t in context) / total
-            for span, sentence_row in zip(hit.chunk.sentences, self.search.sentence_rows(row), strict=False):
-                text = hit.chunk.text[span.start : span.end]
-                found.append(self._candidate(hit, span, text, float(scores.sentence_sims[sentence_row]),
-                                             weights, total, passage_coverage, hit.score / top_score, intent))
+            prior = max(hit.score, 0.0) / top_score
+            passage_coverage = float(scores.passage_coverage[row])
+            rows = table_rows(hit.chunk)
+            if hit.chunk.kind in WHOLE_PASSAGE_KINDS:
+                found.append(self._whole(hit, row, scores, passage_coverage, prior, intent))
+                continue
+            for sentence_row, span in zip(self.search.sentence_rows(row), hit.chunk.sentences, strict=False):
+                if rows:
+                    continue  # a table answers with whole rows, below
+                found.append(self._candidate(
+                    hit, span, float(scores.sentence_sims[sentence_row]), float(scores.sentence_coverage[sentence_row]),
+                    passage_coverage, prior, intent, is_row=False))
+            for span, cells in rows:
+                sims = [float(scores.sentence_sims[r]) for r, s in zip(self.search.sentence_rows(row),
+                        hit.chunk.sentences, strict=False) if span.start <= s.start < span.end]
+                own = coverage(weights, [set(content_terms(" ".join(cells)))])[0]
+                # One short row embeds poorly alone; the table as a whole says what it measures.
+                dense = 0.5 * max(sims, default=0.0) + 0.5 * float(scores.dense[row])
+                found.append(self._candidate(hit, span, dense, float(own), passage_coverage, prior,
+                                             intent, is_row=True, cells=cells))
         found.sort(key=lambda c: -c.score)
         return found
 
-    def _candidate(self, hit: Hit, span: Span, text: str, dense: float, weights: dict[str, float], total: float,
-                   passage_coverage: float, prior: float, intent: Intent) -> Candidate:
-        own = set(content_terms(text))
-        coverage = sum(w for t, w in weights.items() if t in own) / total
-        is_row = hit.chunk.kind == kinds.TABLE and "\n" in hit.chunk.text and not text.startswith("Table ")
-        # A table row or glossary line leans on its passage's title and caption for context.
+    def _whole(self, hit: Hit, row: int, scores: QueryScores, passage_coverage: float, prior: float,
+               intent: Intent) -> Candidate:
+        """A glossary entry or key fact answers as a whole: the term with its definition, the figure with
+        what it measures."""
+        sims = [float(scores.sentence_sims[r]) for r in self.search.sentence_rows(row)]
+        return self._candidate(hit, Span(0, len(hit.chunk.text)), max(sims, default=float(scores.dense[row])),
+                               passage_coverage, passage_coverage, prior, intent, is_row=False)
+
+    def _candidate(self, hit: Hit, span: Span, dense: float, own_coverage: float, passage_coverage: float,
+                   prior: float, intent: Intent, is_row: bool, cells: list[str] | None = None) -> Candidate:
+        text = hit.chunk.text[span.start : span.end]
+        coverage_ = own_coverage
+        # A table row, glossary entry or key fact leans on its passage's title and caption for context.
         if is_row or hit.chunk.kind in (kinds.GLOSSARY, kinds.KEY_FACT):
-            coverage = 0.5 * coverage + 0.5 * passage_coverage
-        score = 0.45 * dense + 0.35 * coverage + 0.20 * prior + fit_bonus(text, hit.chunk, intent, is_row)
-        return Candidate(hit, span, text, score, dense, coverage, is_row)
+            coverage_ = 0.5 * own_coverage + 0.5 * passage_coverage
+        score = 0.45 * dense + 0.35 * coverage_ + 0.20 * prior + fit_bonus(text, hit.chunk, intent, is_row)
+        return Candidate(hit, span, text, score, dense, coverage_, is_row, cells or [])
 
     def choose(self, candidates: list[Candidate], intent: Intent) -> list[Candidate]:
         best = candidates[0]
@@ -95,6 +116,42 @@ class Composer:
         return chosen
 
 
+def table_rows(chunk: Chunk) -> list[tuple[Span, list[str]]]:
+    """Where each recovered row of a table chunk sits in its text, with its cells.
+
+    Example: Table 11's row ["Alcohol", "80%"] -> (Span of "Alcohol 80%", ["Alcohol", "80%"]).
+    """
+    if chunk.kind != kinds.TABLE or not chunk.table or not chunk.table.rows:
+        return []
+    found: list[tuple[Span, list[str]]] = []
+    position = chunk.text.find("\n")  # rows come after the "Table N" line
+    for cells in chunk.table.rows:
+        located = _locate_cells(chunk.text, _shown_cells(chunk, cells), position)
+        if located is None:
+            return []
+        found.append((located, cells))
+        position = located.end
+    return found
+
+
+def _shown_cells(chunk: Chunk, cells: list[str]) -> list[str]:
+    """Cells as they read, without the row number an enablers / barriers table adds ("No.")."""
+    numbered = chunk.table is not None and chunk.table.columns[:1] == ["No."]
+    return [c for k, c in enumerate(cells) if c and not (numbered and k == 0)]
+
+
+def _locate_cells(text: str, cells: list[str], position: int) -> Span | None:
+    start = end = None
+    for cell in cells:
+        pattern = r"\s+".join(re.escape(word) for word in cell.split())
+        match = re.compile(pattern).search(text, position)
+        if match is None:
+            return None
+        start = match.start() if start is None else start
+        end = position = match.end()
+    return Span(start, end) if start is not None else None
+
+
 def fit_bonus(text: str, chunk: Chunk, intent: Intent, is_row: bool) -> float:
     """How well a sentence fits the form of answer the question asks for."""
     bonus = 0.0
@@ -107,6 +164,10 @@ def fit_bonus(text: str, chunk: Chunk, intent: Intent, is_row: bool) -> float:
     if intent.wants_date and re.search(r"\b(19|20)\d\d\b|January|February|March|April|May|June|July|August|"
                                        r"September|October|November|December", text):
         bonus += 0.05
+    if chunk.caption and text.strip() in chunk.caption:
+        bonus -= 0.05  # a caption says what a table shows, rarely the value asked for
+    if text.startswith("Source:"):
+        bonus -= 0.10
     if text.rstrip().endswith(":"):
         bonus -= 0.08  # a lead-in ("as the following example shows:") is never the answer itself
     if len(text.split()) < 4 and not is_row:
@@ -117,7 +178,12 @@ def fit_bonus(text: str, chunk: Chunk, intent: Intent, is_row: bool) -> float:
 
 
 def _has_figure(text: str) -> bool:
-    return any(number_value(n) is not None for n in numbers_in(text))
+    """A number other than a year. Example: "in 2016" -> False; "66 cases" -> True."""
+    return any(not _is_year(n) for n in numbers_in(text) if number_value(n) is not None)
+
+
+def _is_year(token: str) -> bool:
+    return bool(re.fullmatch(r"(19|20)\d\d", token))
 
 
 def confidence(best: Candidate) -> float:
@@ -158,7 +224,8 @@ def _quote_text(candidate: Candidate) -> str:
     """A table row reads badly alone: name the table. Example: "Table 11: Alcohol 80%"."""
     chunk = candidate.hit.chunk
     if candidate.is_row and chunk.label:
-        return f"{chunk.label}: {candidate.text}"
+        cells = _shown_cells(chunk, candidate.cells) or [candidate.text]
+        return f"{chunk.label}: {' — '.join(cells)}"
     return candidate.text
 
 

@@ -5,11 +5,15 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
+
+import snowballstemmer
 
 from ingest.errors import QuestionError
 from ingest.text import words
 
 MAX_QUESTION_CHARS = 2_000
+_STEMMER = snowballstemmer.stemmer("english")
 
 STOPWORDS = frozenset(
     """a about above after again against all am an and any are as at be because been before being below between
@@ -86,15 +90,13 @@ def intent_of(question: str) -> Intent:
     )
 
 
+@lru_cache(maxsize=65536)
 def stem(word: str) -> str:
-    """A light suffix stripper, enough to match plurals and verb forms.
+    """The Snowball (Porter 2) English stem, so plurals and verb forms match.
 
-    Examples: "interventions" -> "intervention"; "reviewed" -> "review"; "caseloads" -> "caseload".
+    Examples: "interventions" -> "intervent"; "planning" -> "plan"; "relied" -> "reli" (as "rely").
     """
-    for suffix, replacement in (("ies", "y"), ("ing", ""), ("ed", ""), ("es", ""), ("s", "")):
-        if word.endswith(suffix) and len(word) - len(suffix) >= 4 and not word.endswith("ss"):
-            return word[: -len(suffix)] + replacement
-    return word
+    return _STEMMER.stemWord(word)
 
 
 def content_terms(text: str) -> list[str]:

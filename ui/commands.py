@@ -1,3 +1,21 @@
 """Registry of subcommands beyond ingest; each feature adds its `add_*` function here."""
 
 REGISTER: list = []
+
+
+def _add_serve(commands) -> None:
+    from ui.serve import add_serve
+
+    add_serve(commands)
+
+
+REGISTER.append(_add_serve)
+
+
+def _add_eval(commands) -> None:
+    from evals.cli import add_eval_command
+
+    add_eval_command(commands)
+
+
+REGISTER.append(_add_eval)

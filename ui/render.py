@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 import json
+import textwrap
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -82,6 +83,20 @@ def pages_text(pages: Sequence[int]) -> str:
     return f"pp. {min(pages)}–{max(pages)}"
 
 
+def short_section(path_text: str, limit: int = 40) -> str:
+    """A section path with long titles cut at a word, for accordion titles.
+
+    Example: "3. An evaluation of the quality of probation services in Staffordshire and Stoke > Delivery"
+    -> "3. An evaluation of the quality of… > Delivery".
+    """
+    parts = []
+    for title in path_text.split(" > "):
+        if len(title) > limit:
+            title = title[:limit].rsplit(" ", 1)[0].rstrip(",;:") + "…"
+        parts.append(title)
+    return " > ".join(parts)
+
+
 def highlight(text: str, spans: Sequence[Span]) -> str:
     """`text` escaped for HTML with each span wrapped in <mark>. Spans are offsets in the unescaped text.
 
@@ -131,8 +146,11 @@ def answer_markdown(answer: Answer) -> str:
 
 def citation_title(citation: Citation) -> str:
     """Example: "[1] Table 11 · 3. An evaluation > Reducing reoffending · p. 27"."""
-    where = " · ".join(x for x in (citation.label, citation.section, pages_text(citation.pages)) if x)
-    return f"[{citation.marker}] {where}"
+    return f"[{citation.marker}] {_where(citation.label, citation.section, citation.pages)}"
+
+
+def _where(label: str | None, section: str, pages: Sequence[int]) -> str:
+    return " · ".join(x for x in (label, short_section(section), pages_text(pages)) if x)
 
 
 def citation_message(citation: Citation) -> dict:
@@ -146,7 +164,7 @@ def citation_message(citation: Citation) -> dict:
 
 
 def passage_message(passage: Passage) -> dict:
-    title = " · ".join(x for x in (passage.label, passage.section, pages_text(passage.pages)) if x)
+    title = _where(passage.label, passage.section, passage.pages)
     return {
         "role": "assistant",
         "content": escape(passage.text),
@@ -173,7 +191,7 @@ def citation_choices(answer: Answer | None) -> list[tuple[str, str]]:
     if answer is None:
         return []
     if answer.abstained:
-        return [(f"Closest {p.rank}: {p.section} {pages_text(p.pages)}".strip(), p.chunk_id)
+        return [(f"Closest {p.rank}: {short_section(p.section)} {pages_text(p.pages)}".strip(), p.chunk_id)
                 for p in answer.passages[:MAX_CLOSEST]]
     return [(citation_title(c), c.chunk_id) for c in answer.citations]
 
@@ -228,6 +246,38 @@ def chart_title(figure: Figure) -> str:
     return f"{title} (Source: {figure.source})" if figure.source else title
 
 
+def chart_figure(figure: Figure):
+    """A horizontal bar chart of a numeric table, titled with its number, caption and source; else None.
+
+    Horizontal bars because the row labels are phrases ("Lifestyles and associates") that would
+    collide under vertical bars. Built on matplotlib's object API, not pyplot, so concurrent
+    requests do not share a global figure.
+    """
+    data = chart_frame(figure)
+    if data is None:
+        return None
+    from matplotlib.figure import Figure as MplFigure
+
+    labels, values = list(data.iloc[:, 0])[::-1], list(data.iloc[:, 1])[::-1]  # first row on top
+    chart = MplFigure(figsize=(6.4, 1.6 + 0.42 * len(labels)), layout="constrained")
+    axes = chart.add_subplot()
+    bars = axes.barh([textwrap.fill(str(x), 28) for x in labels], values, color="#e8740c")
+    axes.bar_label(bars, labels=[_value_label(v, figure) for v in values], padding=3, fontsize=9)
+    axes.set_xlabel(textwrap.fill(str(data.columns[1]), 60), fontsize=9)
+    axes.set_xlim(0, max(values + [0]) * 1.15 or 1)
+    axes.tick_params(labelsize=9)
+    axes.spines[["top", "right"]].set_visible(False)
+    axes.set_title(textwrap.fill(chart_title(figure), 70), fontsize=10, loc="left")
+    return chart
+
+
+def _value_label(value: float, figure: Figure) -> str:
+    """Example: 67.0 in a percentage table -> "67%"; 2523.0 -> "2,523"."""
+    percent = any("%" in str(row[-1]) for row in figure.rows)
+    text = f"{value:,.1f}".removesuffix(".0")
+    return text + "%" if percent else text
+
+
 def figures_markdown(answer: Answer | None) -> str:
     """The statistics the answer quotes, and report Figures whose chart is not in the text."""
     if answer is None or not answer.figures:
@@ -237,11 +287,10 @@ def figures_markdown(answer: Answer | None) -> str:
         marker = f" [{figure.marker}]" if figure.marker else ""
         if figure.kind == "statistic":
             lines.append(f"- **{escape(figure.value or figure.label)}** – {escape(figure.describes)}{marker}")
-        elif figure.kind == "figure":
-            note = "" if figure.chart_in_text else " *(the chart itself is not in the report's text)*"
-            lines.append(f"- **{escape(figure.label)}**: {escape(figure.caption or figure.describes)}{note}{marker}")
         else:
-            lines.append(f"- **{escape(figure.label)}**: {escape(figure.caption or figure.describes)}{marker}")
+            missing = figure.kind == "figure" and not figure.chart_in_text
+            note = " *(the chart itself is not in the report's text)*" if missing else ""
+            lines.append(f"- **{escape(figure.label)}**: {escape(figure.caption or figure.describes)}{note}{marker}")
     return "**Figures in this answer**\n\n" + "\n".join(lines)
 
 
@@ -340,8 +389,8 @@ def examples_html(examples: Sequence[Chunk]) -> str:
     if not examples:
         return "<p class='rq-muted'>No practice example matches these filters.</p>"
     cards = [f"<details class='rq-example rq-{escape(c.polarity or 'other')}'>"
-             f"<summary>{escape(example_title(c))}</summary><div class='rq-text'>{escape(c.text)}</div></details>"
-             for c in examples]
+             f"<summary>{escape(example_title(c))}</summary>"
+             f"<div class='rq-text'>{escape(c.text)}</div></details>" for c in examples]
     return f"<p class='rq-muted'>{len(examples)} example(s)</p>" + "".join(cards)
 
 
@@ -382,11 +431,35 @@ def eval_table(summary: dict) -> pd.DataFrame:
     return wide.round(3).reset_index().rename_axis(columns=None)
 
 
+def eval_chart(summary: dict | None, metric: str | None):
+    """Grouped bars: one group per category ("overall" first), one bar per config; None without data."""
+    long = eval_long_frame(summary) if summary else None
+    if long is None or not metric or long[long["metric"] == metric].empty:
+        return None
+    from matplotlib.figure import Figure as MplFigure
+
+    data = long[long["metric"] == metric].pivot_table(index="category", columns="config", values="value",
+                                                      sort=False)
+    chart = MplFigure(figsize=(8, 3.6), layout="constrained")
+    axes = chart.add_subplot()
+    width = 0.8 / max(len(data.columns), 1)
+    for i, config in enumerate(data.columns):
+        positions = [x + i * width for x in range(len(data.index))]
+        bars = axes.bar(positions, data[config].fillna(0), width, label=str(config))
+        axes.bar_label(bars, fmt="%.2f", fontsize=8, padding=2)
+    axes.set_xticks([x + width * (len(data.columns) - 1) / 2 for x in range(len(data.index))],
+                    [str(c) for c in data.index], fontsize=9)
+    axes.set_title(f"{metric} by category", fontsize=10, loc="left")
+    axes.spines[["top", "right"]].set_visible(False)
+    axes.legend(fontsize=8, frameon=False)
+    return chart
+
+
 def eval_heading(summary: dict) -> str:
     when = escape(str(summary.get("created_at", "unknown time")))
     dataset = escape(str(summary.get("dataset", "unknown dataset")))
     return f"**Latest evaluation run**: {when} · dataset `{dataset}` · configs: {len(summary['configs'])}"
 
 
-NO_EVAL_NOTE = ("No evaluation run yet. Run `make eval` (or `report-qa eval --compare --out evals/runs/latest`) "
-                "and press *Reload*.")
+NO_EVAL_NOTE = ("No evaluation run yet. Run `make eval` (or "
+                "`report-qa eval --compare --out evals/runs/latest`) and press *Reload*.")

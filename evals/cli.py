@@ -1,0 +1,119 @@
+"""`report-qa eval`: run the dataset, print the metrics, write the reports, optionally gate on thresholds.
+
+Registered in ui/commands.py; the only module of evals/ that prints.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ingest.errors import ReportQAError
+
+if TYPE_CHECKING:
+    from evals.gate import Thresholds
+
+DEFAULT_DATASET = Path(__file__).resolve().parent / "dataset.jsonl"
+DEFAULT_OUT = Path("evals") / "runs" / "latest"
+EXIT_CHECK_FAILED = 1
+MAX_WARNINGS_SHOWN = 10  # more than this and the table scrolls away; the rest are counted
+
+
+def add_eval_command(commands: argparse._SubParsersAction) -> None:
+    from evals.gate import DEFAULT_THRESHOLDS
+    from ui.cli import common_options
+
+    parser = commands.add_parser(
+        "eval", help="measure answers against the dataset of known answers",
+        description="Run every dataset question through `ask` and report retrieval, answer and citation "
+                    "metrics overall and per category.", parents=[common_options()])
+    parser.add_argument("--dataset", type=Path, default=DEFAULT_DATASET, metavar="FILE",
+                        help="JSONL dataset (default: the bundled evals/dataset.jsonl; format in evals/README.md)")
+    parser.add_argument("--report", metavar="NAME",
+                        help="ingested report to evaluate, by index name (default: the bundled report)")
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, metavar="DIR",
+                        help=f"folder for report.md, report.html, results.jsonl, summary.json (default: {DEFAULT_OUT})")
+    parser.add_argument("--compare", action="store_true",
+                        help="run fused, dense, bm25 and the LangChain baseline side by side")
+    parser.add_argument("--check", action="store_true",
+                        help="exit 1 when a metric of the gated configuration breaks its threshold")
+    parser.add_argument("--thresholds", type=Path, default=DEFAULT_THRESHOLDS, metavar="FILE",
+                        help="thresholds for --check (default: evals/thresholds.toml)")
+    parser.add_argument("-k", type=int, default=None, metavar="N",
+                        help="passages retrieved per question (default: the top_k setting, 5)")
+    parser.set_defaults(handler=run_eval_command)
+
+
+def run_eval_command(args: argparse.Namespace) -> int:
+    from evals import gate
+    from evals.dataset import evidence_warnings, load_dataset
+    from evals.outputs import category_rows, overall_rows, text_table, write_outputs
+    from evals.runner import COMPARE, DEFAULT_CONFIG, load_configs, run_eval
+    from ui.cli import settings_from
+
+    settings = settings_from(args)
+    k = args.k if args.k is not None else settings.top_k
+    if k < 1:
+        raise ReportQAError(f"-k must be at least 1, not {k}.")
+    # Bad input is found before the model and index load, which take seconds.
+    dataset = load_dataset(args.dataset)
+    thresholds = gate.load_thresholds(args.thresholds) if args.check else None
+    names = COMPARE if args.compare else (DEFAULT_CONFIG,)
+    if thresholds is not None and thresholds.config not in names:
+        names = (*names, thresholds.config)
+    print(f"loading index and {len(names)} configuration(s)…", file=sys.stderr)
+    loaded = load_configs(names, settings, args.report)
+    _warn(dataset.warnings + evidence_warnings(dataset.items, loaded.document.text))
+    run = run_eval(loaded.askers, dataset, loaded.document.name, k, progress=_counter())
+    written = write_outputs(run, args.out)
+    print(text_table(*overall_rows(run)))
+    print()
+    print("correct by category (unanswerable: share declined)")
+    print(text_table(*category_rows(run)))
+    print()
+    print(f"wrote {', '.join(str(p) for p in written)}")
+    if thresholds is None:
+        return 0
+    return _gate(run.config(thresholds.config).summary.overall.to_json(), thresholds, args.thresholds)
+
+
+def _gate(metrics: dict[str, float | int | None], thresholds: Thresholds, path: Path) -> int:
+    from evals import gate
+
+    broken = gate.check(metrics, thresholds)
+    for failure in broken:
+        print(f"check failed ({thresholds.config}): {failure}", file=sys.stderr)
+    if broken:
+        return EXIT_CHECK_FAILED
+    count = len(thresholds.minimum) + len(thresholds.maximum)
+    print(f"check passed ({thresholds.config}): {count} thresholds in {path} met")
+    return 0
+
+
+def _warn(warnings: list[str]) -> None:
+    for warning in warnings[:MAX_WARNINGS_SHOWN]:
+        print(f"warning: {warning}", file=sys.stderr)
+    if len(warnings) > MAX_WARNINGS_SHOWN:
+        print(f"warning: … and {len(warnings) - MAX_WARNINGS_SHOWN} more", file=sys.stderr)
+
+
+def _counter():
+    """progress(config, done, total) as a counter on stderr: rewritten in place on a terminal, else one line
+    per configuration so CI logs stay short."""
+    interactive = sys.stderr.isatty()
+    started: dict[str, float] = {}
+
+    def show(config: str, done: int, total: int) -> None:
+        started.setdefault(config, time.perf_counter())
+        seconds = time.perf_counter() - started[config]
+        if interactive:
+            end = "\n" if done == total else ""
+            sys.stderr.write(f"\r{config:<20} {done:>4}/{total} {seconds:6.1f}s{end}")
+            sys.stderr.flush()
+        elif done == total:
+            print(f"{config:<20} {done:>4}/{total} {seconds:6.1f}s", file=sys.stderr)
+
+    return show

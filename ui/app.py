@@ -1,0 +1,339 @@
+"""The Gradio app: a thin shell over `Engine.ask`, the same call `report-qa ask` makes.
+
+    demo = build_app(Engine.load())
+    launch_app(demo, host="127.0.0.1", port=7860)
+
+Tabs: Chat (answers, cited passages, figures beside), Read the report, For trainers (practice examples,
+handout), For evaluators (latest eval run). The named endpoint `/ask` returns `Answer.to_json()`.
+Handlers are module functions taking the engine, so tests call them without a server.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+# Before gradio is imported: with analytics off a running app makes no outbound connection.
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+
+import gradio as gr  # noqa: E402
+
+from ingest.errors import ReportQAError  # noqa: E402
+from ingest.records import Span  # noqa: E402
+from ingest.settings import PROJECT_ROOT  # noqa: E402
+from retrieval.records import Answer  # noqa: E402
+from ui import handout, render  # noqa: E402
+
+log = logging.getLogger(__name__)
+
+EVAL_SUMMARY = PROJECT_ROOT / "evals" / "runs" / "latest" / "summary.json"
+EXAMPLE_QUESTIONS = [
+    "What does ATR stand for?",
+    "What proportion of NPS cases with an alcohol need had sufficient intervention?",
+    "How many cases were in the inspection sample?",
+    "What did the inspectors recommend to the CRC?",
+    "How many cases do some CRC officers hold?",
+]
+# Two cores: a few answers at once keep both busy; the rest wait in a bounded queue rather than pile up.
+CONCURRENCY = 4
+MAX_QUEUE = 64
+INTERNAL_ERROR = ("Something went wrong while answering this question ({kind}). The app is still running: "
+                  "try again, or rephrase the question.")
+
+CSS = """
+.rq-text { white-space: pre-wrap; line-height: 1.55; }
+.rq-section { max-height: 72vh; overflow-y: auto; padding: 0 .5rem; }
+.rq-crumbs { font-weight: 600; }
+.rq-cited { display: inline-block; width: 100%; background: rgba(255, 214, 0, .12);
+            border-left: 4px solid #d9a400; padding-left: .5rem; box-sizing: border-box; }
+.rq-muted { opacity: .75; }
+mark { background: #ffe066; color: inherit; padding: 0 1px; }
+.rq-example { border: 1px solid var(--border-color-primary); border-radius: 6px; padding: .4rem .6rem;
+              margin: .4rem 0; }
+.rq-example summary { cursor: pointer; font-weight: 600; }
+.rq-good summary::before { content: "✔ "; color: #2a8a3e; }
+.rq-poor summary::before { content: "✘ "; color: #b3261e; }
+.rq-contents { max-height: 72vh; overflow-y: auto; }
+"""
+
+
+# ---------- handlers (no gradio state in here: tests call them directly) ----------
+
+
+def ask_json(engine, question: str) -> dict[str, Any]:
+    """The `/ask` endpoint: the answer's JSON, or {"error": "..."} with one clear line."""
+    try:
+        return engine.ask(question).to_json()
+    except ReportQAError as err:
+        return {"error": str(err)}
+    except Exception as err:  # the server must keep serving; the log has the traceback
+        log.exception("ask failed for %.80r", question)
+        return {"error": INTERNAL_ERROR.format(kind=type(err).__name__)}
+
+
+def chat_turn(engine, message: str, history: list[dict] | None) -> tuple[list[dict], Answer | None]:
+    """One question in the chat: the history with the question and the answer (or a clear error) added.
+
+    A blank message changes nothing and asks nothing.
+    """
+    messages = render.normalise_history(history)
+    if not (message or "").strip():
+        return messages, None
+    messages.append({"role": "user", "content": render.user_echo(message)})
+    try:
+        answer = engine.ask(message)
+    except ReportQAError as err:
+        return [*messages, render.error_message(str(err))], None
+    except Exception as err:
+        log.exception("chat answer failed for %.80r", message)
+        return [*messages, render.error_message(INTERNAL_ERROR.format(kind=type(err).__name__))], None
+    return messages + render.answer_messages(answer), answer
+
+
+def table_updates(answer: Answer | None, label: str | None = None) -> tuple:
+    """Dataframe, bar chart and table picker for one of the answer's tables (the first by default)."""
+    tables = render.table_figures(answer)
+    figure = next((t for t in tables if t.label == label), tables[0] if tables else None)
+    picker = gr.Dropdown(choices=[t.label for t in tables], value=figure.label if figure else None,
+                         visible=len(tables) > 1)
+    if figure is None:
+        return gr.Dataframe(value=None, visible=False), gr.Plot(value=None, visible=False), picker
+    frame = gr.Dataframe(value=render.table_frame(figure), label=render.chart_title(figure), visible=True)
+    chart = render.chart_figure(figure)
+    return frame, gr.Plot(value=chart, label=f"{figure.label} as a chart", visible=chart is not None), picker
+
+
+def citation_passage(engine, answer: Answer | None, chunk_id: str | None) -> tuple[str | None, str]:
+    """(section id, section HTML) with the cited passage boxed and its quote marked."""
+    chunk = render.find_chunk(engine.document, chunk_id)
+    if chunk is None:
+        return None, render.section_html(engine.document, None)
+    citation = next((c for c in (answer.citations if answer else []) if c.chunk_id == chunk_id), None)
+    spans = [render.as_span(s) for s in citation.quote_spans] if citation else [Span(0, 0)]
+    return chunk.section_id, render.section_html(engine.document, chunk.section_id, chunk.id, spans)
+
+
+def export_handout(items: list[handout.HandoutItem]) -> list[str]:
+    """Write the handout as .md and .docx into a fresh temporary folder; Gradio serves them from there."""
+    folder = Path(tempfile.mkdtemp(prefix="report-qa-handout-"))
+    markdown = folder / "handout.md"
+    markdown.write_text(handout.handout_markdown(items), encoding="utf-8")
+    docx = folder / "handout.docx"
+    docx.write_bytes(handout.handout_docx(items))
+    return [str(markdown), str(docx)]
+
+
+# ---------- the app ----------
+
+
+def build_app(engine, eval_summary: Path = EVAL_SUMMARY) -> gr.Blocks:
+    with gr.Blocks(title="Report Q&A", analytics_enabled=False) as demo:
+        last_answer = gr.State(None)
+        items = gr.State([])
+        gr.Markdown(f"## Ask the report: {render.escape(engine.document.name)}\n"
+                    "Answers quote the report verbatim, with [n] markers pointing at the cited passages.")
+        with gr.Tabs() as tabs:
+            with gr.Tab("Chat", id="chat"):
+                chat = _chat_tab(engine, last_answer, items)
+            with gr.Tab("Read the report", id="read"):
+                reader = _read_tab(engine)
+            with gr.Tab("For trainers", id="trainers"):
+                trainer = _trainers_tab(engine, items)
+            with gr.Tab("For evaluators", id="evaluators"):
+                _evaluators_tab(eval_summary)
+        _wire_cross_tab(engine, tabs, chat, reader, trainer, last_answer, items)
+        _api(engine)
+    return demo
+
+
+def _api(engine) -> None:
+    def ask(question: str) -> dict:
+        """Answer a question about the report: the same JSON as `report-qa ask --json`, or {"error": ...}."""
+        return ask_json(engine, question)
+
+    gr.api(ask, api_name="ask", concurrency_id="engine")
+
+
+def _chat_tab(engine, last_answer: gr.State, items: gr.State) -> dict:
+    with gr.Row():
+        with gr.Column(scale=3):
+            chatbot = gr.Chatbot(label="Conversation", height=560, feedback_options=None, elem_id="rq-chat",
+                                 placeholder="Ask a question about the report, or pick an example below.")
+            with gr.Row():
+                box = gr.Textbox(placeholder="Ask a question about the report…", show_label=False, scale=5,
+                                 lines=1, max_lines=6, elem_id="rq-question")
+                send = gr.Button("Ask", variant="primary", scale=1, elem_id="rq-ask")
+            gr.Examples(EXAMPLE_QUESTIONS, inputs=box, label="Example questions")
+            with gr.Row():
+                cited = gr.Dropdown(label="Cited passages", choices=[], scale=3, elem_id="rq-cited-picker")
+                open_cited = gr.Button("Open cited passage in the report", scale=2, elem_id="rq-open-cited")
+            with gr.Row():
+                add_answer = gr.Button("Add last answer to handout", elem_id="rq-add-answer")
+                clear = gr.Button("Clear conversation")
+            added = gr.Markdown("")
+        with gr.Column(scale=2, elem_id="rq-figures"):
+            gr.Markdown("### Figures")
+            stats = gr.Markdown(render.figures_markdown(None), elem_id="rq-stats")
+            picker = gr.Dropdown(label="Table", choices=[], visible=False)
+            table = gr.Dataframe(visible=False, interactive=False, wrap=True, elem_id="rq-table")
+            chart = gr.Plot(visible=False, elem_id="rq-chart")
+
+    def respond(message, history):
+        messages, answer = chat_turn(engine, message, history)
+        if answer is None and not (message or "").strip():
+            return gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
+        choices = render.citation_choices(answer)
+        return (messages, "", answer, render.figures_markdown(answer), *table_updates(answer),
+                gr.Dropdown(choices=choices, value=choices[0][1] if choices else None))
+
+    outputs = [chatbot, box, last_answer, stats, table, chart, picker, cited]
+    for trigger in (box.submit, send.click):
+        trigger(respond, [box, chatbot], outputs, api_visibility="private", concurrency_id="engine")
+    picker.input(lambda answer, label: table_updates(answer, label)[:2], [last_answer, picker],
+                 [table, chart], api_visibility="private")
+
+    def clear_chat():
+        return ([], None, render.figures_markdown(None), *table_updates(None), gr.Dropdown(choices=[], value=None),
+                "")
+
+    clear.click(clear_chat, None, [chatbot, last_answer, stats, table, chart, picker, cited, added],
+                api_visibility="private")
+    return {"cited": cited, "open_cited": open_cited, "add_answer": add_answer, "added": added}
+
+
+def _read_tab(engine) -> dict:
+    document = engine.document
+    with gr.Row():
+        with gr.Column(scale=1):
+            picker = gr.Dropdown(label="Section", choices=render.section_choices(document),
+                                 value=document.sections[0].id if document.sections else None,
+                                 filterable=True, elem_id="rq-section-picker")
+            gr.Markdown(render.contents_markdown(document), elem_classes=["rq-contents"])
+        with gr.Column(scale=3):
+            first = document.sections[0].id if document.sections else None
+            view = gr.HTML(render.section_html(document, first), elem_id="rq-reader")
+    picker.input(lambda section_id: render.section_html(document, section_id), picker, view,
+                 api_visibility="private")
+    return {"picker": picker, "view": view}
+
+
+def _trainers_tab(engine, items: gr.State) -> dict:
+    examples = render.practice_examples(engine.document)
+    with gr.Row():
+        with gr.Column(scale=3):
+            gr.Markdown("### Practice examples")
+            with gr.Row():
+                polarity = gr.Radio([render.ALL, "good", "poor"], value=render.ALL, label="Practice")
+                organisation = gr.Dropdown([render.ALL, "CRC", "NPS"], value=render.ALL,
+                                           label="Organisation")
+                domain = gr.Dropdown([render.ALL, *render.domains_of(examples)], value=render.ALL,
+                                     label="Domain")
+                keyword = gr.Textbox(label="Keyword", placeholder="e.g. alcohol")
+            listing = gr.HTML(render.examples_html(examples), elem_id="rq-examples")
+            with gr.Row():
+                chosen = gr.Dropdown(label="Example", choices=_example_choices(examples), scale=3)
+                add = gr.Button("Add example to handout", scale=1)
+        with gr.Column(scale=2):
+            preview = gr.Markdown(handout.handout_markdown([]), elem_id="rq-handout")
+            with gr.Row():
+                export = gr.Button("Export (Markdown and .docx)", variant="primary")
+                clear = gr.Button("Clear handout")
+            files = gr.File(label="Download", file_count="multiple", interactive=False)
+
+    def refilter(polarity_, organisation_, domain_, keyword_):
+        kept = render.filter_examples(examples, polarity_, organisation_, domain_, keyword_ or "")
+        return render.examples_html(kept), gr.Dropdown(choices=_example_choices(kept), value=None)
+
+    filters = [polarity, organisation, domain, keyword]
+    for control in filters:
+        control.input(refilter, filters, [listing, chosen], api_visibility="private")
+
+    def add_example(chunk_id, current):
+        chunk = render.find_chunk(engine.document, chunk_id)
+        if chunk is None:
+            return gr.skip(), gr.skip()
+        new = handout.add_item(current, handout.item_from_example(chunk))
+        return new, handout.handout_markdown(new)
+
+    add.click(add_example, [chosen, items], [items, preview], api_visibility="private")
+    clear.click(lambda: ([], handout.handout_markdown([]), None), None, [items, preview, files],
+                api_visibility="private")
+    export.click(export_handout, items, files, api_visibility="private")
+    return {"preview": preview}
+
+
+def _example_choices(examples) -> list[tuple[str, str]]:
+    return [(render.example_title(c), c.id) for c in examples]
+
+
+def _evaluators_tab(path: Path) -> None:
+    summary = render.load_eval_summary(path)
+    note = gr.Markdown(render.eval_heading(summary) if summary else render.NO_EVAL_NOTE,
+                       elem_id="rq-eval-note")
+    table = gr.Dataframe(render.eval_table(summary) if summary else None, visible=summary is not None,
+                         interactive=False, label="Metrics per category")
+    metrics = _metric_names(summary)
+    metric = gr.Dropdown(metrics, value=metrics[0] if metrics else None, label="Metric",
+                         visible=bool(metrics))
+    chart = gr.Plot(render.eval_chart(summary, metrics[0] if metrics else None), visible=bool(metrics),
+                    label="Metric by category", elem_id="rq-eval-chart")
+    reload = gr.Button("Reload")
+
+    def refresh(chosen):
+        current = render.load_eval_summary(path)
+        names = _metric_names(current)
+        chosen = chosen if chosen in names else (names[0] if names else None)
+        return (render.eval_heading(current) if current else render.NO_EVAL_NOTE,
+                gr.Dataframe(render.eval_table(current) if current else None, visible=current is not None),
+                gr.Dropdown(names, value=chosen, visible=bool(names)),
+                gr.Plot(render.eval_chart(current, chosen), visible=bool(names)))
+
+    reload.click(refresh, metric, [note, table, metric, chart], api_visibility="private")
+    metric.input(lambda m: render.eval_chart(render.load_eval_summary(path), m), metric, chart,
+                 api_visibility="private")
+
+
+def _metric_names(summary: dict | None) -> list[str]:
+    if not summary:
+        return []
+    return list(dict.fromkeys(render.eval_long_frame(summary)["metric"]))
+
+
+def _wire_cross_tab(engine, tabs, chat: dict, reader: dict, trainer: dict, last_answer, items) -> None:
+    """Events that reach across tabs: open a citation in the reader; add the last answer to the handout."""
+
+    def open_citation(answer, chunk_id):
+        section_id, view = citation_passage(engine, answer, chunk_id)
+        if section_id is None:
+            return gr.skip(), gr.skip(), gr.skip()
+        return gr.Tabs(selected="read"), section_id, view
+
+    # The tab's content renders after the switch; scroll once it is there.
+    scroll = ("() => setTimeout(() => document.getElementById('rq-cited')"
+              "?.scrollIntoView({block: 'center'}), 300)")
+    outputs = [tabs, reader["picker"], reader["view"]]
+    chat["open_cited"].click(open_citation, [last_answer, chat["cited"]], outputs,
+                             api_visibility="private").then(None, js=scroll)
+
+    def add_answer(answer, current):
+        if answer is None:
+            return gr.skip(), gr.skip(), "*Ask a question first: there is no answer to add.*"
+        new = handout.add_item(current, handout.item_from_answer(answer))
+        note = f"*Added to the handout ({len(new)} item(s)): see For trainers.*"
+        return new, handout.handout_markdown(new), note
+
+    chat["add_answer"].click(add_answer, [last_answer, items], [items, trainer["preview"], chat["added"]],
+                             api_visibility="private")
+
+
+def launch_app(demo: gr.Blocks, host: str = "127.0.0.1", port: int | None = 7860, *,
+               concurrency: int = CONCURRENCY, max_queue: int = MAX_QUEUE, prevent_thread_lock: bool = False,
+               quiet: bool = False):
+    """Queue and launch: loopback by default, no share link, no SSR (needs a newer Node than we have)."""
+    demo.queue(default_concurrency_limit=concurrency, max_size=max_queue)
+    return demo.launch(server_name=host, server_port=port, share=False, ssr_mode=False,
+                       prevent_thread_lock=prevent_thread_lock, quiet=quiet, theme=gr.themes.Default(),
+                       css=CSS, footer_links=["api"], show_error=False)

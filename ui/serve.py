@@ -1,0 +1,39 @@
+"""`report-qa serve`: load the engine once, then serve the Gradio app on loopback."""
+
+from __future__ import annotations
+
+import argparse
+import os
+
+
+def add_serve(commands) -> None:
+    from ui.cli import common_options
+
+    serve = commands.add_parser("serve", help="start the chat app (default http://127.0.0.1:7860)",
+                                description="Serve the Gradio chat over a built index; "
+                                "it makes no outbound connections.",
+                                parents=[common_options()])
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default: loopback only)")
+    serve.add_argument("--port", type=int, default=7860, help="port (default 7860)")
+    serve.add_argument("--report", help="name of a built index (default: the bundled report)")
+    serve.add_argument("--concurrency", type=int, default=None,
+                       help="answers computed at once (default 4; the rest queue)")
+    serve.set_defaults(handler=run_serve)
+
+
+def run_serve(args: argparse.Namespace) -> int:
+    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    from retrieval.engine import Engine
+    from ui.app import CONCURRENCY, build_app, launch_app
+    from ui.cli import settings_from
+
+    print("loading the index and the model…", flush=True)
+    engine = Engine.load(settings=settings_from(args), report=args.report)
+    # Load the model now rather than on the first user's question.
+    engine.ask("What does the report say about caseloads?")
+    demo = build_app(engine)
+    print(f"serving on http://{args.host}:{args.port} (Ctrl+C stops)", flush=True)
+    launch_app(demo, args.host, args.port, concurrency=args.concurrency or CONCURRENCY, quiet=True)
+    return 0
