@@ -31,11 +31,12 @@ def add_eval_command(commands: argparse._SubParsersAction) -> None:
         description="Run every dataset question through `ask` and report retrieval, answer and citation "
                     "metrics overall and per category.", parents=[common_options()])
     parser.add_argument("--dataset", type=Path, default=DEFAULT_DATASET, metavar="FILE",
-                        help="JSONL dataset (default: the bundled evals/dataset.jsonl; format in evals/README.md)")
+                        help="JSONL dataset (default: evals/dataset.jsonl; format: evals/README.md)")
     parser.add_argument("--report", metavar="NAME",
                         help="ingested report to evaluate, by index name (default: the bundled report)")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, metavar="DIR",
-                        help=f"folder for report.md, report.html, results.jsonl, summary.json (default: {DEFAULT_OUT})")
+                        help=f"folder for report.md, report.html, results.jsonl and summary.json "
+                             f"(default: {DEFAULT_OUT})")
     parser.add_argument("--compare", action="store_true",
                         help="run fused, dense, bm25 and the LangChain baseline side by side")
     parser.add_argument("--check", action="store_true",

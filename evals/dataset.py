@@ -26,8 +26,8 @@ log = logging.getLogger(__name__)
 UNANSWERABLE = "unanswerable"
 # The categories of the bundled dataset. Another is allowed (bring your own) but reported, since a typo
 # ("statistics") would otherwise silently split a category in two.
-CATEGORIES = ("statistic", "table", "glossary", "finding", "practice_example", "recommendation", "methodology",
-              "context", "multi_passage", UNANSWERABLE)
+CATEGORIES = ("statistic", "table", "glossary", "finding", "practice_example", "recommendation",
+              "methodology", "context", "multi_passage", UNANSWERABLE)
 FIELDS = ("id", "question", "category", "expected", "patterns", "evidence")
 
 
@@ -37,7 +37,7 @@ class DatasetError(ReportQAError):
 
 @dataclass(frozen=True)
 class EvalItem:
-    """One question with its known answer: regexes that accept it and quotes from the report that support it."""
+    """One question with its known answer: regexes that accept it, quotes from the report that support it."""
 
     id: str
     question: str
@@ -102,7 +102,8 @@ def load_dataset(path: Path) -> Dataset:
     if errors:
         raise DatasetError(_summarise(path, errors))
     if not items:
-        raise DatasetError(f"dataset {path} has no questions; add one JSON object per line (see evals/README.md).")
+        raise DatasetError(f"dataset {path} has no questions; add one JSON object per line "
+                           "(see evals/README.md).")
     log.info("loaded %d eval items from %s (%d warnings)", len(items), path, len(warnings))
     return Dataset(path, items, warnings)
 
@@ -113,7 +114,7 @@ def _read_lines(path: Path) -> list[str]:
     try:
         return path.read_text(encoding="utf-8").splitlines()
     except UnicodeDecodeError as err:
-        raise DatasetError(f"dataset {path} is not UTF-8 text (byte {err.start}); save it as UTF-8.") from None
+        raise DatasetError(f"dataset {path} is not UTF-8 (byte {err.start}); save it as UTF-8.") from None
 
 
 def _summarise(path: Path, errors: list[str]) -> str:
@@ -132,7 +133,8 @@ def parse_line(line: str, number: int) -> EvalItem:
         raise DatasetError(f"line {number}: expected a JSON object, got {type(data).__name__}")
     missing = [name for name in FIELDS if name not in data]
     if missing:
-        raise DatasetError(f"line {number}: missing field{'s' if len(missing) > 1 else ''} {', '.join(missing)}")
+        plural = "s" if len(missing) > 1 else ""
+        raise DatasetError(f"line {number}: missing field{plural} {', '.join(missing)}")
     item = EvalItem(
         id=_text(data, "id", number), question=_text(data, "question", number),
         category=_text(data, "category", number), expected=_text(data, "expected", number, allow_empty=True),
@@ -164,14 +166,15 @@ def _check_patterns(item: EvalItem) -> None:
         try:
             re.compile(pattern, re.I)
         except re.error as err:
-            raise DatasetError(f"line {item.line}: item {item.id} has an invalid regex {pattern!r} ({err})") from None
+            raise DatasetError(f"line {item.line}: item {item.id} has an invalid regex {pattern!r} ({err})") \
+                from None
 
 
 def _check_answerable(item: EvalItem) -> None:
     """An answerable item without patterns could never be scored correct; an unanswerable one with
     patterns is a contradiction. Both are mistakes in the dataset, not in the engine."""
     if item.answerable and not item.patterns:
-        raise DatasetError(f"line {item.line}: item {item.id} ({item.category}) has no patterns to score it by")
+        raise DatasetError(f"line {item.line}: item {item.id} ({item.category}) has no patterns to score by")
     if not item.answerable and (item.patterns or item.evidence):
         raise DatasetError(f"line {item.line}: item {item.id} is unanswerable but has patterns or evidence")
 
@@ -183,7 +186,8 @@ def item_warnings(item: EvalItem) -> list[str]:
         warnings.append(f"item {item.id} (line {item.line}) has unknown category {item.category!r}; "
                         f"known: {', '.join(CATEGORIES)}")
     if item.answerable and not item.evidence:
-        warnings.append(f"item {item.id} (line {item.line}) has no evidence quotes; its retrieval counts as a miss")
+        warnings.append(f"item {item.id} (line {item.line}) has no evidence quotes; "
+                        "its retrieval counts as a miss")
     return warnings
 
 

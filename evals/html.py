@@ -10,6 +10,7 @@ from html import escape
 
 from evals.metrics import ItemResult
 from evals.outputs import (
+    CATEGORY_NOTE,
     RATE_KEYS,
     categories,
     category_rows,
@@ -49,11 +50,11 @@ def render_html(run: EvalRun) -> str:
     names = [c.name for c in run.configs]
     body = [
         f"<h1>Evaluation: {escape(run.report)}</h1>",
-        f"<p class=meta>{escape(run.created_at)} · dataset <code>{escape(run.dataset)}</code> · top-k {run.k} · "
-        f"{len(run.configs[0].results)} questions</p>",
+        f"<p class=meta>{escape(run.created_at)} · dataset <code>{escape(run.dataset)}</code> · "
+        f"top-k {run.k} · {len(run.configs[0].results)} questions</p>",
         "<h2>Overall</h2>", legend(names), overall_chart(run), html_table(*overall_rows(run)),
         "<h2>Correct by category</h2>",
-        "<p>Answer accuracy; for unanswerable questions, the share declined.</p>",
+        f"<p>{CATEGORY_NOTE}</p>",
         category_chart(run), html_table(*category_rows(run)),
         "<h2>Latency</h2>", latency_chart(run),
     ]
@@ -75,7 +76,8 @@ def html_table(header: list[str], rows: list[list[str]]) -> str:
 
 
 def legend(names: list[str]) -> str:
-    items = "".join(f'<span><i style="background:{colour(i)}"></i>{escape(n)}</span>' for i, n in enumerate(names))
+    items = "".join(f'<span><i style="background:{colour(i)}"></i>{escape(name)}</span>'
+                    for i, name in enumerate(names))
     return f"<p class=legend>{items}</p>"
 
 
@@ -85,7 +87,8 @@ def colour(index: int) -> str:
 
 def overall_chart(run: EvalRun) -> str:
     values = [[c.summary.overall.to_json()[key] for c in run.configs] for key in RATE_KEYS]
-    return bar_chart([RATE_LABELS[k] for k in RATE_KEYS], values, top=1.0, title="Overall rates by configuration")
+    labels = [RATE_LABELS[k] for k in RATE_KEYS]
+    return bar_chart(labels, values, top=1.0, title="Overall rates by configuration")
 
 
 def category_chart(run: EvalRun) -> str:
@@ -142,9 +145,10 @@ def _bar(x: float, w: float, value: float | None, top: float, plot_h: int, fill:
         return f'<text x="{x + w / 2:.0f}" y="{plot_h + 6}" font-size="10" text-anchor="middle">–</text>'
     h = plot_h * min(max(value / top, 0.0), 1.0)
     y = 10 + plot_h - h
+    label = f"{value:.{digits}f}"
     return (f'<rect x="{x:.0f}" y="{y:.1f}" width="{w}" height="{h:.1f}" fill="{fill}">'
-            f"<title>{value:.{digits}f}</title></rect>"
-            f'<text x="{x + w / 2:.0f}" y="{y - 2:.0f}" font-size="9" text-anchor="middle">{value:.{digits}f}</text>')
+            f"<title>{label}</title></rect>"
+            f'<text x="{x + w / 2:.0f}" y="{y - 2:.0f}" font-size="9" text-anchor="middle">{label}</text>')
 
 
 def failures_html(name: str, failed: list[ItemResult], open_: bool) -> str:

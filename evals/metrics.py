@@ -49,7 +49,10 @@ class ItemResult:
 def score(item: EvalItem, answer: Answer, config: str) -> ItemResult:
     """Example: expected "2,523", answer "The caseload is 2,523 [1]" citing its evidence passage ->
     correct, evidence_rank 1, cited_with_evidence 1."""
-    correct = answer.abstained if not item.answerable else (not answer.abstained and item.accepts(answer.answer))
+    if item.answerable:
+        correct = not answer.abstained and item.accepts(answer.answer)
+    else:
+        correct = answer.abstained
     cited = answer.citations
     return ItemResult(
         config=config, id=item.id, category=item.category, question=item.question, expected=item.expected,
@@ -66,9 +69,9 @@ def score(item: EvalItem, answer: Answer, config: str) -> ItemResult:
 def refused(item: EvalItem, config: str, reason: str) -> ItemResult:
     """The result for a question the engine would not take: wrong, and not a decline."""
     return ItemResult(config=config, id=item.id, category=item.category, question=item.question,
-                      expected=item.expected, answerable=item.answerable, answer="", correct=False, abstained=False,
-                      evidence_rank=None, passages=[], passage_previews=[], citations=[], cited_with_evidence=0,
-                      timings={}, error=reason)
+                      expected=item.expected, answerable=item.answerable, answer="", correct=False,
+                      abstained=False, evidence_rank=None, passages=[], passage_previews=[], citations=[],
+                      cited_with_evidence=0, timings={}, error=reason)
 
 
 def evidence_rank(item: EvalItem, passage_texts: list[str]) -> int | None:
@@ -120,7 +123,8 @@ class Summary:
 
 def summarise(results: list[ItemResult]) -> Summary:
     categories = list(dict.fromkeys(r.category for r in results))
-    return Summary(compute(results), {c: compute([r for r in results if r.category == c]) for c in categories})
+    by_category = {c: compute([r for r in results if r.category == c]) for c in categories}
+    return Summary(compute(results), by_category)
 
 
 def compute(results: list[ItemResult]) -> Metrics:
@@ -151,7 +155,7 @@ def mean_reciprocal_rank(ranks: list[int | None]) -> float | None:
 
 
 def percentile(values: list[float], q: float) -> float | None:
-    """Linear interpolation between the closest ranks (numpy's default). Example: p50 of [10, 20, 40] -> 20."""
+    """Linear interpolation between closest ranks (numpy's default). Example: p50 of [10, 20, 40] -> 20."""
     return round(float(np.percentile(values, q)), 2) if values else None
 
 

@@ -26,7 +26,9 @@ ROWS = (
     ("latency_p95_ms", "latency p95 ms"),
     ("n", "questions"),
 )
-RATE_KEYS = ("hit@1", "hit@5", "mrr", "accuracy", "citation_precision", "declined_unanswerable", "wrongly_declined")
+CATEGORY_NOTE = "Answer accuracy; for unanswerable questions, the share declined."
+RATE_KEYS = ("hit@1", "hit@5", "mrr", "accuracy", "citation_precision", "declined_unanswerable",
+             "wrongly_declined")
 
 
 def write_outputs(run: EvalRun, out: Path) -> list[Path]:
@@ -47,7 +49,7 @@ def write_outputs(run: EvalRun, out: Path) -> list[Path]:
 
 
 def summary_json(run: EvalRun) -> dict[str, Any]:
-    """The shape the chat UI reads: {"created_at", "dataset", "configs": {name: {"overall", "by_category"}}}."""
+    """The shape the chat UI reads: {created_at, dataset, configs: {name: {overall, by_category}}}."""
     return {"created_at": run.created_at, "dataset": run.dataset,
             "configs": {config.name: config.summary.to_json() for config in run.configs}}
 
@@ -91,7 +93,8 @@ def config_category_rows(run: EvalRun, name: str) -> tuple[list[str], list[list[
     keys = [key for key, _ in ROWS]
     header = ["category", *keys]
     summary = run.config(name).summary
-    rows = [[category, *(format_value(k, m.to_json()[k]) for k in keys)] for category, m in summary.by_category.items()]
+    rows = [[category, *(format_value(k, m.to_json()[k]) for k in keys)]
+            for category, m in summary.by_category.items()]
     return header, rows
 
 
@@ -133,9 +136,9 @@ def what_was_answered(result: ItemResult) -> str:
 def render_markdown(run: EvalRun) -> str:
     parts = [f"# Evaluation: {run.report}", "",
              f"{run.created_at} · dataset `{run.dataset}` · top-k {run.k} · "
-             f"{len(run.configs[0].results)} questions", "", "## Overall", "", markdown_table(*overall_rows(run)),
-             "", "## Correct by category", "", "Answer accuracy; for unanswerable questions, the share declined.", "",
-             markdown_table(*category_rows(run)), ""]
+             f"{len(run.configs[0].results)} questions", "",
+             "## Overall", "", markdown_table(*overall_rows(run)), "",
+             "## Correct by category", "", CATEGORY_NOTE, "", markdown_table(*category_rows(run)), ""]
     for config in run.configs:
         parts += [f"## {config.name}: every metric by category", "",
                   markdown_table(*config_category_rows(run, config.name)), ""]
@@ -150,7 +153,8 @@ def _markdown_failures(name: str, failed: list[ItemResult]) -> list[str]:
         rank = f"evidence at rank {r.evidence_rank}" if r.evidence_rank else "evidence not retrieved"
         lines += [f"### {r.id} ({r.category})", "", f"**Q:** {r.question}", "",
                   f"- expected: {r.expected or '(not in the report: should decline)'}",
-                  f"- answered: {_one_line(what_was_answered(r))}", f"- {rank if r.answerable else 'unanswerable'}",
+                  f"- answered: {_one_line(what_was_answered(r))}",
+                  f"- {rank if r.answerable else 'unanswerable'}",
                   "- passages:"]
         lines += [f"  {i}. `{cid}` {preview}" for i, (cid, preview) in
                   enumerate(zip(r.passages, r.passage_previews, strict=True), start=1)]

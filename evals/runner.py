@@ -65,10 +65,12 @@ class EvalRun:
 def check_names(names: tuple[str, ...]) -> None:
     unknown = [n for n in names if n not in COMPARE]
     if unknown:
-        raise ReportQAError(f"unknown eval configuration {', '.join(unknown)}; use one of {', '.join(COMPARE)}.")
+        raise ReportQAError(f"unknown eval configuration {', '.join(unknown)}; "
+                            f"use one of {', '.join(COMPARE)}.")
 
 
-def load_configs(names: tuple[str, ...], settings: Settings | None = None, report: str | None = None) -> Loaded:
+def load_configs(names: tuple[str, ...], settings: Settings | None = None,
+                 report: str | None = None) -> Loaded:
     """One engine per strategy over the same index, all sharing the first engine's embedding model."""
     check_names(names)
     from retrieval.baseline import LangChainBaseline  # heavy imports wait until an eval actually runs
@@ -82,7 +84,8 @@ def load_configs(names: tuple[str, ...], settings: Settings | None = None, repor
         elif name == BASELINE:
             askers[name] = LangChainBaseline.from_engine(first)
         else:
-            askers[name] = Engine.load(settings=settings, report=report, embedder=first.embedder, strategy=name)
+            askers[name] = Engine.load(settings=settings, report=report, embedder=first.embedder,
+                                       strategy=name)
     return Loaded(askers, first.document)
 
 

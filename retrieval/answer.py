@@ -16,16 +16,18 @@ from ingest import records as kinds
 from ingest.records import Chunk, Span
 from ingest.text import normalise_for_match, number_value, numbers_in
 from retrieval.lexical import LexicalIndex
-from retrieval.questions import Intent, content_terms
+from retrieval.questions import YEAR, Intent, content_terms, question_entities, stem
 from retrieval.records import NOT_IN_REPORT, Answer, Citation, Figure, Hit, Passage
 from retrieval.search import HybridSearch, QueryScores, coverage
 
-WHOLE_PASSAGE_KINDS = (kinds.GLOSSARY, kinds.KEY_FACT)
+WHOLE_PASSAGE_KINDS = (kinds.GLOSSARY, kinds.KEY_FACT, kinds.RECOMMENDATION)
 CANDIDATE_PASSAGES = 5  # sentences are drawn from this many top passages
 SECOND_SENTENCE_RATIO = 0.82  # a second quote must score at least this share of the best
 # Below these the best sentence is too weak to be an answer: decline and show the closest passages.
 # Calibrated on evals/dataset.jsonl (`report-qa eval` prints the declined / wrongly-declined rates).
-MIN_CONFIDENCE = 0.44
+MIN_CONFIDENCE = 0.30
+MAX_CONSIDERED = 15  # candidates checked for the form of answer asked for
+FALLBACK_RATIO = 0.70  # a sentence that fits the form may score this much lower than the best one
 
 
 @dataclass
@@ -48,10 +50,26 @@ class Composer:
 
     def compose(self, question: str, intent: Intent, hits: list[Hit], scores: QueryScores) -> Answer:
         candidates = self.candidates(question, intent, hits[:CANDIDATE_PASSAGES], scores)
-        if not candidates or confidence(candidates[0]) < MIN_CONFIDENCE:
+        entities = self.specific_entities(question)
+        fitting = [c for c in candidates[:MAX_CONSIDERED]
+                   if c.score >= FALLBACK_RATIO * candidates[0].score and answers_the_form(c, intent, entities)]
+        if not fitting or confidence(fitting[0]) < MIN_CONFIDENCE:
             return decline(question, hits)
-        chosen = self.choose(candidates, intent)
+        chosen = self.choose(fitting, intent)
         return build_answer(question, chosen)
+
+    def specific_entities(self, question: str) -> list[str]:
+        """Names and years in the question that few passages mention: the answer's passage must.
+
+        Names most passages carry ("CRC", "Staffordshire") say nothing about which passage answers.
+        """
+        common = 0.3 * len(self.search.chunks)
+        specific = []
+        for entity in question_entities(question):
+            frequency = sum(1 for terms in self.search.passage_terms if stem(entity.lower()) in terms)
+            if YEAR.fullmatch(entity) or 0 < frequency < common:
+                specific.append(entity)
+        return specific
 
     # -- candidates ------------------------------------------------------------------------------
 
@@ -152,24 +170,62 @@ def _locate_cells(text: str, cells: list[str], position: int) -> Span | None:
     return Span(start, end) if start is not None else None
 
 
+_NUMBER_WORDS = re.compile(r"\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|"
+                           r"thirty|forty|fifty|hundred|thousand|million|billion|half|third|thirds|quarter|"
+                           r"majority|minority|all|none|most|few)\b", re.I)
+_DATE = re.compile(r"\b(19|20)\d\d\b|\b(January|February|March|April|May|June|July|August|September|October|"
+                   r"November|December)\b")
+_PLACE = re.compile(r"\b(?:at|in|from|to|near)\s+(?:the\s+)?(?:HM\s+Prison\s+)?[A-Z][a-z]+")
+_NAME = re.compile(r"(?<=[a-z,] )[A-Z][a-z]{2,}\b|^[A-Z][a-z]{2,} (?:is|was|has)\b")
+FIT = 0.08  # reward for the form of answer asked for; the same amount is taken off when it is missing
+
+
+def answers_the_form(candidate: Candidate, intent: Intent, entities: list[str]) -> bool:
+    """Hard checks: a number for "how many", a date for "when", a name for "what is the name of", and
+    every specific name or year of the question in the passage. Failing them means "not this sentence"."""
+    text = candidate.text
+    chunk = candidate.hit.chunk
+    if intent.wants_number and not (_has_figure(text) or _NUMBER_WORDS.search(text)):
+        return False
+    if intent.wants_date and not _DATE.search(text):
+        return False
+    if intent.wants_name and not _names_someone(text, chunk):
+        return False
+    context = normalise_for_match(f"{chunk.search_text()} {chunk.section_text}")
+    return all(normalise_for_match(entity) in context for entity in entities)
+
+
+def _names_someone(text: str, chunk: Chunk) -> bool:
+    """A pseudonymised person of a practice example, or a titled name ("Dame Glenys Stacey")."""
+    if chunk.person and chunk.person in text:
+        return True
+    return bool(re.search(r"\b(?:Dame|Sir|Lord|Lady|Mr|Mrs|Ms|Miss|Dr|Judge|Professor)\.? [A-Z][a-z]+", text))
+
+
 def fit_bonus(text: str, chunk: Chunk, intent: Intent, is_row: bool) -> float:
-    """How well a sentence fits the form of answer the question asks for."""
+    """How well a sentence fits the form of answer the question asks for (a number, a date, a place ...)."""
     bonus = 0.0
-    if intent.wants_number and _has_figure(text):
-        bonus += 0.08
+    if intent.wants_number:
+        bonus += FIT if _has_figure(text) else (0.0 if _NUMBER_WORDS.search(text) else -FIT)
+    if intent.wants_date:
+        bonus += FIT if _DATE.search(text) else -FIT
+    if intent.wants_place:
+        bonus += FIT / 2 if _PLACE.search(text) else -FIT / 2
     if intent.wants_definition and chunk.kind == kinds.GLOSSARY:
-        bonus += 0.12
-    if intent.wants_person and re.search(r"(?<=[a-z,] )[A-Z][a-z]{2,}|^[A-Z][a-z]{2,} (is|was|has)", text):
-        bonus += 0.04
-    if intent.wants_date and re.search(r"\b(19|20)\d\d\b|January|February|March|April|May|June|July|August|"
-                                       r"September|October|November|December", text):
-        bonus += 0.05
+        bonus += 1.5 * FIT
+    if intent.wants_person:
+        if chunk.person:  # a practice example: the sentence that names its person
+            bonus += FIT if chunk.person in text else -FIT
+        elif chunk.addressed_to:  # a recommendation says who should act
+            bonus += FIT
+        elif _NAME.search(text):
+            bonus += FIT / 2
     if chunk.caption and text.strip() in chunk.caption:
         bonus -= 0.05  # a caption says what a table shows, rarely the value asked for
     if text.startswith("Source:"):
         bonus -= 0.10
     if text.rstrip().endswith(":"):
-        bonus -= 0.08  # a lead-in ("as the following example shows:") is never the answer itself
+        bonus -= FIT  # a lead-in ("as the following example shows:") is never the answer itself
     if len(text.split()) < 4 and not is_row:
         bonus -= 0.10
     if chunk.kind == kinds.FOOTNOTE:
@@ -226,6 +282,8 @@ def _quote_text(candidate: Candidate) -> str:
     if candidate.is_row and chunk.label:
         cells = _shown_cells(chunk, candidate.cells) or [candidate.text]
         return f"{chunk.label}: {' — '.join(cells)}"
+    if chunk.kind == kinds.RECOMMENDATION and chunk.addressed_to and chunk.addressed_to not in candidate.text:
+        return f"{chunk.addressed_to} should: {candidate.text}"
     return candidate.text
 
 

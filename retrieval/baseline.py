@@ -42,13 +42,15 @@ class LangChainBaseline:
         """Reuse a loaded engine's cleaned report and embedding model, so only the pipeline differs."""
         return cls(engine.document, engine.embedder)
 
-    def ask(self, question: str, k: int | None = None, filters: object = None, id: str | None = None) -> Answer:
+    def ask(self, question: str, k: int | None = None, filters: object = None,
+            id: str | None = None) -> Answer:
         started = time.perf_counter()
         question = validate_question(question)
         query = self.embedder.embed([question]).astype(np.float32)
         scores, rows = self.index.search(query, min(k or 5, len(self.passages)))
+        found = zip(rows[0], scores[0], strict=True)
         passages = [self._passage(rank, int(row), float(score))
-                    for rank, (row, score) in enumerate(zip(rows[0], scores[0], strict=True), start=1) if row >= 0]
+                    for rank, (row, score) in enumerate(found, start=1) if row >= 0]
         retrieved = time.perf_counter()
         answer = self._answer(question, query[0], passages[0])
         done = time.perf_counter()
@@ -72,7 +74,8 @@ class LangChainBaseline:
         best = int(np.argmax(self.embedder.embed(sentences) @ query))
         citation = Citation(marker=1, chunk_id=top.chunk_id, section="", pages=top.pages, kind="text",
                             quote=sentences[best], text=top.text, quote_spans=[spans[best]])
-        return Answer(question=question, answer=f"{sentences[best]} [1]", abstained=False, citations=[citation])
+        return Answer(question=question, answer=f"{sentences[best]} [1]", abstained=False,
+                      citations=[citation])
 
 
 def split_report(text: str) -> list[LCDocument]:

@@ -59,7 +59,7 @@ class Engine:
             raise IndexProblem(f"no index for report {name!r} in {settings.index_root}; run `report-qa ingest` "
                                f"(or `make index`) first.{hint}")
         index = load_index(folder)
-        embedder = embedder or SentenceTransformerEmbedder(index.manifest.model, settings.batch_size)
+        embedder = embedder or SentenceTransformerEmbedder(index.manifest.model, settings.batch_size, threads=1)
         if index.manifest.model != embedder.name:
             raise IndexProblem(
                 f"index at {folder} was built with model {index.manifest.model!r}, not {embedder.name!r}; "

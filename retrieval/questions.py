@@ -27,13 +27,22 @@ STOPWORDS = frozenset(
 
 _NUMBER_CUES = re.compile(r"\b(how many|how much|what (?:proportion|percentage|share|fraction|number|rate|"
                           r"figure|per ?cent)|percentage|proportion|per ?cent|%|how often|how long|rate of|"
-                          r"what was the (?:average|mean|total))\b", re.I)
+                          r"budget|cost|costs|price|worth|salary|spend|spent|average|mean|total|rates?(?! card))\b", re.I)
+# Asks for a person's name, not just "who" (which is often an organisation: "Who owns the CRC?").
+_ROLE = (r"(?:man|woman|person|people|officer|director|judge|chief|executive|commissioner|manager|inspector|chair|"
+         r"head|service user|offender|individual|minister|governor|leader|author)")
+_NAME_CUES = re.compile(rf"\bwhat name\b|\bnames? (?:of|given to) (?:the |this |that )?(?:[\w'’-]+ ){{0,4}}?{_ROLE}\b|"
+                        r"\bwhat (?:is|was) (?:he|she|they) called\b|"
+                        rf"^\s*who (?:is|was|are|were) (?:the )?(?:current |then )?(?:[\w&'’-]+ ){{0,5}}?{_ROLE}\b",
+                        re.I)
 _DEFINITION_CUES = re.compile(r"\b(stand for|stands for|acronym|abbreviation|meaning of|what does .{1,40} mean|"
                               r"what is meant by|define|definition of|what is an? [A-Z][A-Za-z]{1,10}\b|"
                               r"what is [A-Z]{2,})", re.I)
 _WHO_CUES = re.compile(r"^\s*(who|whose|which (?:person|man|woman|officer|service user|individual))\b|"
                        r"\b(name of|called|named|pseudonym)\b", re.I)
 _WHEN_CUES = re.compile(r"^\s*when\b|\b(what (?:year|month|date)|since when)\b", re.I)
+_PLACE_CUES = re.compile(r"^\s*where\b|\b(which|what) (?:town|towns|place|places|location|locations|prison|"
+                         r"prisons|office|offices|police stations?|premises|area|county)\b|\bbased\b", re.I)
 _MULTI_CUES = re.compile(r"\b(compare|comparison|both|versus|vs\.?|differ|difference|whereas|and how|and what|"
                          r"and which|and who|respectively)\b", re.I)
 
@@ -43,7 +52,9 @@ class Intent:
     wants_number: bool = False
     wants_definition: bool = False
     wants_person: bool = False
+    wants_name: bool = False  # a person's name specifically
     wants_date: bool = False
+    wants_place: bool = False
     multi_part: bool = False
 
 
@@ -85,7 +96,9 @@ def intent_of(question: str) -> Intent:
         wants_number=bool(_NUMBER_CUES.search(question)),
         wants_definition=bool(_DEFINITION_CUES.search(question)),
         wants_person=bool(_WHO_CUES.search(question)),
+        wants_name=bool(_NAME_CUES.search(question)),
         wants_date=bool(_WHEN_CUES.search(question)),
+        wants_place=bool(_PLACE_CUES.search(question)),
         multi_part=bool(_MULTI_CUES.search(question)),
     )
 
@@ -102,3 +115,22 @@ def stem(word: str) -> str:
 def content_terms(text: str) -> list[str]:
     """Stemmed words that carry meaning. Example: "How many cases were reviewed?" -> ["case", "review"]."""
     return [stem(w) for w in words(text) if w not in STOPWORDS and len(w) > 1]
+
+
+_ENTITY = re.compile(r"(?<!^)(?<![.?!] )\b([A-Z][A-Za-z&'’-]*[A-Za-z](?:\s+(?:[A-Z][A-Za-z'’-]+|of|and|the|on|for))*)")
+YEAR = re.compile(r"\b(?:19|20)\d\d\b")
+
+
+def question_entities(question: str) -> list[str]:
+    """Names and years a question is specifically about; an answer's passage must mention them.
+
+    Example: "What is the reoffending rate for Tamworth in 2019?" -> ["Tamworth", "2019"].
+    """
+    found = [m.group(1) for m in _ENTITY.finditer(question.strip())]
+    names = []
+    for phrase in found:
+        for word in re.findall(r"[A-Za-z][A-Za-z'’]+", phrase):
+            word = re.sub(r"['’]s$", "", word)
+            if word[:1].isupper() and word.lower() not in STOPWORDS and len(word) > 2:
+                names.append(word)
+    return names + YEAR.findall(question)

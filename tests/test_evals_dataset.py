@@ -15,8 +15,8 @@ from ingest.text import normalise_for_match
 
 GOOD = {"id": "stat-01", "question": "How many cases?", "category": "statistic", "expected": "2,523 cases",
         "patterns": [r"\b2,?523\b"], "evidence": ["the caseload is 2,523"]}
-UNANSWERABLE = {"id": "unans-01", "question": "What is the budget?", "category": "unanswerable", "expected": "",
-                "patterns": [], "evidence": []}
+UNANSWERABLE = {"id": "unans-01", "question": "What is the budget?", "category": "unanswerable",
+                "expected": "", "patterns": [], "evidence": []}
 
 
 def write(tmp_path: Path, *lines: str) -> Path:
@@ -40,7 +40,8 @@ def test_good_lines_become_items(tmp_path):
 
 
 def test_accepts_and_supported_by_ignore_case_and_spacing():
-    item = EvalItem("x", "q", "statistic", "17.8%", (r"17\.8\s*%", "brighter futures"), ("the  ‘step down’\napproach",))
+    item = EvalItem("x", "q", "statistic", "17.8%", (r"17\.8\s*%", "brighter futures"),
+                    ("the  ‘step down’\napproach",))
     assert item.accepts("It is 17.8 % [1]")
     assert item.accepts("BRIGHTER FUTURES runs it")
     assert not item.accepts("The report does not say")
@@ -93,8 +94,8 @@ def test_unknown_category_is_allowed_but_reported(tmp_path):
     dataset = load_dataset(write(tmp_path, line(category="statistics")))
     assert len(dataset.items) == 1
     assert dataset.warnings == [
-        "item stat-01 (line 1) has unknown category 'statistics'; known: statistic, table, glossary, finding, "
-        "practice_example, recommendation, methodology, context, multi_passage, unanswerable"]
+        "item stat-01 (line 1) has unknown category 'statistics'; known: statistic, table, glossary, "
+        "finding, practice_example, recommendation, methodology, context, multi_passage, unanswerable"]
 
 
 def test_evidence_not_in_the_report_is_a_warning_naming_the_item(tmp_path):
@@ -114,7 +115,7 @@ def test_bundled_dataset_evidence_is_in_the_report_and_patterns_match_expected(d
 
 
 def test_bundled_dataset_evidence_sits_inside_one_passage(document):
-    """A quote spanning two chunks could never be retrieved, so hit@k would blame retrieval for the dataset."""
+    """A quote spanning two chunks is never retrieved, and hit@k would blame retrieval for the dataset."""
     passages = [normalise_for_match(c.text) for c in document.chunks]
     for item in load_dataset(DEFAULT_DATASET).items:
         for quote in item.evidence:

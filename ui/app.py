@@ -34,8 +34,8 @@ EXAMPLE_QUESTIONS = [
     "What does ATR stand for?",
     "What proportion of NPS cases with an alcohol need had sufficient intervention?",
     "How many cases were in the inspection sample?",
-    "What did the inspectors recommend to the CRC?",
     "How many cases do some CRC officers hold?",
+    "What is the CJMH team?",
 ]
 # Two cores: a few answers at once keep both busy; the rest wait in a bounded queue rather than pile up.
 CONCURRENCY = 4
@@ -196,8 +196,8 @@ def _chat_tab(engine, last_answer: gr.State, items: gr.State) -> dict:
                  [table, chart], api_visibility="private")
 
     def clear_chat():
-        return ([], None, render.figures_markdown(None), *table_updates(None), gr.Dropdown(choices=[], value=None),
-                "")
+        no_citations = gr.Dropdown(choices=[], value=None)
+        return [], None, render.figures_markdown(None), *table_updates(None), no_citations, ""
 
     clear.click(clear_chat, None, [chatbot, last_answer, stats, table, chart, picker, cited, added],
                 api_visibility="private")

@@ -6,7 +6,6 @@ can be checked against the report without the app.
 
 from __future__ import annotations
 
-import html
 import io
 from dataclasses import dataclass, field
 
@@ -59,7 +58,7 @@ def add_item(items: list[HandoutItem], item: HandoutItem) -> list[HandoutItem]:
 
 
 def handout_markdown(items: list[HandoutItem], title: str = DEFAULT_TITLE) -> str:
-    """The handout as Markdown; report text is HTML-escaped so any renderer shows it as text.
+    """The handout as Markdown; "<" is escaped so any renderer shows report text as text.
 
     Example: one answer -> "# Handout\\n\\n## 1. What does ATR stand for?\\n\\nATR ... [1]\\n\\n> ATR ...
     \\n>\\n> — [1] Appendix 4: Glossary, p. 61".
@@ -82,7 +81,11 @@ def _quote_markdown(quote: Quote) -> str:
 
 
 def _md(text: str) -> str:
-    return html.escape(text, quote=False)
+    """Only "<" is escaped: it alone can open a tag, and the file stays readable as plain text.
+
+    Example: "<b> & Stoke > Delivery" -> "&lt;b> & Stoke > Delivery".
+    """
+    return text.replace("<", "&lt;")
 
 
 def handout_docx(items: list[HandoutItem], title: str = DEFAULT_TITLE) -> bytes:

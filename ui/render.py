@@ -290,7 +290,8 @@ def figures_markdown(answer: Answer | None) -> str:
         else:
             missing = figure.kind == "figure" and not figure.chart_in_text
             note = " *(the chart itself is not in the report's text)*" if missing else ""
-            lines.append(f"- **{escape(figure.label)}**: {escape(figure.caption or figure.describes)}{note}{marker}")
+            what = escape(figure.caption or figure.describes)
+            lines.append(f"- **{escape(figure.label)}**: {what}{note}{marker}")
     return "**Figures in this answer**\n\n" + "\n".join(lines)
 
 

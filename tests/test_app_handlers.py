@@ -1,0 +1,128 @@
+"""The app's handlers and layout, with a real Engine over an index built with the hashing fake (~1 s).
+
+No server here: handlers are plain functions taking the engine, so bad input and failures are checked directly.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from ingest.errors import QuestionError
+from ingest.settings import BUNDLED_REPORT, load_settings
+from retrieval.records import Answer, Figure
+from tests.fakes import HashingEmbedder
+from ui import app, handout
+
+
+@pytest.fixture(scope="module")
+def engine(tmp_path_factory):
+    from ingest.pipeline import ingest
+    from retrieval.engine import Engine
+
+    settings = load_settings(index_root=tmp_path_factory.mktemp("fake-index"))
+    ingest(BUNDLED_REPORT, settings, embedder=HashingEmbedder())
+    return Engine.load(settings=settings, embedder=HashingEmbedder())
+
+
+class Recording:
+    """Wraps an engine, records questions, and fails on demand like a bug deep in retrieval would."""
+
+    def __init__(self, engine, fail_on: str | None = None) -> None:
+        self.engine, self.fail_on, self.asked = engine, fail_on, []
+        self.document = engine.document
+
+    def ask(self, question: str, **kwargs) -> Answer:
+        self.asked.append(question)
+        if self.fail_on and self.fail_on in question:
+            raise RuntimeError("index row out of range")
+        return self.engine.ask(question, **kwargs)
+
+
+@pytest.mark.parametrize("message", ["", "   \n\t "])  # empty, blank
+def test_an_empty_message_sends_nothing(engine, message):
+    recording = Recording(engine)
+    history = [{"role": "user", "content": [{"type": "text", "text": "earlier"}]}]
+    messages, answer = app.chat_turn(recording, message, history)
+    assert recording.asked == [] and answer is None
+    assert messages == [{"role": "user", "content": "earlier"}]
+
+
+def test_a_question_adds_the_answer_and_its_citations(engine):
+    history = [{"role": "user", "content": [{"type": "text", "text": "Hi"}]},
+               {"role": "assistant", "content": [{"type": "text", "text": "Hello"}]}]
+    messages, answer = app.chat_turn(engine, "What does ATR stand for?", history)
+    assert messages[:3] == [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello"},
+                            {"role": "user", "content": "What does ATR stand for?"}]
+    assert isinstance(answer, Answer)
+    cited = [m for m in messages[3:] if m.get("metadata")]
+    assert all(m["metadata"]["status"] == "done" for m in cited)
+    assert len(cited) == (len(answer.passages[:3]) if answer.abstained else len(answer.citations))
+
+
+def test_a_100k_message_gets_a_clear_message(engine):
+    messages, answer = app.chat_turn(engine, "x" * 100_000, [])
+    assert answer is None
+    assert "100,000 characters long" in messages[-1]["content"]
+    assert len(messages[0]["content"]) < 1_000  # the echo is cut
+
+
+def test_an_internal_error_shows_a_message_and_the_next_question_works(engine):
+    recording = Recording(engine, fail_on="boom")
+    messages, answer = app.chat_turn(recording, "boom?", [])
+    assert answer is None
+    assert "Something went wrong" in messages[-1]["content"] and "RuntimeError" in messages[-1]["content"]
+    messages, answer = app.chat_turn(recording, "What does ATR stand for?", messages)
+    assert isinstance(answer, Answer)
+
+
+def test_ask_json_returns_the_answer_json_or_an_error(engine):
+    result = app.ask_json(engine, "What does ATR stand for?")
+    assert result == engine.ask("What does ATR stand for?").to_json() | {"timings_ms": result["timings_ms"]}
+    assert app.ask_json(engine, "") == {"error": str(_question_error(engine, ""))}
+    failed = app.ask_json(Recording(engine, fail_on="boom"), "boom")
+    assert set(failed) == {"error"} and "RuntimeError" in failed["error"]
+
+
+def _question_error(engine, question):
+    with pytest.raises(QuestionError) as caught:
+        engine.ask(question)
+    return caught.value
+
+
+def test_citation_opens_its_section_with_the_passage_boxed(engine):
+    chunk = next(c for c in engine.document.chunks if c.label == "Table 11")
+    answer = Answer(question="q", answer="a [1]", abstained=False)
+    section_id, view = app.citation_passage(engine, answer, chunk.id)
+    assert section_id == chunk.section_id
+    assert "id='rq-cited'" in view
+    assert app.citation_passage(engine, answer, "no-such-chunk")[0] is None
+
+
+def test_table_updates_show_table_and_chart_for_a_numeric_table(engine):
+    chunk = next(c for c in engine.document.chunks if c.label == "Table 11")
+    figure = Figure(kind="table", label="Table 11", value=None, describes="", columns=chunk.table.columns,
+                    rows=chunk.table.rows, caption=chunk.table.caption, source=chunk.table.source)
+    frame, chart, picker = app.table_updates(Answer(question="q", answer="a", abstained=False, figures=[figure]))
+    assert frame.visible and chart.visible and not picker.visible
+    assert frame.label.startswith("Table 11: Sufficiency scores")
+    frame, chart, _ = app.table_updates(None)
+    assert not frame.visible and not chart.visible
+
+
+def test_export_handout_writes_markdown_and_docx(engine):
+    answer = engine.ask("What does ATR stand for?")
+    paths = [Path(p) for p in app.export_handout([handout.item_from_answer(answer)])]
+    assert [p.suffix for p in paths] == [".md", ".docx"]
+    assert "What does ATR stand for?" in paths[0].read_text(encoding="utf-8")
+    assert paths[1].stat().st_size > 5_000
+
+
+def test_build_app_has_the_ask_endpoint_and_no_external_resources(engine, tmp_path):
+    demo = app.build_app(engine, eval_summary=tmp_path / "missing.json")
+    public = [fn.api_name for fn in demo.fns.values() if fn.api_visibility == "public"]
+    assert public == ["ask"]  # the chat's own events stay private
+    config = str(demo.get_config_file())
+    assert "fonts.googleapis" not in config and "huggingface.co" not in config
+    assert "make eval" in config  # no eval run: the tab says how to make one

@@ -1,0 +1,104 @@
+"""A launched server on a free loopback port, asked through `/ask` with gradio_client, using the real engine."""
+
+from __future__ import annotations
+
+import os
+import socket
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
+
+pytestmark = pytest.mark.slow
+
+FAIL_PHRASE = "trigger an internal error"
+
+
+class FailsOnDemand:
+    """The real engine, except one phrase raises as a bug deep in retrieval would."""
+
+    def __init__(self, engine) -> None:
+        self.engine = engine
+        self.document = engine.document
+
+    def ask(self, question: str, **kwargs):
+        if FAIL_PHRASE in question:
+            raise RuntimeError("simulated failure")
+        return self.engine.ask(question, **kwargs)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def launch_for_tests(engine):
+    """Launch the app on loopback without blocking; returns (demo, url). The caller closes it."""
+    from ui.app import build_app, launch_app
+
+    demo = build_app(FailsOnDemand(engine))
+    _, url, _ = launch_app(demo, "127.0.0.1", free_port(), prevent_thread_lock=True, quiet=True)
+    return demo, url.rstrip("/")
+
+
+@pytest.fixture(scope="module")
+def real_engine(real_index):
+    from retrieval.engine import Engine
+
+    settings, _ = real_index
+    return Engine.load(settings=settings)
+
+
+@pytest.fixture(scope="module")
+def server(real_engine):
+    demo, url = launch_for_tests(real_engine)
+    yield url
+    demo.close()
+
+
+@pytest.fixture(scope="module")
+def client(server):
+    from gradio_client import Client
+
+    return Client(server, analytics_enabled=False, verbose=False)
+
+
+def test_ask_returns_the_answer_json_with_citations(client, real_engine):
+    result = client.predict("What does ATR stand for?", api_name="/ask")
+    expected = real_engine.ask("What does ATR stand for?").to_json()
+    assert result == expected | {"timings_ms": result["timings_ms"]}  # the same JSON as `report-qa ask --json`
+    assert "Alcohol Treatment Requirement" in result["answer"]
+    citation = result["citations"][0]
+    assert citation["pages"] == [61] and citation["quote"] in citation["text"]
+
+
+@pytest.mark.parametrize("question, words", [
+    ("", "empty"),  # empty question
+    ("x" * 100_000, "100,000 characters"),  # far too long
+])
+def test_bad_questions_come_back_as_errors(client, question, words):
+    result = client.predict(question, api_name="/ask")
+    assert set(result) == {"error"} and words in result["error"]
+
+
+def test_an_internal_error_is_reported_and_the_server_keeps_serving(client):
+    failed = client.predict(f"please {FAIL_PHRASE}", api_name="/ask")
+    assert set(failed) == {"error"} and "RuntimeError" in failed["error"]
+    assert client.predict("What does ATR stand for?", api_name="/ask")["citations"]
+
+
+def test_sixteen_people_asking_at_once_all_get_answers(server):
+    from gradio_client import Client
+
+    questions = ["What does ATR stand for?", "How many cases were in the inspection sample?",
+                 "What proportion of NPS cases with an alcohol need had sufficient intervention?",
+                 "What is the CJMH team?"]
+
+    def one_user(i: int) -> dict:
+        return Client(server, analytics_enabled=False, verbose=False).predict(questions[i % 4], api_name="/ask")
+
+    with ThreadPoolExecutor(16) as pool:
+        results = list(pool.map(one_user, range(16)))
+    assert all("error" not in r and r["answer"] for r in results)

@@ -1,0 +1,130 @@
+"""A real browser against a real server: Debian's headless Chromium driven by Playwright (no browser download)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.test_app_server import FAIL_PHRASE, launch_for_tests
+
+pytestmark = [pytest.mark.slow, pytest.mark.browser]
+
+CHROMIUM = Path("/usr/bin/chromium")
+# Keep Chromium quiet offline: no sandbox in containers, no background network, no component updates.
+FLAGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking",
+         "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
+         "--disable-dev-shm-usage"]
+TABLE_QUESTION = "What proportion of NPS cases with an alcohol need had sufficient intervention?"
+
+
+@pytest.fixture(scope="module")
+def server(real_index):
+    if not CHROMIUM.exists():
+        pytest.skip("no /usr/bin/chromium: install it with `apt-get install -y chromium` (or `make browser`)")
+    from retrieval.engine import Engine
+
+    settings, _ = real_index
+    demo, url = launch_for_tests(Engine.load(settings=settings))
+    yield url
+    demo.close()
+
+
+@pytest.fixture
+def page(server):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=FLAGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.errors = []  # Gradio front-end crashes show only as page errors
+        page.dialogs = []  # an alert() would mean a script from a question or the report ran
+        page.outside = []  # requests leaving loopback
+        page.on("pageerror", lambda err: page.errors.append(str(err)))
+        page.on("dialog", lambda dialog: (page.dialogs.append(dialog.message), dialog.dismiss()))
+        page.on("request", lambda req: None if req.url.startswith(("http://127.0.0.1", "data:", "blob:"))
+                else page.outside.append(req.url))
+        page.goto(server)
+        page.locator("#rq-question textarea").wait_for()
+        yield page
+        browser.close()
+    assert page.errors == []
+    assert page.dialogs == []
+    assert page.outside == []
+
+
+def ask(page, question: str) -> None:
+    page.locator("#rq-question textarea").fill(question)
+    page.locator("#rq-ask").click()
+
+
+def bot_messages(page):
+    return page.locator("#rq-chat [data-testid='bot']")
+
+
+def test_answer_citation_and_table_with_chart(page, tmp_path):
+    from playwright.sync_api import expect
+
+    ask(page, "What does ATR stand for?")
+    expect(bot_messages(page).first).to_contain_text("Alcohol Treatment Requirement", timeout=20_000)
+    title = page.locator("#rq-chat .thought-group .title").first
+    expect(title).to_contain_text("[1]")
+    passage = page.locator("#rq-chat .thought-group mark").first
+    expect(passage).to_be_hidden()  # collapsed until clicked
+    title.click()
+    expect(passage).to_be_visible()
+    expect(passage).to_contain_text("Alcohol Treatment Requirement")
+
+    ask(page, TABLE_QUESTION)  # a follow-up in the same conversation
+    expect(page.locator("#rq-table")).to_be_visible(timeout=20_000)
+    expect(page.locator("#rq-table")).to_contain_text("Alcohol")
+    expect(page.locator("#rq-table")).to_contain_text("80%")
+    expect(page.locator("#rq-chart img, #rq-chart svg").first).to_be_visible()
+    expect(page.locator("#rq-chat [data-testid='user']")).to_have_count(2)
+    page.screenshot(path=tmp_path / "chat.png", full_page=True, animations="disabled")
+    assert (tmp_path / "chat.png").stat().st_size > 10_000
+
+
+def test_open_cited_passage_in_the_report(page):
+    from playwright.sync_api import expect
+
+    ask(page, TABLE_QUESTION)
+    expect(page.locator("#rq-table")).to_be_visible(timeout=20_000)
+    page.locator("#rq-open-cited").click()
+    cited = page.locator("#rq-reader #rq-cited")
+    expect(cited).to_be_visible(timeout=10_000)
+    expect(cited.locator("mark")).to_contain_text("80%")
+
+
+def test_bad_input_is_shown_as_text_and_the_app_keeps_serving(page):
+    from playwright.sync_api import expect
+
+    page.locator("#rq-ask").click()  # empty message: nothing is sent
+    page.wait_for_timeout(500)
+    expect(page.locator("#rq-chat [data-testid='user']")).to_have_count(0)
+
+    ask(page, "<script>alert('x')</script><img src=x onerror=alert('y')> What does ATR stand for?")
+    user = page.locator("#rq-chat [data-testid='user']").last
+    expect(user).to_contain_text("<script>alert('x')</script>", timeout=20_000)
+    expect(page.locator("#rq-chat img[src='x']")).to_have_count(0)
+
+    ask(page, f"Please {FAIL_PHRASE}.")
+    expect(bot_messages(page).last).to_contain_text("Something went wrong", timeout=20_000)
+    ask(page, "How many cases were in the inspection sample?")
+    expect(bot_messages(page).last).to_contain_text("61", timeout=20_000)
+
+
+def test_trainer_filters_and_handout(page):
+    from playwright.sync_api import expect
+
+    page.get_by_role("tab", name="For trainers").click()
+    page.get_by_label("Keyword").fill("alcohol")
+    page.get_by_label("Keyword").press("Enter")
+    expect(page.locator("#rq-examples")).to_contain_text("example(s)")
+    expect(page.locator("#rq-examples details").first).to_be_visible()
+    page.get_by_role("tab", name="Chat").click()
+    ask(page, "What does ATR stand for?")
+    expect(bot_messages(page).first).to_contain_text("Alcohol Treatment Requirement", timeout=20_000)
+    page.locator("#rq-add-answer").click()
+    page.get_by_role("tab", name="For trainers").click()
+    expect(page.locator("#rq-handout")).to_contain_text("Appendix 4: Glossary, p. 61")
