@@ -15,6 +15,7 @@ from ingest.errors import ReportQAError
 
 if TYPE_CHECKING:
     from evals.gate import Thresholds
+    from evals.runner import EvalRun
 
 DEFAULT_DATASET = Path(__file__).resolve().parent / "dataset.jsonl"
 DEFAULT_OUT = Path("evals") / "runs" / "latest"
@@ -51,34 +52,55 @@ def add_eval_command(commands: argparse._SubParsersAction) -> None:
 def run_eval_command(args: argparse.Namespace) -> int:
     from evals import gate
     from evals.dataset import evidence_warnings, load_dataset
-    from evals.outputs import category_rows, overall_rows, text_table, write_outputs
-    from evals.runner import COMPARE, DEFAULT_CONFIG, load_configs, run_eval
+    from evals.outputs import write_outputs
+    from evals.runner import load_configs, run_eval
     from ui.cli import settings_from
 
     settings = settings_from(args)
     k = args.k if args.k is not None else settings.top_k
     if k < 1:
         raise ReportQAError(f"-k must be at least 1, not {k}.")
-    # Bad input is found before the model and index load, which take seconds.
+    # Bad input is found before the model and index load (seconds) and the run (a minute) -- not after.
     dataset = load_dataset(args.dataset)
     thresholds = gate.load_thresholds(args.thresholds) if args.check else None
-    names = COMPARE if args.compare else (DEFAULT_CONFIG,)
-    if thresholds is not None and thresholds.config not in names:
-        names = (*names, thresholds.config)
+    _prepare(args.out)
+    names = _config_names(args.compare, thresholds)
     print(f"loading index and {len(names)} configuration(s)…", file=sys.stderr)
     loaded = load_configs(names, settings, args.report)
     _warn(dataset.warnings + evidence_warnings(dataset.items, loaded.document.text))
     run = run_eval(loaded.askers, dataset, loaded.document.name, k, progress=_counter())
-    written = write_outputs(run, args.out)
+    _print_tables(run, write_outputs(run, args.out))
+    if thresholds is None:
+        return 0
+    return _gate(run.config(thresholds.config).summary.overall.to_json(), thresholds, args.thresholds)
+
+
+def _prepare(out: Path) -> None:
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise ReportQAError(f"cannot write the eval reports to {out} ({err.strerror}); give another --out.") \
+            from None
+
+
+def _config_names(compare: bool, thresholds: Thresholds | None) -> tuple[str, ...]:
+    from evals.runner import COMPARE, DEFAULT_CONFIG
+
+    names = COMPARE if compare else (DEFAULT_CONFIG,)
+    if thresholds is not None and thresholds.config not in names:  # the gated config always runs
+        names = (*names, thresholds.config)
+    return names
+
+
+def _print_tables(run: EvalRun, written: list[Path]) -> None:
+    from evals.tables import category_rows, overall_rows, text_table
+
     print(text_table(*overall_rows(run)))
     print()
     print("correct by category (unanswerable: share declined)")
     print(text_table(*category_rows(run)))
     print()
     print(f"wrote {', '.join(str(p) for p in written)}")
-    if thresholds is None:
-        return 0
-    return _gate(run.config(thresholds.config).summary.overall.to_json(), thresholds, args.thresholds)
 
 
 def _gate(metrics: dict[str, float | int | None], thresholds: Thresholds, path: Path) -> int:

@@ -9,7 +9,8 @@ from __future__ import annotations
 from html import escape
 
 from evals.metrics import ItemResult
-from evals.outputs import (
+from evals.runner import EvalRun
+from evals.tables import (
     CATEGORY_NOTE,
     RATE_KEYS,
     categories,
@@ -20,7 +21,6 @@ from evals.outputs import (
     overall_rows,
     what_was_answered,
 )
-from evals.runner import EvalRun
 
 PALETTE = ("#2f6fb0", "#e07b39", "#5a9e4b", "#8e6bb8", "#c2464b", "#6d6d6d")
 RATE_LABELS = {"hit@1": "hit@1", "hit@5": "hit@5", "mrr": "MRR", "accuracy": "accuracy",
@@ -35,7 +35,7 @@ table { border-collapse: collapse; margin: 0.8em 0; font-size: 0.92em; }
 th, td { padding: 3px 10px; border-bottom: 1px solid #eee; text-align: right; }
 th:first-child, td:first-child { text-align: left; }
 th { background: #f5f5f5; }
-.chart { margin: 0.5em 0 1.5em; }
+.chart { margin: 0.5em 0 1.5em; max-width: 100%; height: auto; }
 .legend span { display: inline-block; margin-right: 1.2em; }
 .legend i { display: inline-block; width: 12px; height: 12px; margin-right: 4px; vertical-align: -1px; }
 details { margin: 0.6em 0; } summary { cursor: pointer; font-weight: 600; }
@@ -116,7 +116,8 @@ def bar_chart(groups: list[str], values: list[list[float | None]], top: float, t
     bar_w, gap, plot_h, left, bottom = 24, 24, 160, 40, 100
     group_w = bars * bar_w + gap
     width, height = left + group_w * len(groups) + 10, plot_h + bottom + 14
-    parts = [f'<svg class=chart width="{width}" height="{height}" '
+    # viewBox + max-width: a wide chart (ten categories x four configs) shrinks to the page, no scrollbar.
+    parts = [f'<svg class=chart width="{width}" height="{height}" viewBox="0 0 {width} {height}" '
              f'role="img" aria-label="{escape(title)}"><title>{escape(title)}</title>']
     parts += _axis(left, plot_h, width, top, digits)
     for g, (label, row) in enumerate(zip(groups, values, strict=True)):

@@ -10,7 +10,7 @@ tests/test_evals_metrics.py checks these numbers equal ranx's hit_rate@k and mrr
 from __future__ import annotations
 
 import statistics
-from dataclasses import dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 import numpy as np
@@ -43,7 +43,7 @@ class ItemResult:
     error: str | None = None  # the engine refused the question (QuestionError)
 
     def to_json(self) -> dict[str, Any]:
-        return {f.name: getattr(self, f.name) for f in fields(self)}
+        return asdict(self)
 
 
 def score(item: EvalItem, answer: Answer, config: str) -> ItemResult:

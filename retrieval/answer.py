@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from ingest import records as kinds
 from ingest.records import Chunk, Span
-from ingest.text import normalise_for_match, number_value, numbers_in
+from ingest.text import first_number, normalise_for_match, number_value, numbers_in
 from retrieval.lexical import LexicalIndex
 from retrieval.questions import YEAR, Intent, content_terms, question_entities, stem
 from retrieval.records import NOT_IN_REPORT, Answer, Citation, Figure, Hit, Passage
@@ -25,7 +25,7 @@ CANDIDATE_PASSAGES = 5  # sentences are drawn from this many top passages
 SECOND_SENTENCE_RATIO = 0.82  # a second quote must score at least this share of the best
 # Below these the best sentence is too weak to be an answer: decline and show the closest passages.
 # Calibrated on evals/dataset.jsonl (`report-qa eval` prints the declined / wrongly-declined rates).
-MIN_CONFIDENCE = 0.30
+MIN_CONFIDENCE = 0.25
 MAX_CONSIDERED = 15  # candidates checked for the form of answer asked for
 FALLBACK_RATIO = 0.70  # a sentence that fits the form may score this much lower than the best one
 
@@ -50,13 +50,23 @@ class Composer:
 
     def compose(self, question: str, intent: Intent, hits: list[Hit], scores: QueryScores) -> Answer:
         candidates = self.candidates(question, intent, hits[:CANDIDATE_PASSAGES], scores)
+        extremes = extreme_rows(candidates, intent)
+        if extremes:
+            return build_answer(question, extremes)
         entities = self.specific_entities(question)
         fitting = [c for c in candidates[:MAX_CONSIDERED]
                    if c.score >= FALLBACK_RATIO * candidates[0].score and answers_the_form(c, intent, entities)]
-        if not fitting or confidence(fitting[0]) < MIN_CONFIDENCE:
+        if not fitting or self.confidence(fitting[0], scores) < MIN_CONFIDENCE:
             return decline(question, hits)
         chosen = self.choose(fitting, intent)
         return build_answer(question, chosen)
+
+    def confidence(self, best: Candidate, scores: QueryScores) -> float:
+        """How sure the best sentence answers: its meaning and words, or its passage's as a whole."""
+        row = self.chunk_rows[best.hit.chunk.id]
+        dense = max(best.dense, float(scores.dense[row]))
+        words = max(best.coverage, 0.8 * float(scores.passage_coverage[row]))
+        return 0.6 * dense + 0.4 * words + (0.1 if best.is_row else 0.0)
 
     def specific_entities(self, question: str) -> list[str]:
         """Names and years in the question that few passages mention: the answer's passage must.
@@ -173,6 +183,7 @@ def _locate_cells(text: str, cells: list[str], position: int) -> Span | None:
 _NUMBER_WORDS = re.compile(r"\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|"
                            r"thirty|forty|fifty|hundred|thousand|million|billion|half|third|thirds|quarter|"
                            r"majority|minority|all|none|most|few)\b", re.I)
+_MONEY = re.compile(r"£\s?\d|\b\d[\d,.]*\s?(?:pounds|million|billion|bn|m)\b", re.I)
 _DATE = re.compile(r"\b(19|20)\d\d\b|\b(January|February|March|April|May|June|July|August|September|October|"
                    r"November|December)\b")
 _PLACE = re.compile(r"\b(?:at|in|from|to|near)\s+(?:the\s+)?(?:HM\s+Prison\s+)?[A-Z][a-z]+")
@@ -188,6 +199,8 @@ def answers_the_form(candidate: Candidate, intent: Intent, entities: list[str]) 
     if intent.wants_number and not (_has_figure(text) or _NUMBER_WORDS.search(text)):
         return False
     if intent.wants_date and not _DATE.search(text):
+        return False
+    if intent.wants_money and not _MONEY.search(text):
         return False
     if intent.wants_name and not _names_someone(text, chunk):
         return False
@@ -242,9 +255,23 @@ def _is_year(token: str) -> bool:
     return bool(re.fullmatch(r"(19|20)\d\d", token))
 
 
-def confidence(best: Candidate) -> float:
-    """How sure the best sentence answers: meaning and word evidence together."""
-    return 0.6 * best.dense + 0.4 * best.coverage + (0.1 if best.is_row else 0.0)
+def extreme_rows(candidates: list[Candidate], intent: Intent) -> list[Candidate]:
+    """For "which ... lowest / highest" on a numeric table: the rows holding the extreme value, ties included.
+
+    Example: Table 8 and "lowest" -> the rows "Relationships 40%" and "Attitudes to offending 40%".
+    """
+    if intent.extreme is None:
+        return []
+    rows = [c for c in candidates[:MAX_CONSIDERED] if c.is_row and c.hit.chunk.table and c.hit.chunk.table.is_numeric()]
+    if not rows:
+        return []
+    table_id = rows[0].hit.chunk.id
+    same_table = [c for c in candidates if c.is_row and c.hit.chunk.id == table_id]
+    values = {id(c): first_number(c.cells[-1]) for c in same_table}
+    pick = min if intent.extreme == "min" else max
+    target = pick(v for v in values.values() if v is not None)
+    chosen = [c for c in same_table if values[id(c)] == target]
+    return sorted(chosen, key=lambda c: c.span.start)
 
 
 # -- the answer object ---------------------------------------------------------------------------

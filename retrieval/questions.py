@@ -35,12 +35,15 @@ _NAME_CUES = re.compile(rf"\bwhat name\b|\bnames? (?:of|given to) (?:the |this |
                         r"\bwhat (?:is|was) (?:he|she|they) called\b|"
                         rf"^\s*who (?:is|was|are|were) (?:the )?(?:current |then )?(?:[\w&'’-]+ ){{0,5}}?{_ROLE}\b",
                         re.I)
-_DEFINITION_CUES = re.compile(r"\b(stand for|stands for|acronym|abbreviation|meaning of|what does .{1,40} mean|"
+_DEFINITION_CUES = re.compile(r"\b(stand for|stands for|short for|full name|full form|acronym|abbreviation|"
+                              r"meaning of|what does .{1,40} mean|refer to|refers to|"
                               r"what is meant by|define|definition of|what is an? [A-Z][A-Za-z]{1,10}\b|"
                               r"what is [A-Z]{2,})", re.I)
 _WHO_CUES = re.compile(r"^\s*(who|whose|which (?:person|man|woman|officer|service user|individual))\b|"
                        r"\b(name of|called|named|pseudonym)\b", re.I)
 _WHEN_CUES = re.compile(r"^\s*when\b|\b(what (?:year|month|date)|since when)\b", re.I)
+_MONEY_CUES = re.compile(r"\b(budget|cost|costs|price|prices|priced|worth|charge|charges|fee|fees|salary|salaries|"
+                         r"spend|spent|funding amount|how much money|value of the contract|contract value)\b", re.I)
 _PLACE_CUES = re.compile(r"^\s*where\b|\b(which|what) (?:town|towns|place|places|location|locations|prison|"
                          r"prisons|office|offices|police stations?|premises|area|county)\b|\bbased\b", re.I)
 _MULTI_CUES = re.compile(r"\b(compare|comparison|both|versus|vs\.?|differ|difference|whereas|and how|and what|"
@@ -54,8 +57,10 @@ class Intent:
     wants_person: bool = False
     wants_name: bool = False  # a person's name specifically
     wants_date: bool = False
+    wants_money: bool = False
     wants_place: bool = False
     multi_part: bool = False
+    extreme: str | None = None  # "min" or "max" for "lowest" / "highest" questions
 
 
 def validate_question(question: object) -> str:
@@ -98,9 +103,23 @@ def intent_of(question: str) -> Intent:
         wants_person=bool(_WHO_CUES.search(question)),
         wants_name=bool(_NAME_CUES.search(question)),
         wants_date=bool(_WHEN_CUES.search(question)),
+        wants_money=bool(_MONEY_CUES.search(question)),
         wants_place=bool(_PLACE_CUES.search(question)),
         multi_part=bool(_MULTI_CUES.search(question)),
+        extreme=_extreme(question),
     )
+
+
+_LOWEST = re.compile(r"\b(lowest|least|smallest|worst|fewest|minimum|weakest|poorest)\b", re.I)
+_HIGHEST = re.compile(r"\b(highest|largest|biggest|best|greatest|maximum|strongest|top)\b", re.I)
+
+
+def _extreme(question: str) -> str | None:
+    if _LOWEST.search(question):
+        return "min"
+    if _HIGHEST.search(question):
+        return "max"
+    return None
 
 
 @lru_cache(maxsize=65536)

@@ -59,7 +59,8 @@ def ask(page, question: str) -> None:
 
 
 def bot_messages(page):
-    return page.locator("#rq-chat [data-testid='bot']")
+    """The assistant's answers, without the collapsed cited passages (those are "thought" messages)."""
+    return page.locator("#rq-chat .message:not(.thought) > [data-testid='bot']")
 
 
 def test_answer_citation_and_table_with_chart(page, tmp_path):
@@ -111,7 +112,8 @@ def test_bad_input_is_shown_as_text_and_the_app_keeps_serving(page):
     ask(page, f"Please {FAIL_PHRASE}.")
     expect(bot_messages(page).last).to_contain_text("Something went wrong", timeout=20_000)
     ask(page, "How many cases were in the inspection sample?")
-    expect(bot_messages(page).last).to_contain_text("61", timeout=20_000)
+    expect(bot_messages(page).last).to_contain_text("61 cases", timeout=20_000)
+    expect(bot_messages(page).last).to_be_visible()
 
 
 def test_trainer_filters_and_handout(page):

@@ -125,6 +125,7 @@ def test_evidence_not_in_the_report_is_a_warning_and_the_run_goes_on(tmp_path, f
     (["--dataset", "{bad}"], "line 2: not valid JSON"),
     (["--check", "--thresholds", "{tmp}/none.toml"], "thresholds file"),
     (["-k", "0"], "-k must be at least 1, not 0."),
+    (["--out", "{bad}"], "cannot write the eval reports to"),  # a file, not a folder
 ])
 def test_bad_input_is_one_line_and_exit_2(tmp_path, fake_configs, capsys, args, wanted):
     bad = tmp_path / "bad.jsonl"
@@ -132,7 +133,9 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path, fake_configs, capsys, args, 
     args = [a.format(tmp=tmp_path, bad=bad) for a in args]
     if "--dataset" not in args:
         args += ["--dataset", str(dataset(tmp_path))]
-    code = main(["eval", *args, "--out", str(tmp_path / "o")])
+    if "--out" not in args:
+        args += ["--out", str(tmp_path / "o")]
+    code = main(["eval", *args])
     err = capsys.readouterr().err
     assert code == 2
     assert wanted in err
