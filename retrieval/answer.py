@@ -21,6 +21,7 @@ from retrieval.records import NOT_IN_REPORT, Answer, Citation, Figure, Hit, Pass
 from retrieval.search import HybridSearch, QueryScores, coverage
 
 WHOLE_PASSAGE_KINDS = (kinds.GLOSSARY, kinds.KEY_FACT, kinds.RECOMMENDATION)
+QUOTE_GAP = " … "  # between two pieces quoted from one passage
 CANDIDATE_PASSAGES = 5  # sentences are drawn from this many top passages
 SECOND_SENTENCE_RATIO = 0.82  # a second quote must score at least this share of the best
 # Below these the best sentence is too weak to be an answer: decline and show the closest passages.
@@ -47,6 +48,7 @@ class Composer:
         self.search = search
         self.lexical = lexical
         self.chunk_rows = chunk_rows
+        self._expansions: dict[str, str] | None = None
 
     def compose(self, question: str, intent: Intent, hits: list[Hit], scores: QueryScores) -> Answer:
         candidates = self.candidates(question, intent, hits[:CANDIDATE_PASSAGES], scores)
@@ -55,7 +57,8 @@ class Composer:
             return build_answer(question, extremes)
         entities = self.specific_entities(question)
         fitting = [c for c in candidates[:MAX_CONSIDERED]
-                   if c.score >= FALLBACK_RATIO * candidates[0].score and answers_the_form(c, intent, entities)]
+                   if c.score >= FALLBACK_RATIO * candidates[0].score
+                   and answers_the_form(c, intent, entities, self.expansions())]
         if not fitting or self.confidence(fitting[0], scores) < MIN_CONFIDENCE:
             return decline(question, hits)
         chosen = self.choose(fitting, intent)
@@ -67,6 +70,16 @@ class Composer:
         dense = max(best.dense, float(scores.dense[row]))
         words = max(best.coverage, 0.8 * float(scores.passage_coverage[row]))
         return 0.6 * dense + 0.4 * words + (0.1 if best.is_row else 0.0)
+
+    def expansions(self) -> dict[str, str]:
+        """Acronyms the glossary spells out. Example: {"PSO": "Probation services officer", ...}."""
+        if self._expansions is None:
+            self._expansions = {}
+            for chunk in self.search.chunks:
+                if chunk.kind == kinds.GLOSSARY and chunk.term and chunk.term.isupper():
+                    rest = chunk.text[len(chunk.term) :].strip()
+                    self._expansions[chunk.term] = re.split(r"[:.]", rest, maxsplit=1)[0].strip()
+        return self._expansions
 
     def specific_entities(self, question: str) -> list[str]:
         """Names and years in the question that few passages mention: the answer's passage must.
@@ -191,7 +204,8 @@ _NAME = re.compile(r"(?<=[a-z,] )[A-Z][a-z]{2,}\b|^[A-Z][a-z]{2,} (?:is|was|has)
 FIT = 0.08  # reward for the form of answer asked for; the same amount is taken off when it is missing
 
 
-def answers_the_form(candidate: Candidate, intent: Intent, entities: list[str]) -> bool:
+def answers_the_form(candidate: Candidate, intent: Intent, entities: list[str],
+                     expansions: dict[str, str] | None = None) -> bool:
     """Hard checks: a number for "how many", a date for "when", a name for "what is the name of", and
     every specific name or year of the question in the passage. Failing them means "not this sentence"."""
     text = candidate.text
@@ -205,7 +219,15 @@ def answers_the_form(candidate: Candidate, intent: Intent, entities: list[str]) 
     if intent.wants_name and not _names_someone(text, chunk):
         return False
     context = normalise_for_match(f"{chunk.search_text()} {chunk.section_text}")
-    return all(normalise_for_match(entity) in context for entity in entities)
+    context_stems = set(content_terms(context))
+    for entity in entities:
+        if normalise_for_match(entity) in context:
+            continue
+        spelled_out = (expansions or {}).get(entity)
+        if spelled_out and set(content_terms(spelled_out)) <= context_stems:
+            continue
+        return False
+    return True
 
 
 def _names_someone(text: str, chunk: Chunk) -> bool:
@@ -293,7 +315,7 @@ def _cite(candidate: Candidate, citations: list[Citation]) -> Citation:
     chunk = candidate.hit.chunk
     for citation in citations:
         if citation.chunk_id == chunk.id:
-            citation.quote = f"{citation.quote} {candidate.text}"
+            citation.quote = f"{citation.quote}{QUOTE_GAP}{candidate.text}"
             citation.quote_spans.append(candidate.span)
             return citation
     citation = Citation(marker=len(citations) + 1, chunk_id=chunk.id, section=chunk.section_text,
@@ -402,8 +424,8 @@ def check_answer(answer: Answer) -> list[str]:
 
 
 def _quote_pieces(quote: str) -> list[str]:
-    """A quote may join several sentences; each must be found on its own."""
-    return [p for p in re.split(r"(?<=[.!?”])\s+", quote) if p.strip()] or [quote]
+    """A quote may join pieces from one passage ("…" between them); each must be found on its own."""
+    return [p for p in quote.split(QUOTE_GAP) if p.strip()] or [quote]
 
 
 def _canonical(number: str) -> str:

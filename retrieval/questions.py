@@ -43,7 +43,7 @@ _WHO_CUES = re.compile(r"^\s*(who|whose|which (?:person|man|woman|officer|servic
                        r"\b(name of|called|named|pseudonym)\b", re.I)
 _WHEN_CUES = re.compile(r"^\s*when\b|\b(what (?:year|month|date)|since when)\b", re.I)
 _MONEY_CUES = re.compile(r"\b(budget|cost|costs|price|prices|priced|worth|charge|charges|fee|fees|salary|salaries|"
-                         r"spend|spent|funding amount|how much money|value of the contract|contract value)\b", re.I)
+                         r"funding amount|how much money|value of the contract|contract value)\b", re.I)
 _PLACE_CUES = re.compile(r"^\s*where\b|\b(which|what) (?:town|towns|place|places|location|locations|prison|"
                          r"prisons|office|offices|police stations?|premises|area|county)\b|\bbased\b", re.I)
 _MULTI_CUES = re.compile(r"\b(compare|comparison|both|versus|vs\.?|differ|difference|whereas|and how|and what|"
