@@ -55,6 +55,9 @@ class Composer:
         extremes = extreme_rows(candidates, intent)
         if extremes:
             return build_answer(question, extremes)
+        entry = self.glossary_entry(question, intent, hits, scores) if intent.wants_definition else None
+        if entry is not None:
+            return build_answer(question, [entry])
         entities = self.specific_entities(question)
         fitting = [c for c in candidates[:MAX_CONSIDERED]
                    if c.score >= FALLBACK_RATIO * candidates[0].score
@@ -70,6 +73,20 @@ class Composer:
         dense = max(best.dense, float(scores.dense[row]))
         words = max(best.coverage, 0.8 * float(scores.passage_coverage[row]))
         return 0.6 * dense + 0.4 * words + (0.1 if best.is_row else 0.0)
+
+    def glossary_entry(self, question: str, intent: Intent, hits: list[Hit], scores: QueryScores) -> Candidate | None:
+        """"What does RAR stand for?": the glossary entry of a term the question names answers it, retrieved
+        or not. Acronyms match case-sensitively, longer terms in any case."""
+        for chunk in self.search.chunks:
+            if chunk.kind != kinds.GLOSSARY or not chunk.term:
+                continue
+            term = chunk.term
+            named = re.search(rf"(?<![\w-]){re.escape(term)}(?![\w-])", question, 0 if term.isupper() else re.I)
+            if named:
+                hit = next((h for h in hits if h.chunk.id == chunk.id), None)
+                hit = hit or Hit(chunk, hits[0].score if hits else 1.0, 0)
+                return self._whole(hit, self.chunk_rows[chunk.id], scores, 1.0, 1.0, intent)
+        return None
 
     def expansions(self) -> dict[str, str]:
         """Acronyms the glossary spells out. Example: {"PSO": "Probation services officer", ...}."""

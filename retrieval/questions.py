@@ -36,9 +36,11 @@ _NAME_CUES = re.compile(rf"\bwhat name\b|\bnames? (?:of|given to) (?:the |this |
                         rf"^\s*who (?:is|was|are|were) (?:the )?(?:current |then )?(?:[\w&'’-]+ ){{0,5}}?{_ROLE}\b",
                         re.I)
 _DEFINITION_CUES = re.compile(r"\b(stand for|stands for|short for|full name|full form|acronym|abbreviation|"
-                              r"meaning of|what does .{1,40} mean|refer to|refers to|"
-                              r"what is meant by|define|definition of|what is an? [A-Z][A-Za-z]{1,10}\b|"
-                              r"what is [A-Z]{2,})", re.I)
+                              r"meaning of|what does .{1,40} mean|refer to|refers to|what is meant by|define|"
+                              r"definition of|what (?:kind|sort|type) of \w+ is)\b|"
+                              # the whole question is "What is X?" / "What is an X used for?"
+                              r"^\s*what(?:'s| is| are| was) (?:an? |the )?[\w'’-]+(?: used for| for)?\s*\??\s*$",
+                              re.I)
 _WHO_CUES = re.compile(r"^\s*(who|whose|which (?:person|man|woman|officer|service user|individual))\b|"
                        r"\b(name of|called|named|pseudonym)\b", re.I)
 _WHEN_CUES = re.compile(r"^\s*when\b|\b(what (?:year|month|date)|since when)\b", re.I)

@@ -25,6 +25,7 @@ def run_serve(args: argparse.Namespace) -> int:
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    from ingest.errors import ReportQAError
     from retrieval.engine import Engine
     from ui.app import CONCURRENCY, build_app, launch_app
     from ui.cli import settings_from
@@ -34,6 +35,12 @@ def run_serve(args: argparse.Namespace) -> int:
     # Load the model now rather than on the first user's question.
     engine.ask("What does the report say about caseloads?")
     demo = build_app(engine)
-    print(f"serving on http://{args.host}:{args.port} (Ctrl+C stops)", flush=True)
-    launch_app(demo, args.host, args.port, concurrency=args.concurrency or CONCURRENCY, quiet=True)
+    try:
+        _, url, _ = launch_app(demo, args.host, args.port, concurrency=args.concurrency or CONCURRENCY,
+                               prevent_thread_lock=True, quiet=True)
+    except OSError as err:  # Gradio says "Cannot find empty port" when another server holds it
+        raise ReportQAError(f"cannot listen on {args.host}:{args.port} ({err}); stop the other server or "
+                            "pass --port with a free port.") from None
+    print(f"serving {engine.document.name} on {url} (Ctrl+C stops)", flush=True)
+    demo.block_thread()  # until Ctrl+C; Gradio closes the server then
     return 0
