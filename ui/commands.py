@@ -19,3 +19,12 @@ def _add_eval(commands) -> None:
 
 
 REGISTER.append(_add_eval)
+
+
+def _add_ask(commands) -> None:
+    from ui.ask_cli import add_ask
+
+    add_ask(commands)
+
+
+REGISTER.insert(0, _add_ask)

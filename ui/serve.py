@@ -30,6 +30,8 @@ def run_serve(args: argparse.Namespace) -> int:
     from ui.app import CONCURRENCY, build_app, launch_app
     from ui.cli import settings_from
 
+    if args.concurrency is not None and args.concurrency < 1:
+        raise ReportQAError(f"--concurrency must be at least 1, not {args.concurrency}.")
     print("loading the index and the model…", flush=True)
     engine = Engine.load(settings=settings_from(args), report=args.report)
     # Load the model now rather than on the first user's question.
