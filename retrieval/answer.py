@@ -128,9 +128,9 @@ class Composer:
             for sentence_row, span in zip(self.search.sentence_rows(row), hit.chunk.sentences, strict=False):
                 if rows:
                     continue  # a table answers with whole rows, below
-                found.append(self._candidate(
-                    hit, span, float(scores.sentence_sims[sentence_row]), float(scores.sentence_coverage[sentence_row]),
-                    passage_coverage, prior, intent, is_row=False))
+                own = coverage(weights, [self.search.sentence_terms[sentence_row]])[0]
+                found.append(self._candidate(hit, span, float(scores.sentence_sims[sentence_row]), float(own),
+                                             passage_coverage, prior, intent, is_row=False))
             for span, cells in rows:
                 sims = [float(scores.sentence_sims[r]) for r, s in zip(self.search.sentence_rows(row),
                         hit.chunk.sentences, strict=False) if span.start <= s.start < span.end]
@@ -213,6 +213,13 @@ def _locate_cells(text: str, cells: list[str], position: int) -> Span | None:
 _NUMBER_WORDS = re.compile(r"\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|"
                            r"thirty|forty|fifty|hundred|thousand|million|billion|half|third|thirds|quarter|"
                            r"majority|minority|all|none|most|few)\b", re.I)
+# Words inspectors give verdicts in. Example: "Overall, the quality of work was insufficient" matches.
+_VERDICT = re.compile(r"\b(good|poor|sufficient|insufficient|insufficiently|acceptable|unacceptable|adequate|"
+                      r"inadequate|weak|strong|effective|ineffective|satisfactory|unsatisfactory|well|badly|"
+                      r"no evidence|little evidence|not compatible|concern|concerning|impressive|encouraged|"
+                      r"pleased|disappointed|confused|confusion|shortcomings|lacked|lacking|failed|"
+                      r"little or no|none of|not sufficient)\b", re.I)
+_SUMMARY_SECTION = re.compile(r"\b(judgements?|summary|conclusions?|overall)\b", re.I)
 _MONEY = re.compile(r"£\s?\d|\b\d[\d,.]*\s?(?:pounds|million|billion|bn|m)\b", re.I)
 _DATE = re.compile(r"\b(19|20)\d\d\b|\b(January|February|March|April|May|June|July|August|September|October|"
                    r"November|December)\b")
@@ -263,6 +270,10 @@ def fit_bonus(text: str, chunk: Chunk, intent: Intent, is_row: bool) -> float:
         bonus += FIT if _DATE.search(text) else -FIT
     if intent.wants_place:
         bonus += FIT / 2 if _PLACE.search(text) else -FIT / 2
+    if intent.wants_judgement:
+        bonus += FIT if _VERDICT.search(text) else 0.0
+        if _SUMMARY_SECTION.search(chunk.section_text) or text.startswith("Overall"):
+            bonus += FIT / 2  # the summary chapter states each verdict in one sentence
     if intent.wants_definition and chunk.kind == kinds.GLOSSARY:
         bonus += 1.5 * FIT
     if intent.wants_person:

@@ -46,6 +46,11 @@ _WHO_CUES = re.compile(r"^\s*(who|whose|which (?:person|man|woman|officer|servic
 _WHEN_CUES = re.compile(r"^\s*when\b|\b(what (?:year|month|date)|since when)\b", re.I)
 _MONEY_CUES = re.compile(r"\b(budget|cost|costs|price|prices|priced|worth|charge|charges|fee|fees|salary|salaries|"
                          r"funding amount|how much money|value of the contract|contract value)\b", re.I)
+# Asks for the inspectors' verdict: yes/no questions and "how good / how well / how was it rated".
+_JUDGEMENT_CUES = re.compile(r"^\s*(is|are|was|were|did|does|do|has|have|had|can|could)\b|\b(how good|how well|"
+                             r"how effective|how was .{1,60} (?:rated|judged|assessed)|rated|rating|verdict|judge|"
+                             r"judged|what did (?:the )?inspectors? (?:make|think|say|find|conclude)|quality of|"
+                             r"good enough|enough|adequate|sufficient|effective|satisfactory)\b", re.I)
 _PLACE_CUES = re.compile(r"^\s*where\b|\b(which|what) (?:town|towns|place|places|location|locations|prison|"
                          r"prisons|office|offices|police stations?|premises|area|county)\b|\bbased\b", re.I)
 _MULTI_CUES = re.compile(r"\b(compare|comparison|both|versus|vs\.?|differ|difference|whereas|and how|and what|"
@@ -60,6 +65,7 @@ class Intent:
     wants_name: bool = False  # a person's name specifically
     wants_date: bool = False
     wants_money: bool = False
+    wants_judgement: bool = False
     wants_place: bool = False
     multi_part: bool = False
     extreme: str | None = None  # "min" or "max" for "lowest" / "highest" questions
@@ -106,6 +112,7 @@ def intent_of(question: str) -> Intent:
         wants_name=bool(_NAME_CUES.search(question)),
         wants_date=bool(_WHEN_CUES.search(question)),
         wants_money=bool(_MONEY_CUES.search(question)),
+        wants_judgement=bool(_JUDGEMENT_CUES.search(question)),
         wants_place=bool(_PLACE_CUES.search(question)),
         multi_part=bool(_MULTI_CUES.search(question)),
         extreme=_extreme(question),

@@ -1,6 +1,7 @@
 """The app's handlers and layout, with a real Engine over an index built with the hashing fake (~1 s).
 
-No server here: handlers are plain functions taking the engine, so bad input and failures are checked directly.
+No server here: handlers are plain functions taking the engine, so bad input and failures are checked
+directly.
 """
 
 from __future__ import annotations
@@ -102,9 +103,11 @@ def test_citation_opens_its_section_with_the_passage_boxed(engine):
 
 def test_table_updates_show_table_and_chart_for_a_numeric_table(engine):
     chunk = next(c for c in engine.document.chunks if c.label == "Table 11")
-    figure = Figure(kind="table", label="Table 11", value=None, describes="", columns=chunk.table.columns,
-                    rows=chunk.table.rows, caption=chunk.table.caption, source=chunk.table.source)
-    frame, chart, picker = app.table_updates(Answer(question="q", answer="a", abstained=False, figures=[figure]))
+    table = chunk.table
+    figure = Figure(kind="table", label="Table 11", value=None, describes="", columns=table.columns,
+                    rows=table.rows, caption=table.caption, source=table.source)
+    answer = Answer(question="q", answer="a", abstained=False, figures=[figure])
+    frame, chart, picker = app.table_updates(answer)
     assert frame.visible and chart.visible and not picker.visible
     assert frame.label.startswith("Table 11: Sufficiency scores")
     frame, chart, _ = app.table_updates(None)

@@ -1,4 +1,4 @@
-"""A real browser against a real server: Debian's headless Chromium driven by Playwright (no browser download)."""
+"""A real browser against a real server: Debian's headless Chromium driven by Playwright, no download."""
 
 from __future__ import annotations
 

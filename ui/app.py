@@ -22,7 +22,6 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 import gradio as gr  # noqa: E402
 
 from ingest.errors import ReportQAError  # noqa: E402
-from ingest.records import Span  # noqa: E402
 from ingest.settings import PROJECT_ROOT  # noqa: E402
 from retrieval.records import Answer  # noqa: E402
 from ui import handout, render  # noqa: E402
@@ -112,7 +111,7 @@ def citation_passage(engine, answer: Answer | None, chunk_id: str | None) -> tup
     if chunk is None:
         return None, render.section_html(engine.document, None)
     citation = next((c for c in (answer.citations if answer else []) if c.chunk_id == chunk_id), None)
-    spans = [render.as_span(s) for s in citation.quote_spans] if citation else [Span(0, 0)]
+    spans = [render.as_span(s) for s in citation.quote_spans] if citation else []  # a closest passage: no quote
     return chunk.section_id, render.section_html(engine.document, chunk.section_id, chunk.id, spans)
 
 
@@ -137,7 +136,7 @@ def build_app(engine, eval_summary: Path = EVAL_SUMMARY) -> gr.Blocks:
                     "Answers quote the report verbatim, with [n] markers pointing at the cited passages.")
         with gr.Tabs() as tabs:
             with gr.Tab("Chat", id="chat"):
-                chat = _chat_tab(engine, last_answer, items)
+                chat = _chat_tab(engine, last_answer)
             with gr.Tab("Read the report", id="read"):
                 reader = _read_tab(engine)
             with gr.Tab("For trainers", id="trainers"):
@@ -157,10 +156,12 @@ def _api(engine) -> None:
     gr.api(ask, api_name="ask", concurrency_id="engine")
 
 
-def _chat_tab(engine, last_answer: gr.State, items: gr.State) -> dict:
+def _chat_tab(engine, last_answer: gr.State) -> dict:
     with gr.Row():
         with gr.Column(scale=3):
+            # No "share" button: it would post the conversation to the Hugging Face hub.
             chatbot = gr.Chatbot(label="Conversation", height=560, feedback_options=None, elem_id="rq-chat",
+                                 buttons=["copy", "copy_all"],
                                  placeholder="Ask a question about the report, or pick an example below.")
             with gr.Row():
                 box = gr.Textbox(placeholder="Ask a question about the report…", show_label=False, scale=5,
@@ -181,15 +182,16 @@ def _chat_tab(engine, last_answer: gr.State, items: gr.State) -> dict:
             table = gr.Dataframe(visible=False, interactive=False, wrap=True, elem_id="rq-table")
             chart = gr.Plot(visible=False, elem_id="rq-chart")
 
+    outputs = [chatbot, box, last_answer, stats, table, chart, picker, cited]
+
     def respond(message, history):
+        if not (message or "").strip():  # an empty message sends nothing and changes nothing
+            return (gr.skip(),) * len(outputs)
         messages, answer = chat_turn(engine, message, history)
-        if answer is None and not (message or "").strip():
-            return gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
         choices = render.citation_choices(answer)
         return (messages, "", answer, render.figures_markdown(answer), *table_updates(answer),
                 gr.Dropdown(choices=choices, value=choices[0][1] if choices else None))
 
-    outputs = [chatbot, box, last_answer, stats, table, chart, picker, cited]
     for trigger in (box.submit, send.click):
         trigger(respond, [box, chatbot], outputs, api_visibility="private", concurrency_id="engine")
     picker.input(lambda answer, label: table_updates(answer, label)[:2], [last_answer, picker],
@@ -297,9 +299,11 @@ def _evaluators_tab(path: Path) -> None:
 
 
 def _metric_names(summary: dict | None) -> list[str]:
+    """Metrics in the run, "accuracy" first when present: the one most readers look for."""
     if not summary:
         return []
-    return list(dict.fromkeys(render.eval_long_frame(summary)["metric"]))
+    names = list(dict.fromkeys(render.eval_long_frame(summary)["metric"]))
+    return sorted(names, key=lambda name: name != "accuracy")
 
 
 def _wire_cross_tab(engine, tabs, chat: dict, reader: dict, trainer: dict, last_answer, items) -> None:
