@@ -51,21 +51,31 @@ class Composer:
         self._expansions: dict[str, str] | None = None
 
     def compose(self, question: str, intent: Intent, hits: list[Hit], scores: QueryScores) -> Answer:
+        chosen = self.select(question, intent, hits, scores)
+        return build_answer(question, chosen) if chosen else decline(question, hits)
+
+    def select(self, question: str, intent: Intent, hits: list[Hit], scores: QueryScores,
+               taken: list[Candidate] | None = None) -> list[Candidate]:
+        """The sentence(s) or row(s) that answer, or [] when none is good enough. `taken` are quotes an
+        earlier part of the same question already uses."""
         candidates = self.candidates(question, intent, hits[:CANDIDATE_PASSAGES], scores)
+        if taken:
+            candidates = [c for c in candidates if all(c.text != t.text for t in taken)]
+        if not candidates:
+            return []
         extremes = extreme_rows(candidates, intent)
         if extremes:
-            return build_answer(question, extremes)
+            return extremes
         entry = self.glossary_entry(question, intent, hits, scores) if intent.wants_definition else None
         if entry is not None:
-            return build_answer(question, [entry])
+            return [entry]
         entities = self.specific_entities(question)
         fitting = [c for c in candidates[:MAX_CONSIDERED]
                    if c.score >= FALLBACK_RATIO * candidates[0].score
                    and answers_the_form(c, intent, entities, self.expansions())]
         if not fitting or self.confidence(fitting[0], scores) < MIN_CONFIDENCE:
-            return decline(question, hits)
-        chosen = self.choose(fitting, intent)
-        return build_answer(question, chosen)
+            return []
+        return self.choose(fitting, intent)
 
     def confidence(self, best: Candidate, scores: QueryScores) -> float:
         """How sure the best sentence answers: its meaning and words, or its passage's as a whole."""

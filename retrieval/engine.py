@@ -18,9 +18,9 @@ from ingest.errors import IndexProblem, ReportQAError
 from ingest.pipeline import report_name
 from ingest.settings import BUNDLED_REPORT, Settings, load_settings
 from ingest.store import StoredIndex, load_index
-from retrieval.answer import Composer, passages_for, verify
+from retrieval.answer import Candidate, Composer, build_answer, decline, passages_for, verify
 from retrieval.lexical import LexicalIndex
-from retrieval.questions import check_language, intent_of, validate_question
+from retrieval.questions import Part, check_language, intent_of, question_parts, validate_question
 from retrieval.records import Answer, Filters, Hit
 from retrieval.search import STRATEGIES, HybridSearch
 
@@ -84,7 +84,11 @@ class Engine:
         scores = self.search.score(question, self._embed_query(question))
         hits = self.search.rank(scores, max(k, 5), self.strategy, filters)
         retrieved = time.perf_counter()
-        answer = self.composer.compose(question, intent_of(question), hits, scores)
+        parts = question_parts(question)
+        if len(parts) == 1:
+            answer = self.composer.compose(question, intent_of(question), hits, scores)
+        else:
+            answer = self._answer_in_parts(question, parts, hits, filters)
         answer.passages = passages_for(hits[:k])
         answer = verify(answer)
         if self.generator is not None and not answer.abstained:
@@ -95,6 +99,25 @@ class Engine:
         answer.timings_ms = {"retrieve": round((retrieved - started) * 1000, 2),
                              "answer": round((done - retrieved) * 1000, 2),
                              "total": round((done - started) * 1000, 2)}
+        return answer
+
+    def _answer_in_parts(self, question: str, parts: list[Part], hits: list[Hit], filters: Filters | None) -> Answer:
+        """Each part of a two-part or comparison question answered on its own, then quoted together."""
+        chosen: list[Candidate] = []
+        unanswered: list[str] = []
+        for part in parts:
+            scores = self.search.score(part.query, self._embed_query(part.query))
+            part_hits = self.search.rank(scores, 5, self.strategy, filters)
+            picked = self.composer.select(part.query, intent_of(part.text), part_hits, scores, taken=chosen)
+            if picked:
+                chosen.extend(picked[:1])
+            else:
+                unanswered.append(part.text)
+        if not chosen:
+            return decline(question, hits)
+        answer = build_answer(question, chosen)
+        if unanswered:
+            answer.note = f"The report does not answer this part: {'; '.join(unanswered)}"
         return answer
 
     def _embed_query(self, question: str) -> np.ndarray:

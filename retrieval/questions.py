@@ -162,3 +162,66 @@ def question_entities(question: str) -> list[str]:
             if word[:1].isupper() and word.lower() not in STOPWORDS and len(word) > 2:
                 names.append(word)
     return names + YEAR.findall(question)
+
+
+_SECOND_QUESTION = re.compile(r",?\s+and\s+(?=(?:(?:at|in|for|by|on|to|from|of) )?(?:what|which|who|whom|when|where|"
+                              r"how|whether|did|does|do|is|are|was|were)\b)", re.I)
+_COMPARISON = re.compile(r"\b(?:compare[sd]?|comparison|differ|difference|versus|vs\.?)\b", re.I)
+
+
+@dataclass(frozen=True)
+class Part:
+    text: str  # what this part asks
+    query: str  # what to search with: a later part borrows the first part's words for its subject ("it")
+
+
+def question_parts(question: str) -> list[Part]:
+    parts = split_question(question)
+    if len(parts) == 1 or _COMPARISON.search(question) and not _SECOND_QUESTION.search(question):
+        return [Part(p, p) for p in parts]
+    return [Part(parts[0], parts[0]), *(Part(p, f"{p} {parts[0]}") for p in parts[1:])]
+
+
+def split_question(question: str) -> list[str]:
+    """A question asking two things, as two questions; otherwise the question alone.
+
+    Examples: "When did the centre open, and at what capacity was it running?" ->
+    ["When did the centre open", "at what capacity was it running?"];
+    "Compare the CRC and NPS on drug misuse." -> ["Compare the CRC on drug misuse.", "Compare the NPS on drug misuse."]
+    """
+    parts = [p.strip() for p in _SECOND_QUESTION.split(question) if p.strip()]
+    if len(parts) == 2 and all(len(content_terms(p)) >= 2 for p in parts):
+        return parts
+    if _COMPARISON.search(question):
+        pair = _compared_pair(question)
+        if pair:
+            first, second = pair
+            return [_drop(question, second), _drop(question, first)]
+    return [question]
+
+
+def _compared_pair(question: str) -> tuple[str, str] | None:
+    """Two named things joined by "and" / "with" / "versus". Example: "the CRC and NPS" -> ("CRC", "NPS")."""
+    match = re.search(r"\b(?:the )?([A-Z][\w&'’-]*)(?:['’]s)?\s+(?:and|with|versus|vs\.?|to)\s+(?:the )?"
+                      r"([A-Z][\w&'’-]*)(?:['’]s)?", question)
+    if match and match.group(1) != match.group(2):
+        return match.group(1), match.group(2)
+    match = re.search(r"\b(?:the )?([A-Z]{2,}[\w-]*)['’]s\b.*\b(?:the )?([A-Z]{2,}[\w-]*)['’]s\b", question)
+    if match and match.group(1) != match.group(2):
+        return match.group(1), match.group(2)
+    return None
+
+
+def _drop(question: str, name: str) -> str:
+    """The question without one of the two compared names and the word joining them.
+
+    Example: ("Compare the CRC and NPS on drugs", "CRC") -> "Compare the NPS on drugs".
+    """
+    joiner = r"(?:and|with|versus|vs\.?|to)"
+    name_ = rf"{re.escape(name)}(?:['’]s)?"
+    text, n = re.subn(rf"\b{name_}\s+{joiner}\s+", "", question, count=1)
+    if not n:
+        text, n = re.subn(rf"\s+{joiner}\s+(?:the\s+)?{name_}(?=\W|$)", "", question, count=1)
+    if not n:
+        text = re.sub(rf"\b(?:the\s+)?{name_}\s*", "", question, count=1)
+    return re.sub(r"\s+", " ", text).strip()

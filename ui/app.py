@@ -111,7 +111,8 @@ def citation_passage(engine, answer: Answer | None, chunk_id: str | None) -> tup
     if chunk is None:
         return None, render.section_html(engine.document, None)
     citation = next((c for c in (answer.citations if answer else []) if c.chunk_id == chunk_id), None)
-    spans = [render.as_span(s) for s in citation.quote_spans] if citation else []  # a closest passage: no quote
+    # A closest passage of an abstained answer has no quote: it is boxed, nothing is marked.
+    spans = [render.as_span(s) for s in citation.quote_spans] if citation else []
     return chunk.section_id, render.section_html(engine.document, chunk.section_id, chunk.id, spans)
 
 
