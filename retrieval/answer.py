@@ -381,8 +381,8 @@ def figures_for(chosen: list[Candidate], citations: list[Citation]) -> list[Figu
         chunk = candidate.hit.chunk
         marker = by_chunk[chunk.id]
         for value in numbers_in(candidate.text):
-            if number_value(value) is None:
-                continue
+            if number_value(value) is None or _is_year(value):
+                continue  # a year dates a statement; it is not a figure the answer rests on
             figures.append(Figure("statistic", value, value, _describes(candidate, value), marker,
                                   source=chunk.label or chunk.section_text))
         if chunk.kind == kinds.TABLE and chunk.table and not any(f.label == chunk.label for f in figures):

@@ -66,7 +66,12 @@ class Engine:
                 f"run `report-qa ingest --rebuild --model {embedder.name}` or ask with --model "
                 f"{index.manifest.model}."
             )
-        return cls(index, embedder, settings, strategy)
+        generator = None
+        if settings.llm_provider:  # optional generative mode: LangChain chat models load only when asked for
+            from retrieval.generate import generator_from_settings
+
+            generator = generator_from_settings(settings)
+        return cls(index, embedder, settings, strategy, generator)
 
     def retrieve(self, question: str, k: int = 5, filters: Filters | None = None) -> list[Hit]:
         question = validate_question(question)
@@ -78,7 +83,7 @@ class Engine:
         started = time.perf_counter()
         question = validate_question(question)
         check_language(question, self.lexical.vocabulary)
-        k = k or self.settings.top_k
+        k = self.settings.top_k if k is None else k
         if k < 1:
             raise ReportQAError(f"-k must be at least 1, not {k}.")
         scores = self.search.score(question, self._embed_query(question))

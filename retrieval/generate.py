@@ -55,7 +55,8 @@ SYSTEM_PROMPT = (
     "You answer questions about one inspection report, using only the numbered passages you are given.\n"
     "- Answer briefly, in one to three sentences.\n"
     "- Quote the sentence(s) that answer exactly as written, in double quotation marks.\n"
-    "- After each statement put the marker of the passage it comes from, e.g. [2]. Use only the markers shown.\n"
+    "- After each statement put the marker of the passage it comes from, e.g. [2].\n"
+    "- Use only the markers shown.\n"
     "- Use only numbers that appear in the passages you cite.\n"
     f"- If the passages do not answer the question, reply only: {NOT_IN_REPORT}."
 )
@@ -83,7 +84,7 @@ class Generator:
             return answer
         try:
             reply = ask_model(self.chat_model, build_messages(answer.question, hits), self.timeout_s)
-        except Exception as err:  # connection refused, auth, rate limit, timeout: all mean "use the extractive"
+        except Exception as err:  # refused, unauthorised, rate-limited or timed out: keep the extractive
             return fall_back(answer, f"the model did not answer: {type(err).__name__}: {err}")
         generated = parse_reply(reply, answer, hits)
         problems = reply_problems(generated)
@@ -192,7 +193,10 @@ def ask_model(model: BaseChatModel, messages: list[BaseMessage], timeout_s: floa
 
 
 def reply_text(message: Any) -> str:
-    """The reply's words, without a reasoning model's <think> block. Example: "<think>…</think> Yes [1]" -> "Yes [1]"."""
+    """The reply's words, without a reasoning model's <think> block.
+
+    Example: "<think>…</think> Yes [1]" -> "Yes [1]"
+    """
     text = message.text if hasattr(message, "text") else str(message)
     return _THINKING.sub("", text).strip()
 

@@ -25,7 +25,7 @@ from retrieval.records import Filters, Hit
 class ReportRetriever(BaseRetriever):
     """Passages of one report, ranked by the engine's fused dense + lexical search."""
 
-    # A retrieval.engine.Engine. `Any` because pydantic must neither validate nor copy it (it holds the index).
+    # A retrieval.engine.Engine; `Any` so pydantic neither validates nor copies it (it holds the index).
     engine: Any
     k: int = Field(default=5, ge=1)  # passages per query, unless the call passes its own k
     filters: Filters | None = None  # section / kind / organisation restrictions for every query
@@ -36,7 +36,8 @@ class ReportRetriever(BaseRetriever):
         return self._retrieve(query, k, filters)
 
     async def _aget_relevant_documents(self, query: str, *, run_manager: AsyncCallbackManagerForRetrieverRun,
-                                       k: int | None = None, filters: Filters | None = None) -> list[Document]:
+                                       k: int | None = None,
+                                       filters: Filters | None = None) -> list[Document]:
         # The engine is synchronous (a few ms of numpy); run it off the event loop. The base class's
         # async default would drop `k` and `filters`, hence this override.
         return await run_in_executor(None, self._retrieve, query, k, filters)
@@ -53,5 +54,6 @@ def to_document(hit: Hit) -> Document:
     """A retrieved passage as a LangChain Document: its text, and where it sits in the report."""
     chunk = hit.chunk
     metadata = {"chunk_id": chunk.id, "section": chunk.section_text, "pages": list(chunk.pages),
-                "kind": chunk.kind, "label": chunk.label, "score": round(float(hit.score), 4), "rank": hit.rank}
+                "kind": chunk.kind, "label": chunk.label, "score": round(float(hit.score), 4),
+                "rank": hit.rank}
     return Document(page_content=chunk.text, metadata=metadata, id=chunk.id)

@@ -30,3 +30,25 @@ def real_index(tmp_path_factory):
     settings = load_settings(index_root=tmp_path_factory.mktemp("index"))
     result = ingest(BUNDLED_REPORT, settings)
     return settings, result
+
+
+@pytest.fixture(scope="session")
+def fake_engine(tmp_path_factory):
+    """The bundled report indexed with the deterministic hashing embedder: an Engine in ~1 s, no model."""
+    from ingest.pipeline import ingest
+    from ingest.settings import load_settings
+    from retrieval.engine import Engine
+    from tests.fakes import HashingEmbedder
+
+    settings = load_settings(index_root=tmp_path_factory.mktemp("fake-index"))
+    ingest(BUNDLED_REPORT, settings, embedder=HashingEmbedder())
+    return Engine.load(settings, embedder=HashingEmbedder())
+
+
+@pytest.fixture(scope="session")
+def real_engine(real_index):
+    """The real MiniLM engine over the bundled report (slow tests)."""
+    from retrieval.engine import Engine
+
+    settings, _ = real_index
+    return Engine.load(settings)

@@ -181,7 +181,7 @@ def _chat_tab(engine, last_answer: gr.State) -> dict:
             stats = gr.Markdown(render.figures_markdown(None), elem_id="rq-stats")
             picker = gr.Dropdown(label="Table", choices=[], visible=False)
             table = gr.Dataframe(visible=False, interactive=False, wrap=True, elem_id="rq-table")
-            chart = gr.Plot(visible=False, elem_id="rq-chart")
+            chart = gr.Plot(visible=False, elem_id="rq-chart", show_label=False)  # the chart has its title
 
     outputs = [chatbot, box, last_answer, stats, table, chart, picker, cited]
 
@@ -282,7 +282,7 @@ def _evaluators_tab(path: Path) -> None:
     metric = gr.Dropdown(metrics, value=metrics[0] if metrics else None, label="Metric",
                          visible=bool(metrics))
     chart = gr.Plot(render.eval_chart(summary, metrics[0] if metrics else None), visible=bool(metrics),
-                    label="Metric by category", elem_id="rq-eval-chart")
+                    label="Metric by category", show_label=False, elem_id="rq-eval-chart")
     reload = gr.Button("Reload")
 
     def refresh(chosen):

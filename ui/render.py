@@ -441,18 +441,20 @@ def eval_chart(summary: dict | None, metric: str | None):
 
     data = long[long["metric"] == metric].pivot_table(index="category", columns="config", values="value",
                                                       sort=False)
-    chart = MplFigure(figsize=(8, 3.6), layout="constrained")
+    bars_count = data.size  # e.g. 11 categories x 4 configs = 44 bars: widen rather than squeeze
+    chart = MplFigure(figsize=(min(14.0, max(8.0, 0.3 * bars_count + 2)), 4.2), layout="constrained")
     axes = chart.add_subplot()
     width = 0.8 / max(len(data.columns), 1)
     for i, config in enumerate(data.columns):
         positions = [x + i * width for x in range(len(data.index))]
         bars = axes.bar(positions, data[config].fillna(0), width, label=str(config))
-        axes.bar_label(bars, fmt="%.2f", fontsize=8, padding=2)
+        if len(data.columns) <= 2:  # with more configs the value labels overlap; the table has them
+            axes.bar_label(bars, fmt="%.2f", fontsize=8, padding=2)
     axes.set_xticks([x + width * (len(data.columns) - 1) / 2 for x in range(len(data.index))],
-                    [str(c) for c in data.index], fontsize=9)
+                    [str(c) for c in data.index], fontsize=9, rotation=30, ha="right")
     axes.set_title(f"{metric} by category", fontsize=10, loc="left")
     axes.spines[["top", "right"]].set_visible(False)
-    axes.legend(fontsize=8, frameon=False)
+    axes.legend(fontsize=8, frameon=False, loc="upper left", bbox_to_anchor=(1.0, 1.0))
     return chart
 
 

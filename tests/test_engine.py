@@ -1,0 +1,124 @@
+"""The engine end to end: the fast fake-embedder engine for behaviour, the real model for known answers."""
+
+import json
+import re
+
+import pytest
+
+from ingest.errors import IndexProblem, QuestionError
+from retrieval.engine import Engine
+from retrieval.records import NOT_IN_REPORT, Filters
+from tests.fakes import HashingEmbedder
+
+ANSWER_FIELDS = {"id", "question", "answer", "abstained", "citations", "figures", "passages", "timings_ms"}
+CITATION_FIELDS = {"marker", "chunk_id", "section", "pages", "kind", "quote", "text"}
+FIGURE_FIELDS = {"kind", "label", "value", "describes", "marker", "columns", "rows"}
+PASSAGE_FIELDS = {"rank", "chunk_id", "section", "pages", "kind", "score", "text"}
+
+
+def test_the_answer_object_has_every_field_evaluators_script_against(fake_engine):
+    data = json.loads(json.dumps(fake_engine.ask("What does ATR stand for?", id="q7").to_json()))
+    assert ANSWER_FIELDS <= set(data)
+    assert data["id"] == "q7"
+    assert CITATION_FIELDS <= set(data["citations"][0])
+    assert all(PASSAGE_FIELDS <= set(p) for p in data["passages"])
+    assert [p["rank"] for p in data["passages"]] == [1, 2, 3, 4, 5]
+    assert set(data["timings_ms"]) == {"retrieve", "answer", "total"}
+
+
+def test_k_sets_how_many_passages(fake_engine):
+    assert len(fake_engine.ask("caseloads of probation officers", k=3).passages) == 3
+    assert len(fake_engine.ask("caseloads of probation officers", k=8).passages) == 8
+
+
+def test_filters_restrict_passages(fake_engine):
+    answer = fake_engine.ask("What is an ATR?", filters=Filters(kind="glossary"))
+    assert {p.kind for p in answer.passages} == {"glossary"}
+    nps = fake_engine.retrieve("quality of work", k=5, filters=Filters(organisation="NPS"))
+    assert nps and all(h.chunk.organisation == "NPS" for h in nps)
+    ch3 = fake_engine.retrieve("quality of work", k=5, filters=Filters(section="ch3/reducing-reoffending"))
+    assert all(h.chunk.section_id.startswith("ch3/reducing-reoffending") for h in ch3)
+
+
+def test_glossary_questions_answer_with_the_entry(fake_engine):
+    answer = fake_engine.ask("What does RAR stand for?")
+    assert "Rehabilitation Activity Requirement" in answer.answer
+    assert answer.citations[0].kind == "glossary"
+
+
+def test_table_answers_carry_rows_and_columns(fake_engine):
+    answer = fake_engine.ask("For NPS cases with an alcohol need, what percentage had sufficient intervention?")
+    tables = [f for f in answer.figures if f.kind == "table"]
+    assert tables, answer.answer
+    cited = fake_engine.document.chunks[fake_engine.chunk_rows[answer.citations[0].chunk_id]]
+    assert tables[0].label == cited.label and tables[0].rows == cited.table.rows
+    assert tables[0].columns == ["Area of assessed need", "% of cases with sufficient intervention"]
+    stats = [f for f in answer.figures if f.kind == "statistic"]
+    assert stats and all(f.value in answer.answer and cited.label in f.describes for f in stats)
+
+
+def test_lowest_values_of_a_table_come_back_with_ties(fake_engine):
+    answer = fake_engine.ask("In the CRC sample, which area of need had the lowest sufficiency score in Table 8?")
+    assert "Relationships" in answer.answer and "Attitudes to offending" in answer.answer
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "What is the annual budget of the NPS Midlands division?",  # money the report never gives
+        "What is the name of the chief executive of the Reducing Reoffending Partnership?",  # a name it lacks
+        "What did the 2019 re-inspection find?",  # a year it never mentions
+    ],
+)
+def test_questions_the_report_cannot_answer_are_declined(fake_engine, question):
+    answer = fake_engine.ask(question)
+    assert answer.abstained
+    assert answer.answer.startswith(NOT_IN_REPORT)
+    assert answer.citations == [] and len(answer.passages) == 5  # the closest passages are offered
+
+
+def test_bad_questions_raise_question_error(fake_engine):
+    with pytest.raises(QuestionError):
+        fake_engine.ask("   ")
+
+
+def test_missing_index_is_a_clear_error(tmp_path):
+    from ingest.settings import load_settings
+
+    with pytest.raises(IndexProblem, match="report-qa ingest"):
+        Engine.load(load_settings(index_root=tmp_path))
+
+
+def test_an_index_built_with_another_model_is_refused(fake_engine):
+    class OtherEmbedder(HashingEmbedder):
+        name = "some-other-model"
+
+    with pytest.raises(IndexProblem, match="was built with model 'fake-hashing-embedder'"):
+        Engine.load(fake_engine.settings, embedder=OtherEmbedder())
+
+
+# --- the real model and index ---------------------------------------------------------------------
+
+KNOWN_ANSWERS = [
+    ("For NPS cases with an alcohol need, what percentage received sufficient intervention?", r"80\s*%"),
+    ("Which accredited course deals with temper?", r"Resolve"),
+    ("What does ATR stand for?", r"Alcohol Treatment Requirement"),
+    ("In one CRC case a woman could not afford to travel, so she was visited at home. What name is she given?",
+     r"June"),
+    ("How many cases were in the inspection sample?", r"\b61\b"),
+    ("When did the Customer Service Centre become operational?", r"September 2016"),
+]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("question", "pattern"), KNOWN_ANSWERS)
+def test_known_answers_with_the_real_model(real_engine, question, pattern):
+    answer = real_engine.ask(question)
+    assert not answer.abstained, answer.answer
+    assert re.search(pattern, answer.answer), answer.answer
+    assert answer.citations and answer.citations[0].pages
+
+
+@pytest.mark.slow
+def test_the_real_model_declines_what_the_report_does_not_say(real_engine):
+    assert real_engine.ask("Who is the Staffordshire Police and Crime Commissioner?").abstained

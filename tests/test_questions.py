@@ -1,0 +1,118 @@
+"""What a question asks for, and what is refused before any search."""
+
+import pytest
+
+from ingest.errors import QuestionError
+from retrieval.questions import (
+    check_language,
+    intent_of,
+    question_entities,
+    split_question,
+    stem,
+    validate_question,
+)
+
+
+@pytest.mark.parametrize(
+    ("question", "message"),
+    [
+        ("", "empty"),  # empty question
+        ("   \n\t ", "empty"),  # blank question
+        ("a" * 100_000, "100,000 characters"),  # a pasted document
+        ("what\x00 is RAR", "control characters"),  # NUL byte
+        ("what is \x1b[31mRAR", "control characters"),  # terminal escape
+        ("?!?", "no words"),  # punctuation only
+        (None, "must be text"),  # not a string
+    ],
+)
+def test_bad_questions_are_refused_with_a_clear_message(question, message):
+    with pytest.raises(QuestionError, match=message):
+        validate_question(question)
+
+
+def test_whitespace_is_tidied():
+    assert validate_question("  What does\nRAR   stand for? ") == "What does RAR stand for?"
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "¿Cuál es la tasa de reincidencia en Stoke?",  # Spanish
+        "Quelle est la charge de travail des agents de probation?",  # French
+        "Какова нагрузка на сотрудников?",  # Russian, another script
+        "保护公众的工作质量如何？",  # Chinese
+    ],
+)
+def test_questions_in_another_language_are_refused(question):
+    with pytest.raises(QuestionError, match="English"):
+        check_language(question, frozenset({"probat", "caseload", "stoke"}))
+
+
+def test_english_questions_pass_the_language_check():
+    check_language("How many cases did the inspectors look at in Stoke?", frozenset({"case", "stoke"}))
+
+
+@pytest.mark.parametrize(
+    ("question", "field"),
+    [
+        ("How many cases were inspected?", "wants_number"),
+        ("What proportion of NPS cases had a plan?", "wants_number"),
+        ("What does RAR stand for?", "wants_definition"),
+        ("What is an SFO?", "wants_definition"),
+        ("When did the CSC become operational?", "wants_date"),
+        ("Where are women's services delivered?", "wants_place"),
+        ("What is the name given to the man on a life licence?", "wants_name"),
+        ("Who is the Police and Crime Commissioner?", "wants_name"),
+        ("How much is the contract worth?", "wants_money"),
+        ("Did inspectors find any quality assurance?", "wants_judgement"),
+        ("Compare the CRC and NPS on drug misuse.", "multi_part"),
+    ],
+)
+def test_intent_reads_the_form_of_the_question(question, field):
+    assert getattr(intent_of(question), field) is True
+
+
+@pytest.mark.parametrize(
+    ("question", "field"),
+    [
+        ("Who owns the CRC?", "wants_name"),  # an organisation, not a person's name
+        ("What is the full name of the IOM scheme?", "wants_name"),
+        ("What does the rate card refer to?", "wants_number"),  # "rate card" is not a rate
+        ("What is the NPS aiming to produce?", "wants_definition"),
+        ("How long did the team spend in the area?", "wants_money"),
+    ],
+)
+def test_intent_does_not_overreach(question, field):
+    assert getattr(intent_of(question), field) is False
+
+
+def test_lowest_and_highest():
+    assert intent_of("Which need had the lowest score?").extreme == "min"
+    assert intent_of("Which need scored highest?").extreme == "max"
+    assert intent_of("How many needs were scored?").extreme is None
+
+
+def test_question_entities_are_names_and_years():
+    assert question_entities("What is the reoffending rate for Tamworth in 2019?") == ["Tamworth", "2019"]
+    assert question_entities("What does the CRC's plan say?") == ["CRC"]
+    assert question_entities("How many cases were there?") == []
+
+
+@pytest.mark.parametrize(
+    ("question", "parts"),
+    [
+        ("When did the centre open, and at what capacity was it running?",
+         ["When did the centre open", "at what capacity was it running?"]),
+        ("Compare the CRC and NPS on drug misuse.",
+         ["Compare the CRC on drug misuse.", "Compare the NPS on drug misuse."]),
+        ("What does RAR stand for?", ["What does RAR stand for?"]),
+        ("How do thinking and behaviour scores vary?", ["How do thinking and behaviour scores vary?"]),
+    ],
+)
+def test_split_question(question, parts):
+    assert split_question(question) == parts
+
+
+def test_stem_matches_word_forms():
+    assert stem("planning") == stem("plan")
+    assert stem("interventions") == stem("intervention")
