@@ -163,7 +163,7 @@ def _paragraph_pieces(doc: Document, run: list[_Placed], max_words: int) -> list
         if len(text.split()) <= max_words:
             pieces.append((p.start, p.end))
             continue
-        start, words = 0, 0
+        start, words, prev_end = 0, 0, 0
         for span in split_sentences(text):
             n = len(text[span.start : span.end].split())
             if words and words + n > max_words:

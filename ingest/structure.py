@@ -79,7 +79,6 @@ def outline(blocks: list[Block], markdown: bool = False) -> Outline:
     section_kind = ""
     i = 0
     while i < len(blocks):
-        block = blocks[i]
         heading = _heading(blocks, i, levels, section_kind, markdown)
         if heading is not None:
             out.items.append(heading)

@@ -27,7 +27,8 @@ STOPWORDS = frozenset(
 
 _NUMBER_CUES = re.compile(r"\b(how many|how much|what (?:proportion|percentage|share|fraction|number|rate|"
                           r"figure|per ?cent)|percentage|proportion|per ?cent|%|how often|how long|rate of|"
-                          r"budget|cost|costs|price|worth|salary|spend|spent|average|mean|total|rates?(?! card))\b", re.I)
+                          r"budget|cost|costs|price|worth|salary|spend|spent|average|mean|total|"
+                          r"rates?(?! card))\b", re.I)
 # Asks for a person's name, not just "who" (which is often an organisation: "Who owns the CRC?").
 _ROLE = (r"(?:man|woman|person|people|officer|director|judge|chief|executive|commissioner|manager|inspector|chair|"
          r"head|service user|offender|individual|minister|governor|leader|author)")

@@ -166,7 +166,7 @@ def test_chart_title_names_table_caption_and_source(figure, expected):
 def test_chart_figure_is_titled_and_has_one_bar_per_row():
     chart = render.chart_figure(TABLE_11)
     axes = chart.axes[0]
-    assert axes.get_title(loc="left").replace("\n", " ") == render.chart_title(TABLE_11)
+    assert chart.get_suptitle().replace("\n", " ") == render.chart_title(TABLE_11)
     assert len(axes.patches) == 3
     assert render.chart_figure(WORDS_TABLE) is None
 

@@ -267,7 +267,8 @@ def chart_figure(figure: Figure):
     axes.set_xlim(0, max(values + [0]) * 1.15 or 1)
     axes.tick_params(labelsize=9)
     axes.spines[["top", "right"]].set_visible(False)
-    axes.set_title(textwrap.fill(chart_title(figure), 70), fontsize=10, loc="left")
+    # A figure title, not an axes title: it may use the width left of the bars, where the labels are.
+    chart.suptitle(textwrap.fill(chart_title(figure), 62), fontsize=10, x=0.02, ha="left")
     return chart
 
 
