@@ -66,6 +66,9 @@ _MARKER_GROUP = re.compile(r"(?:\[\d+\]\s*)+")
 _MARKER_LIST = re.compile(r"\[(\d+(?:\s*[,;]\s*\d+)+)\]")
 _QUOTED = re.compile(r"[\"“]([^\"“”]+)[\"”]")
 _ELLIPSIS = re.compile(r"\s*(?:…|\.\.\.|\[\.\.\.\])\s*")
+# "Table 11", "page 44": numbers that name a place in the report rather than state a figure.
+_REFERENCE = re.compile(r"\b(?:Table|Figure|Chart|Chapter|Appendix|Recommendation|page|pp?\.)\s*\d+(?:\.\d+)*",
+                        re.I)
 _THINKING = re.compile(r"<think>.*?</think>", re.S)  # reasoning models (e.g. via Ollama) think aloud first
 _CHAR_FORMS = {"’": "'", "‘": "'", "“": '"', "”": '"', "–": "-", "\ufffd": "."}  # as normalise_for_match
 
@@ -321,13 +324,26 @@ def copied_sentences(claim: str, chunk: Chunk) -> list[Span]:
 
 
 def most_similar_sentence(claim: str, chunk: Chunk) -> Span:
-    """The sentence sharing most (stemmed) content words with the claim; the first on a tie.
+    """The sentence sharing most of the claim's numbers, then most of its (stemmed) content words; the
+    first on a tie. A number the claim states is what its citation must show, so it outweighs words: a
+    table's header row shares more words with "80% of cases had a sufficient intervention" than its row.
 
-    Example: "Alcohol cases got help" against "Staff were kind." / "Alcohol 80%" -> the span of "Alcohol 80%"
+    Example: "80% of alcohol cases had a sufficient intervention" against "% of cases with sufficient
+    intervention" / "Alcohol 80%" -> the span of "Alcohol 80%"
     """
-    wanted = set(content_terms(claim))
+    numbers, terms = _values(_REFERENCE.sub(" ", claim)), set(content_terms(claim))
     sentences = chunk.sentences or [Span(0, len(chunk.text))]
-    return max(sentences, key=lambda s: len(wanted & set(content_terms(chunk.text[s.start : s.end]))))
+
+    def shared(span: Span) -> tuple[int, int]:
+        sentence = chunk.text[span.start : span.end]
+        return len(numbers & _values(sentence)), len(terms & set(content_terms(sentence)))
+
+    return max(sentences, key=shared)
+
+
+def _values(text: str) -> set[float]:
+    """Example: "80% of 2,523" -> {80.0, 2523.0}."""
+    return {v for v in map(number_value, numbers_in(text)) if v is not None}
 
 
 def citation_for(marker: int, chunk: Chunk, pieces: list[Piece]) -> Citation:
@@ -361,7 +377,7 @@ def figures_for(answer: Answer, extractive: Answer, hits: list[Hit]) -> list[Fig
     figures = [replace(f, marker=marker_of[chunk_of[f.marker]]) for f in extractive.figures
                if f.marker in chunk_of and chunk_of[f.marker] in marker_of]
     known = {number_value(f.value) for f in figures if f.value}
-    for number in numbers_in(_MARKER.sub(" ", answer.answer)):
+    for number in numbers_in(_REFERENCE.sub(" ", _MARKER.sub(" ", answer.answer))):
         value = number_value(number)
         if value is None or value in known:
             continue
@@ -379,7 +395,7 @@ def _sentence_with(value: float, citations: list[Citation], hits: list[Hit]) -> 
     """The first cited sentence that states `value`, and its citation."""
     for citation in citations:
         for sentence in hits[citation.marker - 1].chunk.sentence_texts():
-            if value in {number_value(n) for n in numbers_in(sentence)}:
+            if value in _values(sentence):
                 return sentence, citation
     return "", None
 

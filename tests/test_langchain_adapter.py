@@ -117,7 +117,7 @@ def test_k_below_one_is_a_clear_error(small_engine):
         ReportRetriever(engine=small_engine).invoke("staff", k=0)
 
 
-@pytest.mark.parametrize("question", ["", "   "])  # empty, blank
+@pytest.mark.parametrize("question", ["", "   "], ids=["empty", "blank"])
 def test_bad_question_gives_the_engines_clear_error(small_engine, question):
     with pytest.raises(QuestionError):
         ReportRetriever(engine=small_engine).invoke(question)

@@ -28,3 +28,12 @@ def _add_ask(commands) -> None:
 
 
 REGISTER.insert(0, _add_ask)
+
+
+def _add_bench(commands) -> None:
+    from evals.bench import add_bench
+
+    add_bench(commands)
+
+
+REGISTER.append(_add_bench)

@@ -1,0 +1,125 @@
+"""`report-qa bench`: speed and memory, measured, with the LangChain baseline in the same run.
+
+What it measures, each the way a user meets it:
+- ingest: a fresh `report-qa ingest` of the bundled report in a new process (imports and model load included);
+- ask: warm single-question latency (p50 / p95) over the eval questions, in this process;
+- batch: `report-qa ask --batch` of 100 questions in a new process, index and model load included;
+- memory: peak resident memory of the batch process and of this one;
+- baseline: the plain LangChain pipeline's build time and warm ask latency, on the same questions.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from ingest.settings import BUNDLED_REPORT
+
+DATASET = Path(__file__).resolve().parent / "dataset.jsonl"
+BATCH_SIZE = 100
+
+
+@dataclass
+class Latency:
+    p50_ms: float
+    p95_ms: float
+    n: int
+
+
+def add_bench(commands) -> None:
+    from ui.cli import common_options
+
+    bench = commands.add_parser("bench", parents=[common_options()], help="measure ingest time, latency, memory",
+                                description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    bench.add_argument("--dataset", type=Path, default=DATASET, help="questions to time (default: the eval set)")
+    bench.set_defaults(handler=run_bench)
+
+
+def run_bench(args: argparse.Namespace) -> int:
+    from retrieval.baseline import LangChainBaseline
+    from retrieval.engine import Engine
+    from ui.cli import settings_from
+
+    questions = _questions(args.dataset)
+    with tempfile.TemporaryDirectory(prefix="report-qa-bench-") as scratch:
+        ingest_seconds, counts = time_fresh_ingest(Path(scratch))
+        print(f"ingest (new process, model load included): {ingest_seconds:.1f} s — "
+              + ", ".join(f"{k} {v}" for k, v in counts.items() if k in ("sections", "chunks", "tables",
+                                                                           "figures", "examples",
+                                                                           "glossary_entries")))
+        batch_seconds, batch_rss = time_batch(Path(scratch), questions[:BATCH_SIZE])
+        print(f"batch of {min(BATCH_SIZE, len(questions))} questions (new process, index load included): "
+              f"{batch_seconds:.1f} s, peak memory {batch_rss:.0f} MB")
+    engine = Engine.load(settings_from(args))
+    warm = time_asks(engine.ask, questions)
+    print(f"ask, warm: p50 {warm.p50_ms:.1f} ms, p95 {warm.p95_ms:.1f} ms over {warm.n} questions")
+    started = time.perf_counter()
+    baseline = LangChainBaseline.from_engine(engine)
+    build = time.perf_counter() - started
+    base = time_asks(baseline.ask, questions)
+    print(f"LangChain baseline: build {build:.1f} s; ask p50 {base.p50_ms:.1f} ms, p95 {base.p95_ms:.1f} ms")
+    print(f"peak memory of this process: {_peak_rss_mb(resource.RUSAGE_SELF):.0f} MB")
+    print("answer quality: `report-qa eval --compare` (the same questions, ours beside the baseline)")
+    return 0
+
+
+def _questions(path: Path) -> list[str]:
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return [json.loads(line)["question"] for line in lines if line.strip()]
+
+
+def time_fresh_ingest(scratch: Path) -> tuple[float, dict[str, int]]:
+    index_root = scratch / "index"
+    started = time.perf_counter()
+    done = _cli(["ingest", "--json", "--index-root", str(index_root), str(BUNDLED_REPORT)])
+    seconds = time.perf_counter() - started
+    return seconds, json.loads(done.stdout)["counts"]
+
+
+def time_batch(scratch: Path, questions: list[str]) -> tuple[float, float]:
+    batch = scratch / "questions.jsonl"
+    batch.write_text("".join(json.dumps({"id": f"q{i}", "question": q}) + "\n" for i, q in enumerate(questions)),
+                     encoding="utf-8")
+    started = time.perf_counter()
+    _cli(["ask", "--index-root", str(scratch / "index"), "--batch", str(batch), "--out", str(scratch / "a.jsonl")],
+         allowed=(0, 2))
+    return time.perf_counter() - started, _peak_rss_mb(resource.RUSAGE_CHILDREN)
+
+
+def _cli(argv: list[str], allowed: tuple[int, ...] = (0,)) -> subprocess.CompletedProcess:
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
+    done = subprocess.run([sys.executable, "-m", "ui.cli", *argv], capture_output=True, text=True, env=env,
+                          cwd=Path(__file__).resolve().parent.parent, check=False)
+    if done.returncode not in allowed:
+        from ingest.errors import ReportQAError
+
+        raise ReportQAError(f"`report-qa {argv[0]}` failed during the benchmark: {done.stderr.strip()[-300:]}")
+    return done
+
+
+def time_asks(ask, questions: list[str]) -> Latency:
+    ask(questions[0])  # the first call pays one-off costs (tokenizer warm-up); users see warm latency
+    timings = []
+    for question in questions:
+        started = time.perf_counter()
+        try:
+            ask(question)
+        except Exception:  # noqa: BLE001 - a refused question still took time; keep timing the rest
+            pass
+        timings.append((time.perf_counter() - started) * 1000)
+    timings.sort()
+    return Latency(statistics.median(timings), timings[min(len(timings) - 1, int(0.95 * len(timings)))],
+                   len(timings))
+
+
+def _peak_rss_mb(who: int) -> float:
+    return resource.getrusage(who).ru_maxrss / 1024  # Linux reports kilobytes
