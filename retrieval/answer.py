@@ -145,8 +145,10 @@ class Composer:
                 sims = [float(scores.sentence_sims[r]) for r, s in zip(self.search.sentence_rows(row),
                         hit.chunk.sentences, strict=False) if span.start <= s.start < span.end]
                 own = coverage(weights, [set(content_terms(" ".join(cells)))])[0]
-                # One short row embeds poorly alone; the table as a whole says what it measures.
-                dense = 0.5 * max(sims, default=0.0) + 0.5 * float(scores.dense[row])
+                dense = max(sims, default=0.0)
+                if hit.chunk.table.is_numeric():
+                    # A short row of figures embeds poorly alone; the table as a whole says what it measures.
+                    dense = 0.5 * dense + 0.5 * float(scores.dense[row])
                 found.append(self._candidate(hit, span, dense, float(own), passage_coverage, prior,
                                              intent, is_row=True, cells=cells))
         found.sort(key=lambda c: -c.score)
@@ -252,7 +254,11 @@ def answers_the_form(candidate: Candidate, intent: Intent, entities: list[str],
         return False
     if intent.wants_name and not _names_someone(text, chunk):
         return False
-    context = normalise_for_match(f"{chunk.search_text()} {chunk.section_text}")
+    # A table row must itself carry the names asked about: "PSO" picks the PSO row, not the table.
+    if candidate.is_row:
+        context = normalise_for_match(" ".join(candidate.cells) + f" {chunk.caption or ''}")
+    else:
+        context = normalise_for_match(f"{chunk.search_text()} {chunk.section_text}")
     context_stems = set(content_terms(context))
     for entity in entities:
         if normalise_for_match(entity) in context:

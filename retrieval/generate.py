@@ -67,10 +67,11 @@ _MARKER_LIST = re.compile(r"\[(\d+(?:\s*[,;]\s*\d+)+)\]")
 _QUOTED = re.compile(r"[\"“]([^\"“”]+)[\"”]")
 _ELLIPSIS = re.compile(r"\s*(?:…|\.\.\.|\[\.\.\.\])\s*")
 # "Table 11", "page 44": numbers that name a place in the report rather than state a figure.
-_REFERENCE = re.compile(r"\b(?:Table|Figure|Chart|Chapter|Appendix|Recommendation|page|pp?\.)\s*\d+(?:\.\d+)*",
-                        re.I)
+_REFERENCE = re.compile(
+    r"\b(?:Table|Figure|Chart|Chapter|Appendix|Recommendation|page|pp?\.)\s*\d+(?:\.\d+)*", re.I)
 _THINKING = re.compile(r"<think>.*?</think>", re.S)  # reasoning models (e.g. via Ollama) think aloud first
-_CHAR_FORMS = {"’": "'", "‘": "'", "“": '"', "”": '"', "–": "-", "\ufffd": "."}  # as normalise_for_match
+# The character forms normalise_for_match uses, applied one character at a time to keep offsets.
+_CHAR_FORMS = {"’": "'", "‘": "'", "“": '"', "”": '"', "–": "-", "\ufffd": "."}
 
 Piece = tuple[Span | None, str]  # a located sentence span, or (None, quoted text the passage lacks)
 

@@ -124,7 +124,8 @@ def test_bad_question_gives_the_engines_clear_error(small_engine, question):
 
 
 def test_plugs_into_a_chain(small_engine):
-    chain = ReportRetriever(engine=small_engine, k=1) | RunnableLambda(lambda docs: docs[0].metadata["chunk_id"])
+    top_id = RunnableLambda(lambda docs: docs[0].metadata["chunk_id"])
+    chain = ReportRetriever(engine=small_engine, k=1) | top_id
     assert chain.invoke("accredited programme for anger management") == "findings/alcohol#text"
 
 
