@@ -111,13 +111,16 @@ class Composer:
     def specific_entities(self, question: str) -> list[str]:
         """Names and years in the question that few passages mention: the answer's passage must.
 
-        Names most passages carry ("CRC", "Staffordshire") say nothing about which passage answers.
+        Names most passages carry ("CRC", "Staffordshire") say nothing about which passage answers. A name
+        the report never mentions ("Tuesday", "2019") cannot be in any passage, so the question is declined;
+        an unknown acronym is let through, as it may abbreviate something the report spells out.
         """
         common = 0.3 * len(self.search.chunks)
         specific = []
         for entity in question_entities(question):
             frequency = sum(1 for terms in self.search.passage_terms if stem(entity.lower()) in terms)
-            if YEAR.fullmatch(entity) or 0 < frequency < common:
+            unknown_name = frequency == 0 and not entity.isupper()
+            if YEAR.fullmatch(entity) or unknown_name or 0 < frequency < common:
                 specific.append(entity)
         return specific
 
