@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from ingest import records as kinds
 from ingest.records import Chunk, Span
+from ingest.structure import EXAMPLE_START as EXAMPLE_OPENING
 from ingest.text import first_number, normalise_for_match, number_value, numbers_in
 from retrieval.lexical import LexicalIndex
 from retrieval.questions import YEAR, Intent, content_terms, question_entities, stem
@@ -129,6 +130,7 @@ class Composer:
     def candidates(self, question: str, intent: Intent, hits: list[Hit], scores: QueryScores) -> list[Candidate]:
         top_score = hits[0].score if hits and hits[0].score > 0 else 1.0
         weights = {t: self.lexical.weight(t) for t in set(content_terms(question))}
+        case_weights = focus_weights(question, weights)
         found: list[Candidate] = []
         for hit in hits:
             row = self.chunk_rows[hit.chunk.id]
@@ -141,7 +143,9 @@ class Composer:
             for sentence_row, span in zip(self.search.sentence_rows(row), hit.chunk.sentences, strict=False):
                 if rows:
                     continue  # a table answers with whole rows, below
-                own = coverage(weights, [self.search.sentence_terms[sentence_row]])[0]
+                # In a case story the scene-setting words name the case; the asked part picks the sentence.
+                narrative = hit.chunk.kind == kinds.PRACTICE_EXAMPLE
+                own = coverage(case_weights if narrative else weights, [self.search.sentence_terms[sentence_row]])[0]
                 found.append(self._candidate(hit, span, float(scores.sentence_sims[sentence_row]), float(own),
                                              passage_coverage, prior, intent, is_row=False))
             for span, cells in rows:
@@ -187,6 +191,24 @@ class Composer:
                 chosen.append(other)
                 break
         return chosen
+
+
+_WH_WORD = re.compile(r"\b(what|which|who|whom|whose|when|where|why|how)\b", re.I)
+PREMISE_WEIGHT = 0.3
+
+
+def focus_weights(question: str, weights: dict[str, float]) -> dict[str, float]:
+    """The question's word weights with the scene-setting part down-weighted.
+
+    Words from the last sentence's wh-word on say what is asked; words before it ("A man sent abusive texts.",
+    "In the case of a 45-year-old, ...") say which case. Example: "A man sent abusive texts. What did his plan
+    fail to anticipate?" keeps "plan" and "anticip" whole and cuts "abus" and "text" to PREMISE_WEIGHT.
+    """
+    sentences = [p for p in re.split(r"(?<=[.?!])\s+", question.strip()) if p]
+    last = sentences[-1] if sentences else question
+    wh = _WH_WORD.search(last)
+    focus = set(content_terms(last[wh.start() :] if wh else last))
+    return {t: w * (1.0 if t in focus else PREMISE_WEIGHT) for t, w in weights.items()}
 
 
 def table_rows(chunk: Chunk) -> list[tuple[Span, list[str]]]:
@@ -302,6 +324,9 @@ def fit_bonus(text: str, chunk: Chunk, intent: Intent, is_row: bool) -> float:
             bonus += FIT
         elif _NAME.search(text):
             bonus += FIT / 2
+    if chunk.kind == kinds.PRACTICE_EXAMPLE and EXAMPLE_OPENING.match(text) and not (
+            intent.wants_name or intent.wants_person):
+        bonus -= FIT  # the opening introduces the case the question describes; the answer comes later
     if chunk.caption and text.strip() in chunk.caption:
         bonus -= 0.05  # a caption says what a table shows, rarely the value asked for
     if text.startswith("Source:"):
