@@ -71,9 +71,10 @@ class Composer:
         if entry is not None:
             return [entry]
         entities = self.specific_entities(question)
+        named = question_entities(question)
         fitting = [c for c in candidates[:MAX_CONSIDERED]
                    if c.score >= FALLBACK_RATIO * candidates[0].score
-                   and answers_the_form(c, intent, entities, self.expansions())]
+                   and answers_the_form(c, intent, entities, self.expansions(), named)]
         if not fitting or self.confidence(fitting[0], scores) < MIN_CONFIDENCE:
             return []
         return self.choose(fitting, intent)
@@ -266,7 +267,7 @@ FIT = 0.08  # reward for the form of answer asked for; the same amount is taken 
 
 
 def answers_the_form(candidate: Candidate, intent: Intent, entities: list[str],
-                     expansions: dict[str, str] | None = None) -> bool:
+                     expansions: dict[str, str] | None = None, named: list[str] | None = None) -> bool:
     """Hard checks: a number for "how many", a date for "when", a name for "what is the name of", and
     every specific name or year of the question in the passage. Failing them means "not this sentence"."""
     text = candidate.text
@@ -284,6 +285,16 @@ def answers_the_form(candidate: Candidate, intent: Intent, entities: list[str],
         context = normalise_for_match(" ".join(candidate.cells) + f" {chunk.caption or ''}")
     else:
         context = normalise_for_match(f"{chunk.search_text()} {chunk.section_text}")
+    if not _mentions_all(context, entities, expansions):
+        return False
+    if candidate.is_row:
+        # Even a name most passages carry decides between tables: "NPS cases" is Table 11, not the CRC's Table 8.
+        table_context = normalise_for_match(f"{chunk.caption or ''} {chunk.section_text}")
+        return _mentions_all(table_context, [e for e in named or [] if e not in entities], expansions)
+    return True
+
+
+def _mentions_all(context: str, entities: list[str], expansions: dict[str, str] | None) -> bool:
     context_stems = set(content_terms(context))
     for entity in entities:
         if normalise_for_match(entity) in context:

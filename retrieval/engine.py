@@ -20,7 +20,14 @@ from ingest.settings import BUNDLED_REPORT, Settings, load_settings
 from ingest.store import StoredIndex, load_index
 from retrieval.answer import Candidate, Composer, build_answer, decline, passages_for, verify
 from retrieval.lexical import LexicalIndex
-from retrieval.questions import Part, check_language, intent_of, question_parts, validate_question
+from retrieval.questions import (
+    Part,
+    check_language,
+    intent_of,
+    question_parts,
+    resolve_follow_up,
+    validate_question,
+)
 from retrieval.records import Answer, Filters, Hit
 from retrieval.search import STRATEGIES, HybridSearch
 
@@ -79,9 +86,13 @@ class Engine:
         return self.search.rank(scores, k, self.strategy, filters)
 
     def ask(self, question: str, k: int | None = None, filters: Filters | None = None,
-            id: str | None = None) -> Answer:
+            id: str | None = None, previous: str | None = None) -> Answer:
+        """Answer one question. `previous` is the question before it in a conversation, so that a
+        follow-up ("What about the NPS?") is read in its light."""
         started = time.perf_counter()
-        question = validate_question(question)
+        asked = question = validate_question(question)
+        if previous:
+            question = resolve_follow_up(question, validate_question(previous))
         check_language(question, self.lexical.vocabulary)
         k = self.settings.top_k if k is None else k
         if k < 1:
@@ -100,6 +111,9 @@ class Engine:
             answer = self.generator.improve(answer, hits[:k])
         answer.passages = passages_for(hits[:k])
         answer.id = id
+        if question != asked:
+            answer.question = asked
+            answer.note = " ".join(filter(None, [f"Read as: “{question}”", answer.note]))
         done = time.perf_counter()
         answer.timings_ms = {"retrieve": round((retrieved - started) * 1000, 2),
                              "answer": round((done - retrieved) * 1000, 2),

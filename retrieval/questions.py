@@ -226,3 +226,30 @@ def _drop(question: str, name: str) -> str:
     if not n:
         text = re.sub(rf"\b(?:the\s+)?{name_}\s*", "", question, count=1)
     return re.sub(r"\s+", " ", text).strip()
+
+
+_FOLLOW_UP = re.compile(r"^\s*(?:and|also|what about|how about|and what about|what of|same for|the same for|"
+                        r"and for|and in|and the|and how about)\b", re.I)
+_PRONOUN = re.compile(r"\b(it|its|they|them|their|this|that|those|these|he|she|his|her)\b", re.I)
+
+
+def resolve_follow_up(question: str, previous: str | None) -> str:
+    """A short follow-up read in the light of the question before it, in the same conversation.
+
+    Examples, after "What share of CRC cases with a drug need had enough intervention?":
+    "What about the NPS?" -> "What share of NPS cases with a drug need had enough intervention?";
+    "And when did it start?" -> "And when did it start? What share of CRC cases ... intervention?".
+    A question that stands on its own is returned unchanged.
+    """
+    if not previous or not previous.strip():
+        return question
+    own_terms = content_terms(_FOLLOW_UP.sub("", question))
+    elliptical = bool(_FOLLOW_UP.match(question)) or (len(own_terms) <= 2 and bool(_PRONOUN.search(question)))
+    if not elliptical:
+        return question
+    new, old = question_entities(question), question_entities(previous)
+    swap_in = [e for e in new if e not in old]
+    swap_out = [e for e in old if e not in new]
+    if len(own_terms) <= 2 and len(swap_in) == 1 and swap_out:
+        return re.sub(rf"\b{re.escape(swap_out[0])}\b", swap_in[0], previous, count=1)
+    return f"{question.rstrip()} {previous.strip()}"

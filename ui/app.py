@@ -81,9 +81,10 @@ def chat_turn(engine, message: str, history: list[dict] | None) -> tuple[list[di
     messages = render.normalise_history(history)
     if not (message or "").strip():
         return messages, None
+    previous = render.last_question(messages)
     messages.append({"role": "user", "content": render.user_echo(message)})
     try:
-        answer = engine.ask(message)
+        answer = engine.ask(message, previous=previous)
     except ReportQAError as err:
         return [*messages, render.error_message(str(err))], None
     except Exception as err:

@@ -59,6 +59,15 @@ def normalise_history(history: Sequence[dict] | None) -> list[dict]:
     return messages
 
 
+def last_question(messages: Sequence[dict]) -> str | None:
+    """The user's previous question, as typed (the chat shows it escaped), for follow-ups."""
+    for message in reversed(messages):
+        if message.get("role") == "user":
+            text = html.unescape(message_text(message.get("content"))).replace("&#92;", "\\")
+            return text if len(text) <= 2_000 else None
+    return None
+
+
 def user_echo(question: str) -> str:
     """The user's message as the chat shows it: escaped, and cut when it is very long.
 
