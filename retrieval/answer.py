@@ -322,6 +322,10 @@ def fit_bonus(text: str, chunk: Chunk, intent: Intent, is_row: bool) -> float:
         bonus += FIT if _DATE.search(text) else -FIT
     if intent.wants_place:
         bonus += FIT / 2 if _PLACE.search(text) else -FIT / 2
+    if intent.answer_type:
+        # "Which accredited course ...": a sentence naming the kind of thing asked for is more likely its answer.
+        named = intent.answer_type & set(content_terms(f"{text} {chunk.caption or ''}"))
+        bonus += FIT * len(named) / len(intent.answer_type)
     if intent.wants_judgement:
         bonus += FIT if _VERDICT.search(text) else 0.0
         if _SUMMARY_SECTION.search(chunk.section_text) or text.startswith("Overall"):

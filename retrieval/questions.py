@@ -70,6 +70,7 @@ class Intent:
     wants_place: bool = False
     multi_part: bool = False
     extreme: str | None = None  # "min" or "max" for "lowest" / "highest" questions
+    answer_type: frozenset[str] = frozenset()  # "Which accredited course ..." -> {"accredit", "cours"}
 
 
 def validate_question(question: object) -> str:
@@ -117,7 +118,26 @@ def intent_of(question: str) -> Intent:
         wants_place=bool(_PLACE_CUES.search(question)),
         multi_part=bool(_MULTI_CUES.search(question)),
         extreme=_extreme(question),
+        answer_type=answer_type_terms(question),
     )
+
+
+_WHICH = re.compile(r"\b(?:which|what)\s+((?:[a-z][\w-]*\s+){0,2}?[a-z][\w-]*)\s+(?:is|are|was|were|do|does|did|"
+                    r"has|have|had|deals?|dealt|runs?|made|makes|of|in|for|can|could|should|would|will)\b", re.I)
+_NOT_TYPES = frozenset({"percentage", "proportion", "number", "share", "fraction", "rate", "figure", "kind", "sort",
+                        "type", "year", "month", "date", "time", "name", "one", "ones"})
+
+
+def answer_type_terms(question: str) -> frozenset[str]:
+    """The words naming what a which/what question asks for.
+
+    Example: "Which accredited course deals with temper?" -> {"accredit", "cours"}; "What percentage ..." -> {}.
+    """
+    match = _WHICH.search(question)
+    if not match:
+        return frozenset()
+    words_ = [w for w in match.group(1).lower().split() if w not in _NOT_TYPES and w not in STOPWORDS]
+    return frozenset(stem(w) for w in words_)
 
 
 _LOWEST = re.compile(r"\b(lowest|least|smallest|worst|fewest|minimum|weakest|poorest)\b", re.I)
