@@ -70,7 +70,7 @@ def load_report(path: Path) -> str:
 
 def clean_report(raw: str) -> CleanReport:
     """The whole cleaning step: repair characters, number pages, mark footnotes and their references."""
-    lines = paginate(repair_characters(raw).split("\n"))
+    lines = paginate(join_broken_words(repair_characters(raw).split("\n")))
     footnotes = mark_footnotes(lines)
     link_footnote_references(lines, footnotes)
     return CleanReport(lines=lines, footnotes=footnotes)
@@ -81,6 +81,31 @@ def repair_characters(raw: str) -> str:
     text = raw.replace("\r\n", "\n").replace("\r", "\n").replace("\t", " ")
     text = text.replace("\ufffd", ".")
     return "".join(ch for ch in text if ch == "\n" or ch >= " " or ch == "\f")
+
+
+_BROKEN = re.compile(r"([A-Za-z]+)-$")
+_CONTINUES = re.compile(r"^(\s*)([a-z]+)(\S*)\s?(.*)$")
+
+
+def join_broken_words(lines: list[str]) -> list[str]:
+    """A word hyphenated across a line break comes back whole on the first line.
+
+    The hyphen stays when the report elsewhere writes the word with one ("well-" / "resourced" ->
+    "well-resourced"), and goes when it writes it without ("proba-" / "tion" -> "probation").
+    Example: ["the proba-", "tion service"] -> ["the probation", "service"] when "probation" occurs elsewhere.
+    """
+    vocabulary = set(re.findall(r"[a-z]+", "\n".join(lines).lower()))
+    out = list(lines)
+    for i in range(len(out) - 1):
+        broken = _BROKEN.search(out[i].rstrip())
+        following = _CONTINUES.match(out[i + 1])
+        if not broken or not following or out[i + 1].startswith(" ") and not out[i + 1].startswith("  "):
+            continue  # a page start in between is left alone
+        head, tail = broken.group(1), following.group(2)
+        joined = head + tail if (head + tail).lower() in vocabulary else f"{head}-{tail}"
+        out[i] = out[i].rstrip()[: broken.start()] + joined + following.group(3)
+        out[i + 1] = following.group(1) + following.group(4)
+    return out
 
 
 def paginate(raw_lines: list[str]) -> list[Line]:

@@ -25,6 +25,10 @@ from ingest.text import slugify
 
 log = logging.getLogger(__name__)
 
+# Bump when cleaning, structure or chunking change what an ingest produces: an index built by an older
+# parser is then rebuilt rather than reused.
+PARSER_VERSION = 1
+
 # progress(stage, done, total): the CLI draws it; the library only reports.
 Progress = Callable[[str, int, int], None]
 
@@ -83,7 +87,7 @@ def ingest(path: Path, settings: Settings, embedder: Embedder | None = None, reb
     chunk_vectors, sentence_vectors, owner = embed_document(document, embedder, settings.batch_size, progress)
     manifest = Manifest(
         format_version=FORMAT_VERSION, report_name=name, source_name=path.name, source_sha256=wanted["source"],
-        model=embedder.name, dimension=int(chunk_vectors.shape[1]), chunker={"max_words": settings.max_words},
+        model=embedder.name, dimension=int(chunk_vectors.shape[1]), chunker=wanted["chunker"],
         counts=document.counts(), built_at=datetime.now(UTC).isoformat(timespec="seconds"),
         build_seconds=round(time.perf_counter() - started, 2),
     )
@@ -100,7 +104,8 @@ def _read_bytes(path: Path) -> bytes:
 
 
 def _settings_fingerprint(settings: Settings, model: str, source_sha256: str) -> dict:
-    return {"source": source_sha256, "model": model, "chunker": {"max_words": settings.max_words},
+    return {"source": source_sha256, "model": model,
+            "chunker": {"max_words": settings.max_words, "parser": PARSER_VERSION},
             "format": FORMAT_VERSION}
 
 

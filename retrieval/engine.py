@@ -105,8 +105,8 @@ class Engine:
             answer = self.composer.compose(question, intent_of(question), hits, scores)
         else:
             answer = self._answer_in_parts(question, parts, hits, filters)
-        answer.passages = passages_for(hits[:k])
         answer = verify(answer)
+        hits = cited_first(hits, answer, self.document.chunks, self.chunk_rows)
         if self.generator is not None and not answer.abstained:
             answer = self.generator.improve(answer, hits[:k])
         answer.passages = passages_for(hits[:k])
@@ -145,6 +145,20 @@ class Engine:
             raise IndexProblem(f"model {self.embedder.name} gives {vector.shape[0]} dimensions but the index has "
                                f"{self.manifest.dimension}; run `report-qa ingest --rebuild`.")
         return vector
+
+
+def cited_first(hits: list[Hit], answer: Answer, chunks: list, rows: dict[str, int]) -> list[Hit]:
+    """Passages re-ranked by the answer step: what it quotes comes first, the rest keep their order.
+
+    The answer step knows more than retrieval (the form asked for, the table row, the glossary entry it
+    looked up), so the passage it rests on is the most relevant one.
+    """
+    cited = [c.chunk_id for c in answer.citations]
+    top = hits[0].score if hits else 0.0
+    found = {h.chunk.id: h for h in hits}
+    first = [found.get(chunk_id) or Hit(chunks[rows[chunk_id]], top, 0) for chunk_id in cited]
+    rest = [h for h in hits if h.chunk.id not in cited]
+    return [Hit(h.chunk, h.score, rank, h.dense_rank, h.lexical_rank) for rank, h in enumerate(first + rest, 1)]
 
 
 def _vectors(index) -> np.ndarray:

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from ingest.clean import clean_report, load_report, paginate, repair_characters
+from ingest.clean import clean_report, join_broken_words, load_report, paginate, repair_characters
 from ingest.errors import InputError
 
 
@@ -95,3 +95,16 @@ def test_bad_input_gives_one_clear_error(tmp_path: Path, content, message):
 def test_a_folder_is_not_a_report(tmp_path: Path):
     with pytest.raises(InputError, match="folder"):
         load_report(tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("lines", "expected"),
+    [
+        (["the proba-", "tion service", "probation"], ["the probation", "service", "probation"]),  # known word
+        (["a well-", "resourced team"], ["a well-resourced", "team"]),  # a hyphenated compound stays hyphenated
+        (["pages 5-", "7 of it"], ["pages 5-", "7 of it"]),  # not a word break
+        (["ends with -", "next"], ["ends with -", "next"]),  # a dash, not a hyphen
+    ],
+)
+def test_words_broken_across_lines_are_joined(lines, expected):
+    assert join_broken_words(lines) == expected
