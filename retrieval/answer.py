@@ -253,7 +253,7 @@ _NUMBER_WORDS = re.compile(r"\b(one|two|three|four|five|six|seven|eight|nine|ten
                            r"majority|minority|all|none|most|few)\b", re.I)
 # Words inspectors give verdicts in. Example: "Overall, the quality of work was insufficient" matches.
 _VERDICT = re.compile(r"\b(good|poor|sufficient|insufficient|insufficiently|acceptable|unacceptable|adequate|"
-                      r"inadequate|weak|strong|effective|ineffective|satisfactory|unsatisfactory|well|badly|"
+                      r"inadequate|weak|strong|effective|ineffective|satisfactory|unsatisfactory|well(?!-)|badly|"
                       r"no evidence|little evidence|not compatible|concern|concerning|impressive|encouraged|"
                       r"pleased|disappointed|confused|confusion|shortcomings|lacked|lacking|failed|"
                       r"little or no|none of|not sufficient)\b", re.I)
@@ -326,7 +326,7 @@ def fit_bonus(text: str, chunk: Chunk, intent: Intent, is_row: bool) -> float:
         # "Which accredited course ...": a sentence naming the kind of thing asked for is more likely its answer.
         named = intent.answer_type & set(content_terms(f"{text} {chunk.caption or ''}"))
         bonus += FIT * len(named) / len(intent.answer_type)
-    if intent.wants_judgement:
+    if intent.wants_judgement and not intent.wants_number:  # "what percentage had sufficient ..." wants the figure
         bonus += FIT if _VERDICT.search(text) else 0.0
         if _SUMMARY_SECTION.search(chunk.section_text) or text.startswith("Overall"):
             bonus += FIT / 2  # the summary chapter states each verdict in one sentence

@@ -92,7 +92,8 @@ class Engine:
         started = time.perf_counter()
         asked = question = validate_question(question)
         if previous:
-            question = resolve_follow_up(question, validate_question(previous))
+            question = resolve_follow_up(question, validate_question(previous), self.lexical.weight,
+                                         self.search.cooccurrence)
         check_language(question, self.lexical.vocabulary)
         k = self.settings.top_k if k is None else k
         if k < 1:

@@ -253,17 +253,19 @@ _FOLLOW_UP = re.compile(r"^\s*(?:and|also|what about|how about|and what about|wh
 _PRONOUN = re.compile(r"\b(it|its|they|them|their|this|that|those|these|he|she|his|her)\b", re.I)
 
 
-def resolve_follow_up(question: str, previous: str | None) -> str:
+def resolve_follow_up(question: str, previous: str | None, weight=None, cooccurrence=None) -> str:
     """A short follow-up read in the light of the question before it, in the same conversation.
 
     Examples, after "What share of CRC cases with a drug need had enough intervention?":
     "What about the NPS?" -> "What share of NPS cases with a drug need had enough intervention?";
-    "And when did it start?" -> "And when did it start? What share of CRC cases ... intervention?".
-    A question that stands on its own is returned unchanged.
+    "And alcohol?" -> "What share of CRC cases with a alcohol need had enough intervention?" (the word the new
+    topic most often stands beside in the report, like rows of one table, gives way); "And when did it start?" -> the follow-up, then the previous
+    question. A question that stands on its own is returned unchanged.
     """
     if not previous or not previous.strip():
         return question
-    own_terms = content_terms(_FOLLOW_UP.sub("", question))
+    topic = _FOLLOW_UP.sub("", question).strip(" ?.!")
+    own_terms = content_terms(topic)
     elliptical = bool(_FOLLOW_UP.match(question)) or (len(own_terms) <= 2 and bool(_PRONOUN.search(question)))
     if not elliptical:
         return question
@@ -272,4 +274,31 @@ def resolve_follow_up(question: str, previous: str | None) -> str:
     swap_out = [e for e in old if e not in new]
     if len(own_terms) <= 2 and len(swap_in) == 1 and swap_out:
         return re.sub(rf"\b{re.escape(swap_out[0])}\b", swap_in[0], previous, count=1)
+    if weight is not None and not new and 0 < len(own_terms) <= 3 and not _PRONOUN.search(topic):
+        replaced = _replace_sibling_word(previous, re.sub(r"^(?:the|a|an)\s+", "", topic, flags=re.I),
+                                         weight, cooccurrence, set(old))
+        if replaced:
+            return replaced
     return f"{question.rstrip()} {previous.strip()}"
+
+
+def _replace_sibling_word(previous: str, topic: str, weight, cooccurrence, entities: set[str]) -> str | None:
+    """Replace the previous question's word that the topic is most often found beside, weighted by rarity."""
+    words_ = [w for w in re.findall(r"[A-Za-z][\w'’-]*", previous)
+              if w not in entities and w.lower() not in STOPWORDS and not _WH_OR_FORM.fullmatch(w)]
+    topic_terms = content_terms(topic)
+    if not words_ or not topic_terms:
+        return None
+
+    def fit(word: str) -> float:
+        term = stem(word.lower())
+        together = cooccurrence(term, topic_terms[0]) if cooccurrence else 1
+        return weight(term) * together
+
+    target = max(words_, key=fit)
+    if fit(target) <= 0:
+        return None
+    return re.sub(rf"\b{re.escape(target)}\b", topic, previous, count=1)
+
+
+_WH_OR_FORM = re.compile(r"(?i)what|which|who|when|where|why|how|percentage|proportion|share|number|many|much")

@@ -88,6 +88,10 @@ class HybridSearch:
         order = sorted(allowed, key=lambda i: -fused[i])[:k]
         return [Hit(self.chunks[i], fused[i], r + 1, dense_rank[i], lexical_rank[i]) for r, i in enumerate(order)]
 
+    def cooccurrence(self, term: str, other: str) -> int:
+        """How many passages hold both (stemmed) terms."""
+        return sum(1 for terms in self.passage_terms if term in terms and other in terms)
+
     def sentence_rows(self, chunk_row: int) -> range:
         return range(int(self.sentence_start[chunk_row]), int(self.sentence_start[chunk_row + 1]))
 

@@ -122,3 +122,9 @@ def test_known_answers_with_the_real_model(real_engine, question, pattern):
 @pytest.mark.slow
 def test_the_real_model_declines_what_the_report_does_not_say(real_engine):
     assert real_engine.ask("Who is the Staffordshire Police and Crime Commissioner?").abstained
+
+
+def test_a_follow_up_names_how_it_was_read(fake_engine):
+    answer = fake_engine.ask("What about the NPS?", previous="What does the CRC's glossary entry say?")
+    assert answer.question == "What about the NPS?"
+    assert answer.note and answer.note.startswith("Read as:") and "NPS" in answer.note

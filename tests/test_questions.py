@@ -116,3 +116,29 @@ def test_split_question(question, parts):
 def test_stem_matches_word_forms():
     assert stem("planning") == stem("plan")
     assert stem("interventions") == stem("intervention")
+
+
+PREVIOUS = "What share of CRC cases with a drug need had enough intervention?"
+
+
+@pytest.mark.parametrize(
+    ("follow_up", "read_as"),
+    [
+        ("What about the NPS?", "What share of NPS cases with a drug need had enough intervention?"),  # swap a name
+        ("And when did it start?", f"And when did it start? {PREVIOUS}"),  # a pronoun leans on the previous one
+        ("What does RAR stand for?", "What does RAR stand for?"),  # stands on its own
+    ],
+)
+def test_follow_ups_are_read_in_the_light_of_the_previous_question(follow_up, read_as):
+    from retrieval.questions import resolve_follow_up
+
+    assert resolve_follow_up(follow_up, PREVIOUS) == read_as
+
+
+def test_a_follow_up_topic_replaces_the_word_it_stands_beside():
+    from retrieval.questions import resolve_follow_up
+
+    together = {("drug", "alcohol"): 5, ("intervent", "alcohol"): 1}
+    read = resolve_follow_up("And alcohol?", PREVIOUS, weight=lambda term: 1.0,
+                             cooccurrence=lambda a, b: together.get((a, b), 0))
+    assert read == "What share of CRC cases with a alcohol need had enough intervention?"
