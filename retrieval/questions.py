@@ -259,8 +259,9 @@ def resolve_follow_up(question: str, previous: str | None, weight=None, cooccurr
     Examples, after "What share of CRC cases with a drug need had enough intervention?":
     "What about the NPS?" -> "What share of NPS cases with a drug need had enough intervention?";
     "And alcohol?" -> "What share of CRC cases with a alcohol need had enough intervention?" (the word the new
-    topic most often stands beside in the report, like rows of one table, gives way); "And when did it start?" -> the follow-up, then the previous
-    question. A question that stands on its own is returned unchanged.
+    topic most often stands beside in the report, like rows of one table, gives way);
+    "And when did it start?" -> the follow-up, then the previous question.
+    A question that stands on its own is returned unchanged.
     """
     if not previous or not previous.strip():
         return question
