@@ -216,17 +216,23 @@ def table_rows(chunk: Chunk) -> list[tuple[Span, list[str]]]:
     """Where each recovered row of a table chunk sits in its text, with its cells.
 
     Example: Table 11's row ["Alcohol", "80%"] -> (Span of "Alcohol 80%", ["Alcohol", "80%"]).
+    In a numbered enablers / barriers table each statement stands alone: the enabler and the barrier
+    beside it are unrelated, so each cell is its own unit, named by its column: ["Barriers", "The pace ..."].
     """
     if chunk.kind != kinds.TABLE or not chunk.table or not chunk.table.rows:
         return []
+    numbered = chunk.table.columns[:1] == ["No."]
     found: list[tuple[Span, list[str]]] = []
     position = chunk.text.find("\n")  # rows come after the "Table N" line
     for cells in chunk.table.rows:
-        located = _locate_cells(chunk.text, _shown_cells(chunk, cells), position)
-        if located is None:
-            return []
-        found.append((located, cells))
-        position = located.end
+        units = [[column, cell] for column, cell in zip(chunk.table.columns[1:], cells[1:], strict=False) if cell] \
+            if numbered else [cells]
+        for unit in units:
+            located = _locate_cells(chunk.text, unit[-1:] if numbered else _shown_cells(chunk, unit), position)
+            if located is None:
+                return []
+            found.append((located, unit))
+            position = located.end
     return found
 
 
@@ -415,6 +421,9 @@ def _cite(candidate: Candidate, citations: list[Citation]) -> Citation:
 def _quote_text(candidate: Candidate) -> str:
     """A table row reads badly alone: name the table. Example: "Table 11: Alcohol 80%"."""
     chunk = candidate.hit.chunk
+    if candidate.is_row and chunk.label and chunk.table and chunk.table.columns[:1] == ["No."]:
+        column, statement = candidate.cells  # "Table 5, Barriers: The pace and extent ..."
+        return f"{chunk.label}, {column}: {statement}"
     if candidate.is_row and chunk.label:
         cells = _shown_cells(chunk, candidate.cells) or [candidate.text]
         return f"{chunk.label}: {' — '.join(cells)}"
