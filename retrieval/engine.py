@@ -23,9 +23,12 @@ from retrieval.lexical import LexicalIndex
 from retrieval.questions import (
     Part,
     check_language,
+    expand_acronyms,
     intent_of,
+    kind_hint,
     question_parts,
     resolve_follow_up,
+    stem,
     validate_question,
 )
 from retrieval.records import Answer, Filters, Hit
@@ -52,6 +55,12 @@ class Engine:
                                    index.sentence_owner, self.lexical)
         self.chunk_rows = {c.id: i for i, c in enumerate(chunks)}
         self.composer = Composer(self.search, self.lexical, self.chunk_rows)
+        # Acronyms the report uses rarely ("NOMS") are spelled out for search, so a question using the short
+        # form finds the passage using the long one; common ones ("CRC", "NPS") would only blur the query.
+        self.rare_expansions = {
+            acronym: spelled for acronym, spelled in self.composer.expansions().items()
+            if self.lexical.frequency(stem(acronym.lower())) < 0.1 * len(chunks)
+        }
 
     @classmethod
     def load(cls, settings: Settings | None = None, report: str | None = None, embedder: Embedder | None = None,
@@ -82,7 +91,8 @@ class Engine:
 
     def retrieve(self, question: str, k: int = 5, filters: Filters | None = None) -> list[Hit]:
         question = validate_question(question)
-        scores = self.search.score(question, self._embed_query(question))
+        query = expand_acronyms(question, self.rare_expansions)
+        scores = self.search.score(query, self._embed_query(query), kind_hint(question))
         return self.search.rank(scores, k, self.strategy, filters)
 
     def ask(self, question: str, k: int | None = None, filters: Filters | None = None,
@@ -98,7 +108,8 @@ class Engine:
         k = self.settings.top_k if k is None else k
         if k < 1:
             raise ReportQAError(f"-k must be at least 1, not {k}.")
-        scores = self.search.score(question, self._embed_query(question))
+        query = expand_acronyms(question, self.rare_expansions)
+        scores = self.search.score(query, self._embed_query(query), kind_hint(question))
         hits = self.search.rank(scores, max(k, 5), self.strategy, filters)
         retrieved = time.perf_counter()
         parts = question_parts(question)
@@ -126,7 +137,8 @@ class Engine:
         chosen: list[Candidate] = []
         unanswered: list[str] = []
         for part in parts:
-            scores = self.search.score(part.query, self._embed_query(part.query))
+            query = expand_acronyms(part.query, self.rare_expansions)
+            scores = self.search.score(query, self._embed_query(query), kind_hint(part.text))
             part_hits = self.search.rank(scores, 5, self.strategy, filters)
             picked = self.composer.select(part.query, intent_of(part.text), part_hits, scores, taken=chosen)
             if picked:

@@ -303,3 +303,34 @@ def _replace_sibling_word(previous: str, topic: str, weight, cooccurrence, entit
 
 
 _WH_OR_FORM = re.compile(r"(?i)what|which|who|when|where|why|how|percentage|proportion|share|number|many|much")
+
+
+_KIND_HINTS = (
+    ("recommendation", re.compile(r"\b(recommend\w*|asked to|told to|urged to|what should (?:the )?\w+ do)\b", re.I)),
+    ("practice_example", re.compile(r"\b(practice examples?|case where|case of|an example|examples? of)\b", re.I)),
+    ("key_fact", re.compile(r"\bkey facts?\b", re.I)),
+    ("quote", re.compile(r"\b(said|quote|quoted|comment(?:ed)?|in (?:their|his|her) own words|"
+                         r"told (?:the )?inspectors|compare[sd]? it to)\b", re.I)),
+)
+
+
+def kind_hint(question: str) -> str | None:
+    """The kind of passage a question's wording points at, if any.
+
+    Example: "What did the inspectors recommend to NOMS?" -> "recommendation".
+    """
+    for kind, cue in _KIND_HINTS:
+        if cue.search(question):
+            return kind
+    return None
+
+
+def expand_acronyms(question: str, expansions: dict[str, str]) -> str:
+    """The question with the glossary's spelling-out of each acronym it uses appended, for search.
+
+    Example: ("What was NOMS asked to do?", {"NOMS": "National Offender Management Service"}) ->
+    "What was NOMS asked to do? (National Offender Management Service)".
+    """
+    found = [expansions[word] for word in dict.fromkeys(re.findall(r"\b[A-Z][A-Za-z0-9]*[A-Z]\b", question))
+             if word in expansions]
+    return f"{question} ({'; '.join(found)})" if found else question

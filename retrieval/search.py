@@ -22,7 +22,8 @@ RRF_K = 60  # the usual constant: damps the difference between rank 1 and rank 2
 STRATEGIES = ("fused", "dense", "bm25", "rrf")
 # Weights of the fused score; a plateau (0.5-0.7 dense, 0.1-0.2 each other) gave the same ranks.
 W_DENSE, W_BM25, W_SENTENCE_WORDS, W_PASSAGE_WORDS = 0.6, 0.1, 0.1, 0.1
-W_PASSAGE_VECTOR = 0.3  # dense = 0.3 * passage cosine + 0.7 * best sentence cosine
+W_PASSAGE_VECTOR = 0.3
+W_KIND = 0.05  # the question's wording names a kind of passage (a recommendation, a practice example, a quote)  # dense = 0.3 * passage cosine + 0.7 * best sentence cosine
 
 
 @dataclass
@@ -50,7 +51,7 @@ class HybridSearch:
         self.sentence_terms = [set(content_terms(t)) for c in chunks for t in c.sentence_texts()]
         self.passage_terms = [set(content_terms(c.search_text())) for c in chunks]
 
-    def score(self, question: str, query_vector: np.ndarray) -> QueryScores:
+    def score(self, question: str, query_vector: np.ndarray, kind: str | None = None) -> QueryScores:
         sentence_sims = self.sentence_vectors @ query_vector
         # A passage matches when it is about the question as a whole or holds one sentence that is.
         dense = W_PASSAGE_VECTOR * (self.chunk_vectors @ query_vector) + (1 - W_PASSAGE_VECTOR) * self._per_chunk_max(
@@ -61,7 +62,12 @@ class HybridSearch:
         lexical = self.lexical.scores(question)
         fused = (W_DENSE * dense + W_BM25 * lexical / (lexical.max() + 1e-9)
                  + W_SENTENCE_WORDS * self._per_chunk_max(sentence_coverage) + W_PASSAGE_WORDS * passage_coverage)
+        if kind is not None:  # "what did they recommend ...": passages of that kind first
+            fused = fused + W_KIND * self.kind_mask(kind)
         return QueryScores(sentence_sims, sentence_coverage, passage_coverage, dense, lexical, fused)
+
+    def kind_mask(self, kind: str) -> np.ndarray:
+        return np.asarray([1.0 if c.kind == kind else 0.0 for c in self.chunks], dtype=np.float32)
 
     def _per_chunk_max(self, per_sentence: np.ndarray) -> np.ndarray:
         best = np.full(len(self.chunks), -1.0, dtype=np.float32)

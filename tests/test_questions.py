@@ -142,3 +142,28 @@ def test_a_follow_up_topic_replaces_the_word_it_stands_beside():
     read = resolve_follow_up("And alcohol?", PREVIOUS, weight=lambda term: 1.0,
                              cooccurrence=lambda a, b: together.get((a, b), 0))
     assert read == "What share of CRC cases with a alcohol need had enough intervention?"
+
+
+@pytest.mark.parametrize(
+    ("question", "kind"),
+    [
+        ("What did the inspectors recommend about caseloads?", "recommendation"),
+        ("Is there an example of good work with a woman on a suspended sentence?", "practice_example"),
+        ("What did a service user say about the Thinking Skills course? How did they describe it in their own "
+         "words?", "quote"),
+        ("How many cases were inspected?", None),
+    ],
+)
+def test_kind_hint(question, kind):
+    from retrieval.questions import kind_hint
+
+    assert kind_hint(question) == kind
+
+
+def test_rare_acronyms_are_spelled_out_for_search():
+    from retrieval.questions import expand_acronyms
+
+    spelled = {"NOMS": "National Offender Management Service"}
+    assert expand_acronyms("What was NOMS asked to do?", spelled) == \
+        "What was NOMS asked to do? (National Offender Management Service)"
+    assert expand_acronyms("What was the CRC asked to do?", spelled) == "What was the CRC asked to do?"
