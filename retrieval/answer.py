@@ -74,10 +74,26 @@ class Composer:
         named = question_entities(question)
         fitting = [c for c in candidates[:MAX_CONSIDERED]
                    if c.score >= FALLBACK_RATIO * candidates[0].score
-                   and answers_the_form(c, intent, entities, self.expansions(), named)]
+                   and answers_the_form(c, intent, entities, self.expansions(), named)
+                   and self.counts_the_thing_asked(c, intent)]
         if not fitting or self.confidence(fitting[0], scores) < MIN_CONFIDENCE:
             return []
         return self.choose(fitting, intent)
+
+    def counts_the_thing_asked(self, candidate: Candidate, intent: Intent) -> bool:
+        """A "how many X" answer must be about X: the passage uses at least half of X's words (those the
+        report knows) and the quoted sentence at least one. "11 previous offences" does not count
+        "serious further offences"; a thing the report never names ("beds") cannot be counted from it."""
+        known = {t for t in intent.counted if self.lexical.frequency(t) > 0}
+        if not intent.counted:
+            return True
+        if not known:
+            return False
+        row = self.chunk_rows.get(candidate.hit.chunk.id)
+        passage = self.search.passage_terms[row] if row is not None else set()
+        sentence = set(content_terms(f"{candidate.text} {' '.join(candidate.cells)}"))
+        return len(known & passage) * 2 >= len(known) and bool(known & (sentence | passage if candidate.is_row
+                                                                       else sentence))
 
     def confidence(self, best: Candidate, scores: QueryScores) -> float:
         """How sure the best sentence answers: its meaning and words, or its passage's as a whole."""

@@ -70,6 +70,7 @@ class Intent:
     wants_place: bool = False
     multi_part: bool = False
     extreme: str | None = None  # "min" or "max" for "lowest" / "highest" questions
+    counted: frozenset[str] = frozenset()  # "How many serious further offences ..." -> {"serious", "offenc", ...}
     answer_type: frozenset[str] = frozenset()  # "Which accredited course ..." -> {"accredit", "cours"}
 
 
@@ -119,6 +120,7 @@ def intent_of(question: str) -> Intent:
         multi_part=bool(_MULTI_CUES.search(question)),
         extreme=_extreme(question),
         answer_type=answer_type_terms(question),
+        counted=counted_terms(question),
     )
 
 
@@ -138,6 +140,27 @@ def answer_type_terms(question: str) -> frozenset[str]:
         return frozenset()
     words_ = [w for w in match.group(1).lower().split() if w not in _NOT_TYPES and w not in STOPWORDS]
     return frozenset(stem(w) for w in words_)
+
+
+# The counted noun phrase ends at the first auxiliary, preposition or common main verb.
+_HOW_MANY = re.compile(r"\bhow (?:many|much)\s+((?:[\w'’-]+\s+){0,5}?)(?:is|are|was|were|do|does|did|has|have|had|"
+                       r"will|would|can|could|should|in|on|at|per|a|an|there|to|for|live[sd]?|living|attend(?:ed|s)?|"
+                       r"receive[sd]?|get|got|take[sn]?|took|go|went|come|came|see|saw|make|made|speak|spoke|"
+                       r"talk(?:ed)?|visit(?:ed)?|carr(?:y|ied|ies)|hold|held|serve[sd]?|use[sd]?)\b", re.I)
+
+
+def counted_terms(question: str) -> frozenset[str]:
+    """What a "how many / how much" question counts. Example: "How many hours of unpaid work were done?" ->
+    {"hour", "unpaid", "work"}."""
+    match = _HOW_MANY.search(question)
+    if not match:
+        return frozenset()
+    return frozenset(t for t in content_terms(match.group(1)) if t not in {stem(w) for w in _GENERIC_COUNTS})
+
+
+# Counted nouns too general to look for: "how many people" is answered by "the population was ...".
+_GENERIC_COUNTS = ("people", "persons", "person", "individuals", "times", "ones", "number", "amount", "more",
+                   "other", "such")
 
 
 _LOWEST = re.compile(r"\b(lowest|least|smallest|worst|fewest|minimum|weakest|poorest)\b", re.I)
@@ -211,7 +234,7 @@ def split_question(question: str) -> list[str]:
     "Compare the CRC and NPS on drug misuse." -> ["Compare the CRC on drug misuse.", "Compare the NPS on drug misuse."]
     """
     parts = [p.strip() for p in _SECOND_QUESTION.split(question) if p.strip()]
-    if len(parts) == 2 and all(len(content_terms(p)) >= 2 for p in parts):
+    if len(parts) == 2 and len(content_terms(parts[0])) >= 2 and content_terms(parts[1]):
         return parts
     if _COMPARISON.search(question):
         pair = _compared_pair(question)
@@ -306,7 +329,8 @@ _WH_OR_FORM = re.compile(r"(?i)what|which|who|when|where|why|how|percentage|prop
 
 
 _KIND_HINTS = (
-    ("recommendation", re.compile(r"\b(recommend\w*|asked to|told to|urged to|what should (?:the )?\w+ do)\b", re.I)),
+    ("recommendation", re.compile(r"\b(recommend\w*|ask(?:ed|s)?\b.{0,40}\bto (?:do|improve|change)|"
+                                  r"told\b.{0,30}\bto\b|urged to|what should (?:the )?\w+ do)\b", re.I)),
     ("practice_example", re.compile(r"\b(practice examples?|case where|case of|an example|examples? of)\b", re.I)),
     ("key_fact", re.compile(r"\bkey facts?\b", re.I)),
     ("quote", re.compile(r"\b(said|quote|quoted|comment(?:ed)?|in (?:their|his|her) own words|"

@@ -167,3 +167,18 @@ def test_rare_acronyms_are_spelled_out_for_search():
     assert expand_acronyms("What was NOMS asked to do?", spelled) == \
         "What was NOMS asked to do? (National Offender Management Service)"
     assert expand_acronyms("What was the CRC asked to do?", spelled) == "What was the CRC asked to do?"
+
+
+@pytest.mark.parametrize(
+    ("question", "counted"),
+    [
+        ("How many serious further offences were committed?", {"serious", "offenc"}),
+        ("How many hours of unpaid work were completed?", {"hour", "unpaid", "work"}),
+        ("About how many people live in the county?", set()),  # too general to look for
+        ("What does RAR stand for?", set()),
+    ],
+)
+def test_counted_terms(question, counted):
+    from retrieval.questions import counted_terms
+
+    assert counted_terms(question) == counted
