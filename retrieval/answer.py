@@ -81,8 +81,8 @@ class Composer:
         return self.choose(fitting, intent)
 
     def counts_the_thing_asked(self, candidate: Candidate, intent: Intent) -> bool:
-        """A "how many X" answer must be about X: the passage uses at least half of X's words (those the
-        report knows) and the quoted sentence at least one. "11 previous offences" does not count
+        """A "how many X" answer must be about X: the passage uses all of X's words that the report knows
+        and the quoted sentence at least one. "11 previous offences" does not count
         "serious further offences"; a thing the report never names ("beds") cannot be counted from it."""
         known = {t for t in intent.counted if self.lexical.frequency(t) > 0}
         if not intent.counted:
@@ -92,8 +92,7 @@ class Composer:
         row = self.chunk_rows.get(candidate.hit.chunk.id)
         passage = self.search.passage_terms[row] if row is not None else set()
         sentence = set(content_terms(f"{candidate.text} {' '.join(candidate.cells)}"))
-        return len(known & passage) * 2 >= len(known) and bool(known & (sentence | passage if candidate.is_row
-                                                                       else sentence))
+        return known <= passage and bool(known & (sentence | passage if candidate.is_row else sentence))
 
     def confidence(self, best: Candidate, scores: QueryScores) -> float:
         """How sure the best sentence answers: its meaning and words, or its passage's as a whole."""
