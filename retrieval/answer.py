@@ -80,6 +80,15 @@ class Composer:
             return []
         return self.choose(fitting, intent)
 
+    def next_sentence(self, candidate: Candidate) -> Candidate | None:
+        chunk = candidate.hit.chunk
+        later = [s for s in chunk.sentences if s.start >= candidate.span.end]
+        if not later:
+            return None
+        span = later[0]
+        return Candidate(candidate.hit, span, chunk.text[span.start : span.end], candidate.score, candidate.dense,
+                         candidate.coverage, False)
+
     def counts_the_thing_asked(self, candidate: Candidate, intent: Intent) -> bool:
         """A "how many X" answer must be about X: the passage uses all of X's words that the report knows
         and the quoted sentence at least one. "11 previous offences" does not count
@@ -198,6 +207,10 @@ class Composer:
     def choose(self, candidates: list[Candidate], intent: Intent) -> list[Candidate]:
         best = candidates[0]
         chosen = [best]
+        if intent.wants_definition and not best.is_row and best.hit.chunk.kind not in WHOLE_PASSAGE_KINDS:
+            following = self.next_sentence(best)
+            if following is not None:  # "What's the Evolve project?": the sentence naming it, then what it does
+                return [best, following]
         for other in candidates[1:6]:
             if other.score < SECOND_SENTENCE_RATIO * best.score or other.text == best.text:
                 continue
@@ -343,6 +356,10 @@ def fit_bonus(text: str, chunk: Chunk, intent: Intent, is_row: bool) -> float:
         bonus += FIT if _DATE.search(text) else -FIT
     if intent.wants_place:
         bonus += FIT / 2 if _PLACE.search(text) else -FIT / 2
+    if intent.kind is not None and chunk.kind == intent.kind:
+        bonus += FIT  # "what did they recommend ..." is answered by a recommendation
+    if chunk.kind == kinds.GLOSSARY and not intent.wants_definition:
+        bonus -= FIT / 2  # a definition rarely answers a question that is not asking for one
     if intent.answer_type:
         # "Which accredited course ...": a sentence naming the kind of thing asked for is more likely its answer.
         named = intent.answer_type & set(content_terms(f"{text} {chunk.caption or ''}"))

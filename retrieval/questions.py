@@ -40,7 +40,8 @@ _DEFINITION_CUES = re.compile(r"\b(stand for|stands for|short for|full name|full
                               r"meaning of|what does .{1,40} mean|refer to|refers to|what is meant by|define|"
                               r"definition of|what (?:kind|sort|type) of \w+ is)\b|"
                               # the whole question is "What is X?" / "What is an X used for?"
-                              r"^\s*what(?:'s| is| are| was) (?:an? |the )?[\w'’-]+(?: used for| for)?\s*\??\s*$",
+                              r"^\s*what(?:'s| is| are| was) (?:an? |the )?[\w'’-]+(?: [\w'’-]+){0,2}"
+                              r"(?: used for| for)?\s*\??\s*$",
                               re.I)
 _WHO_CUES = re.compile(r"^\s*(who|whose|which (?:person|man|woman|officer|service user|individual))\b|"
                        r"\b(name of|called|named|pseudonym)\b", re.I)
@@ -70,6 +71,7 @@ class Intent:
     wants_place: bool = False
     multi_part: bool = False
     extreme: str | None = None  # "min" or "max" for "lowest" / "highest" questions
+    kind: str | None = None  # the kind of passage the wording points at ("recommendation", "quote", ...)
     counted: frozenset[str] = frozenset()  # "How many serious further offences ..." -> {"serious", "offenc", ...}
     answer_type: frozenset[str] = frozenset()  # "Which accredited course ..." -> {"accredit", "cours"}
 
@@ -121,6 +123,7 @@ def intent_of(question: str) -> Intent:
         extreme=_extreme(question),
         answer_type=answer_type_terms(question),
         counted=counted_terms(question),
+        kind=kind_hint(question),
     )
 
 

@@ -23,7 +23,7 @@ STRATEGIES = ("fused", "dense", "bm25", "rrf")
 # Weights of the fused score; a plateau (0.5-0.7 dense, 0.1-0.2 each other) gave the same ranks.
 W_DENSE, W_BM25, W_SENTENCE_WORDS, W_PASSAGE_WORDS = 0.6, 0.1, 0.1, 0.1
 W_PASSAGE_VECTOR = 0.3  # dense = 0.3 * passage cosine + 0.7 * best sentence cosine
-W_KIND = 0.05  # the question's wording names a kind of passage (a recommendation, a practice example, a quote)
+W_KIND = 0.1  # the question's wording names a kind of passage (a recommendation, a practice example, a quote)
 
 
 @dataclass

@@ -133,3 +133,14 @@ def test_a_follow_up_names_how_it_was_read(fake_engine):
 def test_a_count_of_something_the_passage_does_not_mention_is_declined(fake_engine):
     answer = fake_engine.ask("How many approved premises beds are there in Staffordshire and Stoke?")
     assert answer.abstained
+
+
+def test_what_is_a_named_thing_gets_the_sentence_naming_it_and_the_next(fake_engine):
+    answer = fake_engine.ask("What's the Evolve project?")
+    assert "Evolve" in answer.answer
+    assert len(answer.citations[0].quote_spans) == 2
+
+
+def test_recommendation_questions_are_answered_by_recommendations(fake_engine):
+    answer = fake_engine.ask("What did the inspectors recommend about distributing the caseload?")
+    assert answer.citations and answer.citations[0].kind == "recommendation"
