@@ -92,7 +92,8 @@ class Engine:
     def retrieve(self, question: str, k: int = 5, filters: Filters | None = None) -> list[Hit]:
         question = validate_question(question)
         query = expand_acronyms(question, self.rare_expansions)
-        scores = self.search.score(query, self._embed_query(query), kind_hint(question))
+        # Spelled-out acronyms help word matching; the meaning is embedded as asked.
+        scores = self.search.score(query, self._embed_query(question), kind_hint(question))
         return self.search.rank(scores, k, self.strategy, filters)
 
     def ask(self, question: str, k: int | None = None, filters: Filters | None = None,
@@ -109,7 +110,8 @@ class Engine:
         if k < 1:
             raise ReportQAError(f"-k must be at least 1, not {k}.")
         query = expand_acronyms(question, self.rare_expansions)
-        scores = self.search.score(query, self._embed_query(query), kind_hint(question))
+        # Spelled-out acronyms help word matching; the meaning is embedded as asked.
+        scores = self.search.score(query, self._embed_query(question), kind_hint(question))
         hits = self.search.rank(scores, max(k, 5), self.strategy, filters)
         retrieved = time.perf_counter()
         parts = question_parts(question)
@@ -138,7 +140,7 @@ class Engine:
         unanswered: list[str] = []
         for part in parts:
             query = expand_acronyms(part.query, self.rare_expansions)
-            scores = self.search.score(query, self._embed_query(query), kind_hint(part.text))
+            scores = self.search.score(query, self._embed_query(part.query), kind_hint(part.text))
             part_hits = self.search.rank(scores, 5, self.strategy, filters)
             picked = self.composer.select(part.query, intent_of(part.text), part_hits, scores, taken=chosen)
             if picked:
