@@ -38,12 +38,13 @@ test-fast: install
 	$(BIN)/python -m pytest -q -m "not slow and not browser"
 
 lint: install
-	$(BIN)/ruff check ingest retrieval ui evals tests
+	$(BIN)/ruff check ingest retrieval ui evals tests scripts
 
 check: lint test
 
 eval: index
 	$(BIN)/report-qa eval --compare --out evals/runs/latest
+	$(BIN)/report-qa eval --compare --dataset evals/heldout.jsonl --out evals/runs/heldout
 
 eval-check: index
 	$(BIN)/report-qa eval --check --out evals/runs/ci
