@@ -93,12 +93,10 @@ class Composer:
     def counts_the_thing_asked(self, candidate: Candidate, intent: Intent) -> bool:
         """A "how many X" answer must be about X: the passage uses all of X's words that the report knows
         and the quoted sentence at least one. "11 previous offences" does not count
-        "serious further offences"; a thing the report never names ("beds") cannot be counted from it."""
+        "serious further offences"."""
         known = {t for t in intent.counted if self.lexical.frequency(t) > 0}
-        if not intent.counted:
+        if not known:  # nothing asked about that the report names: leave it to the other checks ("jobless rate")
             return True
-        if not known:
-            return False
         row = self.chunk_rows.get(candidate.hit.chunk.id)
         passage = self.search.passage_terms[row] if row is not None else set()
         sentence = set(content_terms(f"{candidate.text} {' '.join(candidate.cells)}"))

@@ -27,7 +27,7 @@ STOPWORDS = frozenset(
 
 _NUMBER_CUES = re.compile(r"\b(how many|how much|what (?:proportion|percentage|share|fraction|number|rate|"
                           r"figure|per ?cent)|percentage|proportion|per ?cent|%|how often|how long|rate of|"
-                          r"budget|cost|costs|price|worth|salary|spend|spent|average|mean|total|"
+                          r"budget|cost|costs|price|worth|salary|spend|spent|average|mean|total|slice|portion|"
                           r"rates?(?! card))\b", re.I)
 # Asks for a person's name, not just "who" (which is often an organisation: "Who owns the CRC?").
 _ROLE = (r"(?:man|woman|person|people|officer|director|judge|chief|executive|commissioner|manager|inspector|chair|"
@@ -152,13 +152,19 @@ _HOW_MANY = re.compile(r"\bhow (?:many|much)\s+((?:[\w'’-]+\s+){0,5}?)(?:is|ar
                        r"talk(?:ed)?|visit(?:ed)?|carr(?:y|ied|ies)|hold|held|serve[sd]?|use[sd]?)\b", re.I)
 
 
+_RATE_OF = re.compile(r"\b((?:[a-z][\w-]*\s+){1,3})(?:rate|rates|ratio)\b", re.I)
+
+
 def counted_terms(question: str) -> frozenset[str]:
-    """What a "how many / how much" question counts. Example: "How many hours of unpaid work were done?" ->
-    {"hour", "unpaid", "work"}."""
-    match = _HOW_MANY.search(question)
-    if not match:
+    """What a "how many / how much" or "what is the X rate" question measures.
+
+    Examples: "How many hours of unpaid work were done?" -> {"hour", "unpaid", "work"};
+    "What was the staff sickness absence rate?" -> {"staff", "sick", "absenc"}.
+    """
+    phrase = _HOW_MANY.search(question) or _RATE_OF.search(question)
+    if not phrase:
         return frozenset()
-    return frozenset(t for t in content_terms(match.group(1)) if t not in {stem(w) for w in _GENERIC_COUNTS})
+    return frozenset(t for t in content_terms(phrase.group(1)) if t not in {stem(w) for w in _GENERIC_COUNTS})
 
 
 # Counted nouns too general to look for: "how many people" is answered by "the population was ...".
