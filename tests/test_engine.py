@@ -144,3 +144,14 @@ def test_a_count_must_be_of_the_thing_asked_about(fake_engine):
     assert not counts(candidate, intent_of("How many serious further offences were there?"))  # not "serious"
     assert counts(candidate, intent_of("How many previous offences did the Stoke cohort have?"))
     assert counts(candidate, intent_of("How many widgets were there?"))  # nothing the report names: other checks
+
+
+def test_what_is_a_named_thing_gets_the_sentence_naming_it_and_the_next(fake_engine):
+    answer = fake_engine.ask("What's the Evolve project?")
+    assert "Evolve" in answer.answer
+    assert len(answer.citations[0].quote_spans) == 2
+
+
+def test_recommendation_questions_are_answered_by_recommendations(fake_engine):
+    answer = fake_engine.ask("What did the inspectors recommend about distributing the caseload?")
+    assert answer.citations and answer.citations[0].kind == "recommendation"
