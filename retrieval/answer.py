@@ -156,6 +156,7 @@ class Composer:
         top_score = hits[0].score if hits and hits[0].score > 0 else 1.0
         weights = {t: self.lexical.weight(t) for t in set(content_terms(question))}
         case_weights = focus_weights(question, weights)
+        entities = [normalise_for_match(e) for e in self.specific_entities(question)]
         found: list[Candidate] = []
         for hit in hits:
             row = self.chunk_rows[hit.chunk.id]
@@ -176,7 +177,7 @@ class Composer:
                 dense = (1 - W_PASSAGE_MEANING) * float(scores.sentence_sims[sentence_row]) \
                     + W_PASSAGE_MEANING * float(scores.dense[row])
                 found.append(self._candidate(hit, span, dense, float(own), passage_coverage, prior, intent,
-                                             is_row=False))
+                                             is_row=False, entities=entities))
             for span, cells in rows:
                 sims = [float(scores.sentence_sims[r]) for r, s in zip(self.search.sentence_rows(row),
                         hit.chunk.sentences, strict=False) if span.start <= s.start < span.end]
@@ -186,7 +187,7 @@ class Composer:
                     # A short row of figures embeds poorly alone; the table as a whole says what it measures.
                     dense = 0.5 * dense + 0.5 * float(scores.dense[row])
                 found.append(self._candidate(hit, span, dense, float(own), passage_coverage, prior,
-                                             intent, is_row=True, cells=cells))
+                                             intent, is_row=True, cells=cells, entities=entities))
         found.sort(key=lambda c: -c.score)
         return found
 
@@ -199,13 +200,17 @@ class Composer:
                                passage_coverage, passage_coverage, prior, intent, is_row=False)
 
     def _candidate(self, hit: Hit, span: Span, dense: float, own_coverage: float, passage_coverage: float,
-                   prior: float, intent: Intent, is_row: bool, cells: list[str] | None = None) -> Candidate:
+                   prior: float, intent: Intent, is_row: bool, cells: list[str] | None = None,
+                   entities: list[str] | None = None) -> Candidate:
         text = hit.chunk.text[span.start : span.end]
         coverage_ = own_coverage
         # A table row, glossary entry or key fact leans on its passage's title and caption for context.
         if is_row or hit.chunk.kind in (kinds.GLOSSARY, kinds.KEY_FACT):
             coverage_ = 0.5 * own_coverage + 0.5 * passage_coverage
         score = 0.45 * dense + 0.35 * coverage_ + 0.20 * prior + fit_bonus(text, hit.chunk, intent, is_row)
+        if entities:  # the sentence itself names what the question is specifically about
+            named = sum(1 for e in entities if e in normalise_for_match(text))
+            score += FIT / 2 * named / len(entities)
         return Candidate(hit, span, text, score, dense, coverage_, is_row, cells or [])
 
     def choose(self, candidates: list[Candidate], intent: Intent) -> list[Candidate]:
