@@ -18,7 +18,9 @@ from ingest.errors import IndexProblem, ReportQAError
 from ingest.pipeline import report_name
 from ingest.settings import BUNDLED_REPORT, Settings, load_settings
 from ingest.store import StoredIndex, load_index
-from retrieval.answer import Candidate, Composer, build_answer, decline, passages_for, verify
+from retrieval.answer import Composer
+from retrieval.candidate import Candidate
+from retrieval.citations import build_answer, decline, passages_for, verify
 from retrieval.lexical import LexicalIndex
 from retrieval.questions import (
     Part,

@@ -28,7 +28,7 @@ from ingest.errors import ReportQAError
 from ingest.records import Chunk, Span
 from ingest.settings import Settings
 from ingest.text import normalise_for_match, number_value, numbers_in
-from retrieval.answer import QUOTE_GAP, check_answer
+from retrieval.citations import QUOTE_GAP, check_answer
 from retrieval.questions import content_terms
 from retrieval.records import NOT_IN_REPORT, Answer, Citation, Figure, Hit
 

@@ -5,8 +5,9 @@ import re
 import pytest
 
 from ingest import records as kinds
-from retrieval.answer import check_answer, table_rows, verify
+from retrieval.citations import check_answer, verify
 from retrieval.records import NOT_IN_REPORT, Answer, Citation
+from retrieval.rows import table_rows
 
 
 def _answer(text, quote, passage):

@@ -132,7 +132,7 @@ def test_a_follow_up_names_how_it_was_read(fake_engine):
 
 def test_a_count_must_be_of_the_thing_asked_about(fake_engine):
     from ingest.records import Span
-    from retrieval.answer import Candidate
+    from retrieval.candidate import Candidate
     from retrieval.questions import intent_of
     from retrieval.records import Hit
 

@@ -17,7 +17,7 @@ from ingest.errors import ReportQAError
 from ingest.pipeline import ingest
 from ingest.records import Span
 from ingest.settings import Settings, load_settings
-from retrieval.answer import check_answer
+from retrieval.citations import check_answer
 from retrieval.engine import Engine
 from retrieval.generate import (
     Generator,

@@ -1,0 +1,159 @@
+"""Does a sentence have the form of answer the question asks for?
+
+Hard checks (`answers_the_form`: a number for "how many", a date for "when", the question's specific
+names in the passage) and soft ones (`fit_bonus`: verdict words for "how good was", the kind of passage
+the wording points at). They key on the form of the question, never on its topic.
+"""
+
+from __future__ import annotations
+
+import re
+
+from ingest import records as kinds
+from ingest.records import Chunk
+from ingest.structure import EXAMPLE_START as EXAMPLE_OPENING
+from ingest.text import normalise_for_match, number_value, numbers_in
+from retrieval.candidate import Candidate
+from retrieval.questions import Intent, content_terms
+
+_WH_WORD = re.compile(r"\b(what|which|who|whom|whose|when|where|why|how)\b", re.I)
+PREMISE_WEIGHT = 0.3
+
+
+def focus_weights(question: str, weights: dict[str, float]) -> dict[str, float]:
+    """The question's word weights with the scene-setting part down-weighted.
+
+    Words from the last sentence's wh-word on say what is asked; words before it ("A man sent abusive texts.",
+    "In the case of a 45-year-old, ...") say which case. Example: "A man sent abusive texts. What did his plan
+    fail to anticipate?" keeps "plan" and "anticip" whole and cuts "abus" and "text" to PREMISE_WEIGHT.
+    """
+    sentences = [p for p in re.split(r"(?<=[.?!])\s+", question.strip()) if p]
+    last = sentences[-1] if sentences else question
+    wh = _WH_WORD.search(last)
+    focus = set(content_terms(last[wh.start() :] if wh else last))
+    return {t: w * (1.0 if t in focus else PREMISE_WEIGHT) for t, w in weights.items()}
+
+
+_NUMBER_WORDS = re.compile(r"\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|"
+                           r"thirty|forty|fifty|hundred|thousand|million|billion|half|third|thirds|quarter|"
+                           r"majority|minority|all|none|most|few)\b", re.I)
+# Words inspectors give verdicts in. Example: "Overall, the quality of work was insufficient" matches.
+_VERDICT = re.compile(r"\b(good|poor|sufficient|insufficient|insufficiently|acceptable|unacceptable|adequate|"
+                      r"inadequate|weak|strong|effective|ineffective|satisfactory|unsatisfactory|well(?!-)|badly|"
+                      r"no evidence|little evidence|not compatible|concern|concerning|impressive|encouraged|"
+                      r"pleased|disappointed|confused|confusion|shortcomings|lacked|lacking|failed|"
+                      r"little or no|none of|not sufficient)\b", re.I)
+_SUMMARY_SECTION = re.compile(r"\b(judgements?|summary|conclusions?|overall)\b", re.I)
+_MONEY = re.compile(r"£\s?\d|\b\d[\d,.]*\s?(?:pounds|million|billion|bn|m)\b", re.I)
+_DATE = re.compile(r"\b(19|20)\d\d\b|\b(January|February|March|April|May|June|July|August|September|October|"
+                   r"November|December)\b")
+_PLACE = re.compile(r"\b(?:at|in|from|to|near)\s+(?:the\s+)?(?:HM\s+Prison\s+)?[A-Z][a-z]+")
+_NAME = re.compile(r"(?<=[a-z,] )[A-Z][a-z]{2,}\b|^[A-Z][a-z]{2,} (?:is|was|has)\b")
+FIT = 0.08  # reward for the form of answer asked for; the same amount is taken off when it is missing
+
+
+def answers_the_form(candidate: Candidate, intent: Intent, entities: list[str],
+                     expansions: dict[str, str] | None = None, named: list[str] | None = None) -> bool:
+    """Hard checks: a number for "how many", a date for "when", a name for "what is the name of", and
+    every specific name or year of the question in the passage. Failing them means "not this sentence"."""
+    text = candidate.text
+    chunk = candidate.hit.chunk
+    if intent.wants_number and not (has_figure(text) or _NUMBER_WORDS.search(text)):
+        return False
+    if intent.wants_date and not _DATE.search(text):
+        return False
+    if intent.wants_money and not _MONEY.search(text):
+        return False
+    if intent.wants_name and not _names_someone(text, chunk):
+        return False
+    # A table row must itself carry the names asked about: "PSO" picks the PSO row, not the table.
+    if candidate.is_row:
+        context = normalise_for_match(" ".join(candidate.cells) + f" {chunk.caption or ''}")
+    else:
+        context = normalise_for_match(f"{chunk.search_text()} {chunk.section_text}")
+    if not mentions_all(context, entities, expansions):
+        return False
+    if candidate.is_row:
+        # Even a name most passages carry decides between tables: "NPS cases" is Table 11, not the CRC's Table 8.
+        table_context = normalise_for_match(f"{chunk.caption or ''} {chunk.section_text}")
+        return mentions_all(table_context, [e for e in named or [] if e not in entities], expansions)
+    return True
+
+
+def mentions_all(context: str, entities: list[str], expansions: dict[str, str] | None) -> bool:
+    context_stems = set(content_terms(context))
+    for entity in entities:
+        if normalise_for_match(entity) in context:
+            continue
+        spelled_out = (expansions or {}).get(entity)
+        if spelled_out and set(content_terms(spelled_out)) <= context_stems:
+            continue
+        return False
+    return True
+
+
+def mentions(terms: set[str], term: str) -> bool:
+    """A term, or a compound built on it: "case" is in "caseload", "work" in "workload"."""
+    return term in terms or (len(term) >= 4 and any(t.startswith(term) for t in terms))
+
+
+def _names_someone(text: str, chunk: Chunk) -> bool:
+    """A pseudonymised person of a practice example, or a titled name ("Dame Glenys Stacey")."""
+    if chunk.person and chunk.person in text:
+        return True
+    return bool(re.search(r"\b(?:Dame|Sir|Lord|Lady|Mr|Mrs|Ms|Miss|Dr|Judge|Professor)\.? [A-Z][a-z]+", text))
+
+
+def fit_bonus(text: str, chunk: Chunk, intent: Intent, is_row: bool) -> float:
+    """How well a sentence fits the form of answer the question asks for (a number, a date, a place ...)."""
+    bonus = 0.0
+    if intent.wants_number:
+        bonus += FIT if has_figure(text) else (0.0 if _NUMBER_WORDS.search(text) else -FIT)
+    if intent.wants_date:
+        bonus += FIT if _DATE.search(text) else -FIT
+    if intent.wants_place:
+        bonus += FIT / 2 if _PLACE.search(text) else -FIT / 2
+    if intent.kind is not None and chunk.kind == intent.kind:
+        bonus += FIT  # "what did they recommend ..." is answered by a recommendation
+    if chunk.kind == kinds.GLOSSARY and not intent.wants_definition:
+        bonus -= FIT / 2  # a definition rarely answers a question that is not asking for one
+    if intent.answer_type:
+        # "Which accredited course ...": a sentence naming the kind of thing asked for is more likely its answer.
+        named = intent.answer_type & set(content_terms(f"{text} {chunk.caption or ''}"))
+        bonus += FIT * len(named) / len(intent.answer_type)
+    if intent.wants_judgement and not intent.wants_number:  # "what percentage had sufficient ..." wants the figure
+        bonus += FIT if _VERDICT.search(text) else 0.0
+        if _SUMMARY_SECTION.search(chunk.section_text) or text.startswith("Overall"):
+            bonus += FIT / 2  # the summary chapter states each verdict in one sentence
+    if intent.wants_definition and chunk.kind == kinds.GLOSSARY:
+        bonus += 1.5 * FIT
+    if intent.wants_person:
+        if chunk.person:  # a practice example: the sentence that names its person
+            bonus += FIT if chunk.person in text else -FIT
+        elif chunk.addressed_to:  # a recommendation says who should act
+            bonus += FIT
+        elif _NAME.search(text):
+            bonus += FIT / 2
+    if chunk.kind == kinds.PRACTICE_EXAMPLE and EXAMPLE_OPENING.match(text) and not (
+            intent.wants_name or intent.wants_person):
+        bonus -= FIT  # the opening introduces the case the question describes; the answer comes later
+    if chunk.caption and text.strip() in chunk.caption:
+        bonus -= 0.05  # a caption says what a table shows, rarely the value asked for
+    if text.startswith("Source:"):
+        bonus -= 0.10
+    if text.rstrip().endswith(":"):
+        bonus -= FIT  # a lead-in ("as the following example shows:") is never the answer itself
+    if len(text.split()) < 4 and not is_row:
+        bonus -= 0.10
+    if chunk.kind == kinds.FOOTNOTE:
+        bonus -= 0.03
+    return bonus
+
+
+def has_figure(text: str) -> bool:
+    """A number other than a year. Example: "in 2016" -> False; "66 cases" -> True."""
+    return any(not is_year(n) for n in numbers_in(text) if number_value(n) is not None)
+
+
+def is_year(token: str) -> bool:
+    return bool(re.fullmatch(r"(19|20)\d\d", token))
