@@ -38,7 +38,6 @@ class Composer:
         self.search = search
         self.lexical = lexical
         self.chunk_rows = chunk_rows
-        self._expansions: dict[str, str] | None = None
 
     def compose(self, question: str, intent: Intent, hits: list[Hit], scores: QueryScores) -> Answer:
         chosen = self.select(question, intent, hits, scores)
@@ -114,13 +113,7 @@ class Composer:
 
     def expansions(self) -> dict[str, str]:
         """Acronyms the glossary spells out. Example: {"PSO": "Probation services officer", ...}."""
-        if self._expansions is None:
-            self._expansions = {}
-            for chunk in self.search.chunks:
-                if chunk.kind == kinds.GLOSSARY and chunk.term and chunk.term.isupper():
-                    rest = chunk.text[len(chunk.term) :].strip()
-                    self._expansions[chunk.term] = re.split(r"[:.]", rest, maxsplit=1)[0].strip()
-        return self._expansions
+        return self.lexical.acronyms
 
     def specific_entities(self, question: str) -> list[str]:
         """Names and years in the question that few passages mention: the answer's passage must.

@@ -49,7 +49,7 @@ class HybridSearch:
         # First sentence row of each chunk: sentences are stored in chunk order.
         self.sentence_start = np.searchsorted(sentence_owner, np.arange(len(chunks) + 1))
         self.sentence_terms = [set(content_terms(t)) for c in chunks for t in c.sentence_texts()]
-        self.passage_terms = [set(content_terms(c.search_text())) for c in chunks]
+        self.passage_terms = [set(doc) for doc in lexical.documents]
 
     def score(self, question: str, query_vector: np.ndarray, kind: str | None = None) -> QueryScores:
         sentence_sims = self.sentence_vectors @ query_vector
