@@ -58,6 +58,8 @@ def answers_the_form(candidate: Candidate, intent: Intent, entities: list[str],
     every specific name or year of the question in the passage. Failing them means "not this sentence"."""
     text = candidate.text
     chunk = candidate.hit.chunk
+    if text.rstrip().endswith(":") and not candidate.is_row:
+        return False  # a lead-in ("... as the following table shows:") introduces the answer; it is not one
     if intent.wants_number and not (has_figure(text) or _NUMBER_WORDS.search(text)):
         return False
     if intent.wants_date and not _DATE.search(text):
@@ -141,8 +143,6 @@ def fit_bonus(text: str, chunk: Chunk, intent: Intent, is_row: bool) -> float:
         bonus -= 0.05  # a caption says what a table shows, rarely the value asked for
     if text.startswith("Source:"):
         bonus -= 0.10
-    if text.rstrip().endswith(":"):
-        bonus -= FIT  # a lead-in ("as the following example shows:") is never the answer itself
     if len(text.split()) < 4 and not is_row:
         bonus -= 0.10
     if chunk.kind == kinds.FOOTNOTE:

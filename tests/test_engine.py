@@ -155,3 +155,10 @@ def test_what_is_a_named_thing_gets_the_sentence_naming_it_and_the_next(fake_eng
 def test_recommendation_questions_are_answered_by_recommendations(fake_engine):
     answer = fake_engine.ask("What did the inspectors recommend about distributing the caseload?")
     assert answer.citations and answer.citations[0].kind == "recommendation"
+
+
+def test_a_lead_in_sentence_is_never_the_answer(fake_engine):
+    for question in ("How was the NPS's public protection work rated overall?",
+                     "What are the enablers and barriers for the CRC in protecting the public?"):
+        answer = fake_engine.ask(question)
+        assert not answer.answer.split(" [")[0].rstrip().endswith(":"), answer.answer
