@@ -34,7 +34,7 @@ from retrieval.questions import (
     validate_question,
 )
 from retrieval.records import Answer, Filters, Hit
-from retrieval.search import STRATEGIES, HybridSearch
+from retrieval.search import STRATEGIES, HybridSearch, QueryScores
 
 log = logging.getLogger(__name__)
 
@@ -93,10 +93,7 @@ class Engine:
 
     def retrieve(self, question: str, k: int = 5, filters: Filters | None = None) -> list[Hit]:
         question = validate_question(question)
-        query = expand_acronyms(question, self.rare_expansions)
-        # Spelled-out acronyms help word matching; the meaning is embedded as asked.
-        scores = self.search.score(query, self._embed_query(question), kind_hint(question))
-        return self.search.rank(scores, k, self.strategy, filters)
+        return self.search.rank(self._score(question), k, self.strategy, filters)
 
     def ask(self, question: str, k: int | None = None, filters: Filters | None = None,
             id: str | None = None, previous: str | None = None) -> Answer:
@@ -111,9 +108,7 @@ class Engine:
         k = self.settings.top_k if k is None else k
         if k < 1:
             raise ReportQAError(f"-k must be at least 1, not {k}.")
-        query = expand_acronyms(question, self.rare_expansions)
-        # Spelled-out acronyms help word matching; the meaning is embedded as asked.
-        scores = self.search.score(query, self._embed_query(question), kind_hint(question))
+        scores = self._score(question)
         hits = self.search.rank(scores, max(k, 5), self.strategy, filters)
         retrieved = time.perf_counter()
         parts = question_parts(question)
@@ -141,8 +136,7 @@ class Engine:
         chosen: list[Candidate] = []
         unanswered: list[str] = []
         for part in parts:
-            query = expand_acronyms(part.query, self.rare_expansions)
-            scores = self.search.score(query, self._embed_query(part.query), kind_hint(part.text))
+            scores = self._score(part.query, kind_text=part.text)
             part_hits = self.search.rank(scores, 5, self.strategy, filters)
             picked = self.composer.select(part.query, intent_of(part.text), part_hits, scores, taken=chosen)
             if picked:
@@ -155,6 +149,12 @@ class Engine:
         if unanswered:
             answer.note = f"The report does not answer this part: {'; '.join(unanswered)}"
         return answer
+
+    def _score(self, question: str, kind_text: str | None = None) -> QueryScores:
+        """Every passage and sentence scored for a question. Spelled-out acronyms help word matching; the
+        meaning is embedded as asked; the wording (of `kind_text`, default the question) may point at a kind."""
+        query = expand_acronyms(question, self.rare_expansions)
+        return self.search.score(query, self._embed_query(question), kind_hint(kind_text or question))
 
     def _embed_query(self, question: str) -> np.ndarray:
         vector = self.embedder.embed([question])[0]
