@@ -197,9 +197,11 @@ class Composer:
     def choose(self, candidates: list[Candidate], intent: Intent) -> list[Candidate]:
         best = candidates[0]
         chosen = [best]
-        if intent.wants_definition and not best.is_row and best.hit.chunk.kind not in WHOLE_PASSAGE_KINDS:
+        explains = intent.wants_definition or (intent.wants_account and not intent.wants_number)
+        if explains and not best.is_row and best.hit.chunk.kind not in WHOLE_PASSAGE_KINDS:
             following = self.next_sentence(best)
-            if following is not None:  # "What's the Evolve project?": the sentence naming it, then what it does
+            # "What's the Evolve project?" / "What happened when ...?": the sentence naming it, then the next.
+            if following is not None:
                 return [best, following]
         for other in candidates[1:6]:
             if other.score < SECOND_SENTENCE_RATIO * best.score or other.text == best.text:

@@ -53,6 +53,8 @@ _JUDGEMENT_CUES = re.compile(r"^\s*(is|are|was|were|did|does|do|has|have|had|can
                              r"how effective|how was .{1,60} (?:rated|judged|assessed)|rated|rating|verdict|judge|"
                              r"judged|what did (?:the )?inspectors? (?:make|think|say|find|conclude)|quality of|"
                              r"good enough|enough|adequate|sufficient|effective|satisfactory)\b", re.I)
+_ACCOUNT_CUES = re.compile(r"\b(why|what happened|what went wrong|what changed|how did|how were|how was|how do|"
+                           r"how does|what did .{1,60} do)\b", re.I)
 _PLACE_CUES = re.compile(r"^\s*where\b|\b(which|what) (?:town|towns|place|places|location|locations|prison|"
                          r"prisons|office|offices|police stations?|premises|area|county)\b|\bbased\b", re.I)
 _MULTI_CUES = re.compile(r"\b(compare|comparison|both|versus|vs\.?|differ|difference|whereas|and how|and what|"
@@ -68,6 +70,7 @@ class Intent:
     wants_date: bool = False
     wants_money: bool = False
     wants_judgement: bool = False
+    wants_account: bool = False  # "why ...", "what happened ...", "how did ...": an account, often two sentences
     wants_place: bool = False
     multi_part: bool = False
     extreme: str | None = None  # "min" or "max" for "lowest" / "highest" questions
@@ -118,6 +121,7 @@ def intent_of(question: str) -> Intent:
         wants_date=bool(_WHEN_CUES.search(question)),
         wants_money=bool(_MONEY_CUES.search(question)),
         wants_judgement=bool(_JUDGEMENT_CUES.search(question)),
+        wants_account=bool(_ACCOUNT_CUES.search(question)),
         wants_place=bool(_PLACE_CUES.search(question)),
         multi_part=bool(_MULTI_CUES.search(question)),
         extreme=_extreme(question),

@@ -182,3 +182,16 @@ def test_counted_terms(question, counted):
     from retrieval.questions import counted_terms
 
     assert counted_terms(question) == counted
+
+
+@pytest.mark.parametrize(
+    ("question", "account"),
+    [
+        ("What happened when the court team rang the call centre?", True),
+        ("Why were RARs rarely used?", True),
+        ("How many cases were inspected?", False),
+        ("What does RAR stand for?", False),
+    ],
+)
+def test_questions_asking_for_an_account(question, account):
+    assert intent_of(question).wants_account is account
