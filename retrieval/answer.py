@@ -47,7 +47,8 @@ class Composer:
                taken: list[Candidate] | None = None) -> list[Candidate]:
         """The sentence(s) or row(s) that answer, or [] when none is good enough. `taken` are quotes an
         earlier part of the same question already uses."""
-        candidates = self.candidates(question, intent, hits[:CANDIDATE_PASSAGES], scores)
+        entities = self.specific_entities(question)
+        candidates = self.candidates(question, intent, hits[:CANDIDATE_PASSAGES], scores, entities)
         if taken:
             candidates = [c for c in candidates if all(c.text != t.text for t in taken)]
         if not candidates:
@@ -58,7 +59,6 @@ class Composer:
         entry = self.glossary_entry(question, intent, hits, scores) if intent.wants_definition else None
         if entry is not None:
             return [entry]
-        entities = self.specific_entities(question)
         named = question_entities(question)
         fitting = [c for c in candidates[:MAX_CONSIDERED]
                    if c.score >= FALLBACK_RATIO * candidates[0].score
@@ -133,11 +133,14 @@ class Composer:
 
     # -- candidates ------------------------------------------------------------------------------
 
-    def candidates(self, question: str, intent: Intent, hits: list[Hit], scores: QueryScores) -> list[Candidate]:
+    def candidates(self, question: str, intent: Intent, hits: list[Hit], scores: QueryScores,
+                   entities: list[str] | None = None) -> list[Candidate]:
         top_score = hits[0].score if hits and hits[0].score > 0 else 1.0
         weights = {t: self.lexical.weight(t) for t in set(content_terms(question))}
         case_weights = focus_weights(question, weights)
-        entities = [normalise_for_match(e) for e in self.specific_entities(question)]
+        if entities is None:
+            entities = self.specific_entities(question)
+        entities = [normalise_for_match(e) for e in entities]
         found: list[Candidate] = []
         for hit in hits:
             row = self.chunk_rows[hit.chunk.id]

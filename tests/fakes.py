@@ -28,3 +28,16 @@ class HashingEmbedder:
         norms = np.linalg.norm(vectors, axis=1, keepdims=True)
         norms[norms == 0] = 1.0
         return vectors / norms
+
+
+def engine_over_text(folder, text: str):
+    """An Engine over a few paragraphs written to `folder` and indexed with the hashing embedder."""
+    from ingest.pipeline import ingest
+    from ingest.settings import load_settings
+    from retrieval.engine import Engine
+
+    report = folder / "small-report.txt"
+    report.write_text(text, encoding="utf-8")
+    settings = load_settings(index_root=folder / "index")
+    ingest(report, settings, embedder=HashingEmbedder())
+    return Engine.load(settings, report="small-report", embedder=HashingEmbedder())

@@ -14,7 +14,6 @@ from langchain_core.language_models.fake_chat_models import FakeListChatModel, G
 from langchain_core.messages import AIMessage
 
 from ingest.errors import ReportQAError
-from ingest.pipeline import ingest
 from ingest.records import Span
 from ingest.settings import Settings, load_settings
 from retrieval.citations import check_answer
@@ -30,7 +29,7 @@ from retrieval.generate import (
     quoted_fragments,
 )
 from retrieval.records import Answer, Hit
-from tests.fakes import HashingEmbedder
+from tests.fakes import HashingEmbedder, engine_over_text
 
 pytestmark = pytest.mark.usefixtures("socket_disabled")
 
@@ -63,11 +62,7 @@ class BrokenChatModel(FakeListChatModel):
 
 @pytest.fixture
 def engine(tmp_path: Path) -> Engine:
-    report = tmp_path / "small-report.txt"
-    report.write_text(SMALL_REPORT, encoding="utf-8")
-    settings = load_settings(index_root=tmp_path / "index")
-    ingest(report, settings, embedder=HashingEmbedder())
-    return Engine.load(settings, report="small-report", embedder=HashingEmbedder())
+    return engine_over_text(tmp_path, SMALL_REPORT)
 
 
 @pytest.fixture

@@ -10,12 +10,10 @@ from langchain_core.runnables import RunnableLambda
 from langchain_tests.integration_tests import RetrieversIntegrationTests
 
 from ingest.errors import QuestionError, ReportQAError
-from ingest.pipeline import ingest
-from ingest.settings import load_settings
 from retrieval.engine import Engine
 from retrieval.langchain_adapter import ReportRetriever
 from retrieval.records import Filters
-from tests.fakes import HashingEmbedder
+from tests.fakes import engine_over_text
 
 # Four sections, one passage each: enough for k = 3 and small enough to index in milliseconds.
 SMALL_REPORT = """Findings
@@ -39,11 +37,7 @@ METADATA_KEYS = {"chunk_id", "section", "pages", "kind", "label", "score", "rank
 
 
 def build_small_engine(folder: Path) -> Engine:
-    report = folder / "small-report.txt"
-    report.write_text(SMALL_REPORT, encoding="utf-8")
-    settings = load_settings(index_root=folder / "index")
-    ingest(report, settings, embedder=HashingEmbedder())
-    return Engine.load(settings, report="small-report", embedder=HashingEmbedder())
+    return engine_over_text(folder, SMALL_REPORT)
 
 
 @pytest.fixture(scope="module")
