@@ -83,6 +83,10 @@ def validate_question(question: object) -> str:
     """The question, tidied, or a QuestionError that says what to change."""
     if not isinstance(question, str):
         raise QuestionError(f"a question must be text, not {type(question).__name__}.")
+    undecodable = next((i for i, ch in enumerate(question) if unicodedata.category(ch) == "Cs"), None)
+    if undecodable is not None:  # invalid UTF-8 from argv (surrogateescape) or a lone surrogate like "\ud800"
+        raise QuestionError(f"the question is not valid text (invalid UTF-8 or a lone surrogate at character "
+                            f"{undecodable + 1}); retype it as plain UTF-8 text.")
     controls = sorted({f"\\x{ord(ch):02x}" for ch in question if unicodedata.category(ch) == "Cc"
                        and ch not in "\n\r\t"})
     if controls:

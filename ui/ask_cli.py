@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import textwrap
 from pathlib import Path
@@ -65,24 +66,37 @@ def _filters(args: argparse.Namespace) -> Filters | None:
 
 def run_batch(engine, path: Path, out: Path | None, k: int | None, filters: Filters | None) -> int:
     """Answer every line; a bad line is reported by its number and the rest are still answered."""
-    if not path.exists():
-        raise ReportQAError(f"batch file not found: {path}")
+    lines = read_batch_lines(path)
+    check_out_path(out, path)  # before anything is opened for writing: the input must never be truncated
     bad = 0
-    sink = open(out, "w", encoding="utf-8") if out else sys.stdout  # noqa: SIM115 - closed below
+    seen: dict[str, int] = {}
     try:
-        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-            if not line.strip():
+        sink = open(out, "w", encoding="utf-8") if out else sys.stdout  # noqa: SIM115 - closed below
+    except OSError as err:
+        raise ReportQAError(f"cannot write --out {out} ({err.strerror}); choose a writable file.") from None
+    try:
+        for number, line in lines:
+            if isinstance(line, str) and not line.strip():
                 continue
+            item_id = None
             try:
                 item_id, question = _parse_line(line, number)
+                if item_id is not None and item_id in seen:
+                    print(f"line {number}: warning: id {item_id!r} was already used on line {seen[item_id]}; "
+                          "both are answered.", file=sys.stderr)
+                elif item_id is not None:
+                    seen[item_id] = number
                 record = engine.ask(question, k=k, filters=filters, id=item_id).to_json()
             except ReportQAError as err:
                 bad += 1
                 print(f"line {number}: {err}", file=sys.stderr)
-                record = {"id": _id_or_none(line), "line": number, "error": str(err)}
+                record = {"id": item_id, "line": number, "error": str(err)}
+            except Exception as err:  # noqa: BLE001 - one bad line must never stop the others
+                bad += 1
+                message = f"internal error ({type(err).__name__}: {_safe(str(err))})"
+                print(f"line {number}: {message}", file=sys.stderr)
+                record = {"id": item_id, "line": number, "error": message}
             sink.write(json.dumps(record, ensure_ascii=False) + "\n")
-    except UnicodeDecodeError:
-        raise ReportQAError(f"{path} is not UTF-8 text; convert it first.") from None
     finally:
         if out:
             sink.close()
@@ -91,7 +105,52 @@ def run_batch(engine, path: Path, out: Path | None, k: int | None, filters: Filt
     return 2 if bad else 0
 
 
-def _parse_line(line: str, number: int) -> tuple[str | None, str]:
+def read_batch_lines(path: Path) -> list[tuple[int, str | bytes]]:
+    """(line number, text) for every line; a line that is not UTF-8 stays bytes, to be reported on its own.
+
+    A UTF-8 byte-order mark before line 1 is dropped. A file with no UTF-8 line at all is refused whole.
+    """
+    if not path.exists():
+        raise ReportQAError(f"batch file not found: {path}")
+    if path.is_dir():
+        raise ReportQAError(f"--batch {path} is a folder; give a JSONL file of questions.")
+    try:
+        data = path.read_bytes()
+    except OSError as err:
+        raise ReportQAError(f"cannot read --batch {path} ({err.strerror}).") from None
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    lines: list[tuple[int, str | bytes]] = []
+    for number, raw in enumerate(data.splitlines(), start=1):
+        try:
+            lines.append((number, raw.decode("utf-8")))
+        except UnicodeDecodeError:
+            lines.append((number, raw))
+    if lines and all(isinstance(line, bytes) for _, line in lines):
+        raise ReportQAError(f"{path} is not UTF-8 text; convert it first.")
+    return lines
+
+
+def check_out_path(out: Path | None, batch: Path) -> None:
+    """Refuse an --out that is the batch file itself, a folder, or in a folder that does not exist."""
+    if out is None:
+        return
+    if out.resolve() == batch.resolve() or (out.exists() and os.path.samefile(out, batch)):
+        raise ReportQAError(f"--out {out} is the --batch file itself; writing would erase the questions. "
+                            "Choose another output file.")
+    if out.is_dir():
+        raise ReportQAError(f"--out {out} is a folder; give a file name, e.g. {out / 'answers.jsonl'}.")
+    parent = out.resolve().parent
+    if not parent.is_dir():
+        raise ReportQAError(f"--out {out}: the folder {parent} does not exist; create it or choose another path.")
+    if not os.access(parent, os.W_OK) or (out.exists() and not os.access(out, os.W_OK)):
+        raise ReportQAError(f"--out {out} is not writable; choose a file in a folder you can write to.")
+
+
+def _parse_line(line: str | bytes, number: int) -> tuple[str | None, object]:
+    if isinstance(line, bytes):
+        bad = _first_bad_byte(line)
+        raise ReportQAError(f"not UTF-8 text (byte 0x{line[bad]:02x} at column {bad + 1}); save the file as UTF-8.")
     try:
         item = json.loads(line)
     except json.JSONDecodeError as err:
@@ -99,15 +158,20 @@ def _parse_line(line: str, number: int) -> tuple[str | None, str]:
     if not isinstance(item, dict) or "question" not in item:
         raise ReportQAError('expected an object with a "question" field, e.g. {"id": "q1", "question": "..."}')
     item_id = item.get("id")
-    return (str(item_id) if item_id is not None else None), item["question"]
+    return (_safe(str(item_id)) if item_id is not None else None), item["question"]
 
 
-def _id_or_none(line: str):
+def _first_bad_byte(raw: bytes) -> int:
     try:
-        item = json.loads(line)
-        return item.get("id") if isinstance(item, dict) else None
-    except json.JSONDecodeError:
-        return None
+        raw.decode("utf-8")
+    except UnicodeDecodeError as err:
+        return err.start
+    return 0
+
+
+def _safe(text: str) -> str:
+    """Text that can always be written as UTF-8: a lone surrogate becomes its escape, e.g. "\\ud800"."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def format_answer(answer: Answer) -> str:

@@ -1,0 +1,135 @@
+"""Hostile input: every case gives one clear line (exit 2) or a decline, never an internal error or lost data.
+
+Cases from the reliability probe at 72066ef (issue 13). All run with the fake embedder and tmp_path.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from ui.cli import main
+
+
+@pytest.fixture
+def index_root(fake_engine, monkeypatch):
+    """The CLI pointed at the fake-embedder index of the bundled report."""
+    from tests.fakes import HashingEmbedder
+
+    monkeypatch.setattr("ingest.embed.SentenceTransformerEmbedder", lambda *args, **kwargs: HashingEmbedder())
+    monkeypatch.setattr("retrieval.engine.SentenceTransformerEmbedder", lambda *args, **kwargs: HashingEmbedder())
+    return str(fake_engine.settings.index_root)
+
+
+def _one_clear_line(capsys, *words: str) -> str:
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and "internal error" not in err, err
+    assert len(err.strip().splitlines()) == 1, err
+    for word in words:
+        assert word in err, err
+    return err
+
+
+# 1. Text validation -------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("question", ["What does ATR stand for? \udcff\udcfe", "What does ATR stand for? \ud800"])
+def test_undecodable_question_on_the_command_line_is_one_clear_line(index_root, capsys, question):
+    # Invalid UTF-8 in argv reaches Python as surrogate escapes (\udcff); a JSON "\ud800" is a lone surrogate.
+    assert main(["ask", "--index-root", index_root, question]) == 2
+    _one_clear_line(capsys, "not valid text")
+
+
+def test_lone_surrogate_batch_line_is_reported_and_later_lines_still_answered(index_root, tmp_path, capsys):
+    questions = tmp_path / "s.jsonl"
+    questions.write_bytes(
+        b'{"id":"g1","question":"What does ATR stand for?"}\n'
+        b'{"id":"s1","question":"What does ATR stand for? \\ud800"}\n'
+        b'{"id":"\\udfff","question":"What is a PSR?"}\n'
+        b'{"id":"x1","question":"What does ATR stand for? \xff\xfe\xc3("}\n'
+        b'{"id":"g2","question":"What is a PSR?"}\n')
+    out = tmp_path / "a.jsonl"
+    assert main(["ask", "--index-root", index_root, "--batch", str(questions), "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "line 2:" in err and "not valid text" in err and "line 4:" in err and "not UTF-8" in err
+    assert "internal error" not in err
+    records = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert [r["id"] for r in records] == ["g1", "s1", "\\udfff", None, "g2"]
+    assert records[0]["answer"] and records[2]["answer"] and records[4]["answer"]
+    assert "error" in records[1] and records[3]["line"] == 4
+
+
+def test_batch_file_with_a_utf8_bom_has_line_1_answered(index_root, tmp_path, capsys):
+    questions = tmp_path / "bom.jsonl"
+    questions.write_bytes(b'\xef\xbb\xbf{"id":"b","question":"What does ATR stand for?"}\n')
+    out = tmp_path / "a.jsonl"
+    assert main(["ask", "--index-root", index_root, "--batch", str(questions), "--out", str(out)]) == 0
+    assert "Alcohol Treatment Requirement" in json.loads(out.read_text())["answer"]
+
+
+def test_duplicate_batch_ids_are_warned_about_and_both_answered(index_root, tmp_path, capsys):
+    questions = tmp_path / "dup.jsonl"
+    questions.write_text('{"id":"q1","question":"What does ATR stand for?"}\n'
+                         '{"id":"q1","question":"What is a PSR?"}\n', encoding="utf-8")
+    out = tmp_path / "a.jsonl"
+    assert main(["ask", "--index-root", index_root, "--batch", str(questions), "--out", str(out)]) == 0
+    err = capsys.readouterr().err
+    assert "line 2: warning: id 'q1' was already used on line 1" in err
+    assert len(out.read_text().splitlines()) == 2
+
+
+def test_latin1_batch_file_is_refused_whole(index_root, tmp_path, capsys):
+    questions = tmp_path / "latin.jsonl"
+    questions.write_bytes('{"id":"q","question":"Qu\u00e9 es ATR?"}\n'.encode("latin-1"))
+    assert main(["ask", "--index-root", index_root, "--batch", str(questions)]) == 2
+    _one_clear_line(capsys, "not UTF-8")
+
+
+# 2. File arguments --------------------------------------------------------------------------------------------
+
+def _questions(tmp_path):
+    path = tmp_path / "q.jsonl"
+    path.write_text('{"id":"q1","question":"What does ATR stand for?"}\n', encoding="utf-8")
+    return path
+
+
+def test_batch_given_a_folder_is_one_clear_line(index_root, tmp_path, capsys):
+    assert main(["ask", "--index-root", index_root, "--batch", str(tmp_path)]) == 2
+    _one_clear_line(capsys, str(tmp_path), "folder")
+
+
+def test_out_in_a_missing_folder_is_one_clear_line(index_root, tmp_path, capsys):
+    out = tmp_path / "no" / "such" / "a.jsonl"
+    assert main(["ask", "--index-root", index_root, "--batch", str(_questions(tmp_path)), "--out", str(out)]) == 2
+    _one_clear_line(capsys, "does not exist", str(out))
+
+
+def test_out_that_cannot_be_written_is_one_clear_line(index_root, tmp_path, capsys):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("x")
+    out = blocker / "a.jsonl"  # a "folder" that is a file: unwritable even for root
+    assert main(["ask", "--index-root", index_root, "--batch", str(_questions(tmp_path)), "--out", str(out)]) == 2
+    _one_clear_line(capsys, str(out))
+
+
+def test_out_that_is_a_folder_is_one_clear_line(index_root, tmp_path, capsys):
+    assert main(["ask", "--index-root", index_root, "--batch", str(_questions(tmp_path)),
+                 "--out", str(tmp_path)]) == 2
+    _one_clear_line(capsys, "is a folder")
+
+
+@pytest.mark.parametrize("spelling", ["same", "relative", "hardlink"])
+def test_out_same_as_batch_is_refused_and_the_questions_survive(index_root, tmp_path, capsys, monkeypatch,
+                                                                 spelling):
+    questions = _questions(tmp_path)
+    before = questions.read_bytes()
+    out = questions
+    if spelling == "relative":
+        monkeypatch.chdir(tmp_path)
+        out = tmp_path / "." / "q.jsonl"
+    elif spelling == "hardlink":
+        out = tmp_path / "link.jsonl"
+        out.hardlink_to(questions)
+    assert main(["ask", "--index-root", index_root, "--batch", str(questions), "--out", str(out)]) == 2
+    _one_clear_line(capsys, "is the --batch file itself", str(out))
+    assert questions.read_bytes() == before
