@@ -72,4 +72,18 @@ def _apply(settings: Settings, values: dict[str, object], origin: str) -> Settin
             converted[name] = type(default)(value) if not isinstance(default, Path) else Path(str(value))
         except (TypeError, ValueError):
             raise ReportQAError(f"setting {name}={value!r} in {origin} is not a {type(default).__name__}.") from None
+        _check_range(name, converted[name], origin)
     return replace(settings, **converted)
+
+
+# The smallest and largest value each whole-number setting may take; outside it ingest or ask cannot work.
+LIMITS = {"max_words": (10, 10_000), "batch_size": (1, 4_096), "top_k": (1, 50)}
+
+
+def _check_range(name: str, value: object, origin: str) -> None:
+    if name not in LIMITS:
+        return
+    low, high = LIMITS[name]
+    if not low <= value <= high:  # type: ignore[operator]
+        raise ReportQAError(f"setting {name}={value!r} in {origin} is out of range; use {low} to {high:,} "
+                            f"(e.g. REPORT_QA_{name.upper()}={getattr(Settings(), name)}).")

@@ -38,6 +38,8 @@ from retrieval.search import STRATEGIES, HybridSearch, QueryScores
 
 log = logging.getLogger(__name__)
 
+MAX_PASSAGES = 50  # -k above this is capped, with a note: more passages than this are never read
+
 
 class Engine:
     def __init__(self, index: StoredIndex, embedder: Embedder, settings: Settings, strategy: str = "fused",
@@ -93,7 +95,9 @@ class Engine:
 
     def retrieve(self, question: str, k: int = 5, filters: Filters | None = None) -> list[Hit]:
         question = validate_question(question)
-        return self.search.rank(self._score(question), k, self.strategy, filters)
+        if filters is not None:
+            filters.check(self.document.chunks)
+        return self.search.rank(self._score(question), min(k, MAX_PASSAGES), self.strategy, filters)
 
     def ask(self, question: str, k: int | None = None, filters: Filters | None = None,
             id: str | None = None, previous: str | None = None) -> Answer:
@@ -108,6 +112,10 @@ class Engine:
         k = self.settings.top_k if k is None else k
         if k < 1:
             raise ReportQAError(f"-k must be at least 1, not {k}.")
+        capped = f"Showing {MAX_PASSAGES} passages, the most -k allows (asked for {k:,})." if k > MAX_PASSAGES else None
+        k = min(k, MAX_PASSAGES)
+        if filters is not None:
+            filters.check(self.document.chunks)
         scores = self._score(question)
         hits = self.search.rank(scores, max(k, 5), self.strategy, filters)
         retrieved = time.perf_counter()
@@ -122,6 +130,8 @@ class Engine:
             answer = self.generator.improve(answer, hits[:k])
         answer.passages = passages_for(hits[:k])
         answer.id = id
+        if capped:
+            answer.note = " ".join(filter(None, [answer.note, capped]))
         if question != asked:
             answer.question = asked
             answer.note = " ".join(filter(None, [f"Read as: “{question}”", answer.note]))

@@ -34,6 +34,30 @@ class Filters:
                 return False
         return True
 
+    def check(self, chunks: list[Chunk]) -> None:
+        """Refuse a filter value the report does not have, naming the valid ones (a typo is not "not in the report").
+
+        Example: Filters(organisation="ACME") -> "unknown --organisation 'ACME'; this report has: CRC, NPS, ...".
+        """
+        from ingest.errors import ReportQAError
+        from ingest.records import KINDS
+
+        for option, value in (("section", self.section), ("kind", self.kind), ("organisation", self.organisation)):
+            if value is not None and not value.strip():
+                raise ReportQAError(f"--{option} is empty; leave it out or give a value.")
+        if self.kind is not None and self.kind not in KINDS:
+            raise ReportQAError(f"unknown --kind {self.kind!r}; use one of {', '.join(KINDS)}.")
+        if self.organisation:
+            known = sorted({c.organisation for c in chunks if c.organisation})
+            if self.organisation.lower() not in {k.lower() for k in known}:
+                raise ReportQAError(f"unknown --organisation {self.organisation!r}; this report has: "
+                                    f"{', '.join(map(repr, known)) or 'none'}.")
+        if self.section and not any(Filters(section=self.section).allows(c) for c in chunks):
+            tops = list(dict.fromkeys(c.section_id.split("/")[0] for c in chunks))
+            shown = ", ".join(tops[:12]) + (", ..." if len(tops) > 12 else "")
+            raise ReportQAError(f"no section matches --section {self.section!r}; give a section id prefix or words "
+                                f"of a section title, e.g. one of: {shown}.")
+
 
 @dataclass
 class Hit:

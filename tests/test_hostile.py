@@ -133,3 +133,44 @@ def test_out_same_as_batch_is_refused_and_the_questions_survive(index_root, tmp_
     assert main(["ask", "--index-root", index_root, "--batch", str(questions), "--out", str(out)]) == 2
     _one_clear_line(capsys, "is the --batch file itself", str(out))
     assert questions.read_bytes() == before
+
+
+# 3. Settings and options --------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("variable", "value"), [("REPORT_QA_BATCH_SIZE", "0"), ("REPORT_QA_MAX_WORDS", "0"),
+                                                 ("REPORT_QA_MAX_WORDS", "-5"), ("REPORT_QA_TOP_K", "0")])
+def test_out_of_range_settings_are_one_clear_line(tmp_path, capsys, monkeypatch, variable, value):
+    report = tmp_path / "small.md"
+    report.write_text("# Title\n\nOne paragraph of text here.\n\nAnother paragraph.\n", encoding="utf-8")
+    monkeypatch.setenv(variable, value)
+    assert main(["ingest", str(report), "--index-root", str(tmp_path / "index")]) == 2
+    _one_clear_line(capsys, variable.removeprefix("REPORT_QA_").lower(), "out of range")
+    assert not (tmp_path / "index").exists()
+
+
+def test_huge_k_is_capped_with_a_note(index_root, capsys):
+    assert main(["ask", "--index-root", index_root, "--json", "-k", "100000", "What does ATR stand for?"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert len(data["passages"]) == 50 and "the most -k allows" in data["note"]
+
+
+def test_empty_kind_is_an_error_not_ignored(index_root, capsys):
+    assert main(["ask", "--index-root", index_root, "--kind", "", "What does ATR stand for?"]) == 2
+    _one_clear_line(capsys, "unknown --kind ''", "glossary")
+
+
+# 4. Unknown filter values -------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("option", "value", "named"), [
+    ("--organisation", "ACME", "'NPS'"), ("--section", "no-such-section", "ch3"), ("--section", " ", "empty")])
+def test_unknown_filter_value_names_the_valid_values(index_root, capsys, option, value, named):
+    assert main(["ask", "--index-root", index_root, option, value, "What does ATR stand for?"]) == 2
+    err = _one_clear_line(capsys, named)
+    assert "does not say" not in err
+
+
+def test_known_filter_values_still_work(fake_engine):
+    from retrieval.records import Filters
+
+    assert fake_engine.retrieve("quality of work", k=3, filters=Filters(organisation="nps"))
+    assert fake_engine.retrieve("quality of work", k=3, filters=Filters(section="Reducing reoffending"))

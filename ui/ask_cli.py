@@ -57,9 +57,9 @@ def run_ask(args: argparse.Namespace) -> int:
 def _filters(args: argparse.Namespace) -> Filters | None:
     from ingest.records import KINDS
 
-    if args.kind and args.kind not in KINDS:
+    if args.kind is not None and args.kind not in KINDS:  # --kind '' is an error, not "any kind"
         raise ReportQAError(f"unknown --kind {args.kind!r}; use one of {', '.join(KINDS)}.")
-    if not (args.section or args.kind or args.organisation):
+    if args.section is None and args.kind is None and args.organisation is None:
         return None
     return Filters(section=args.section, kind=args.kind, organisation=args.organisation)
 
