@@ -38,7 +38,7 @@ def test_markdown_escapes_html_in_questions_and_quotes():
     answer = Answer(question="<script>x</script>?", answer=f"{NOT_IN_REPORT} — no passage.", abstained=True)
     text = handout.handout_markdown([handout.item_from_answer(answer)])
     assert "<script>" not in text
-    assert "&lt;script>x&lt;/script>?" in text
+    assert "&lt;script\\>x&lt;/script\\>?" in text
 
 
 def test_empty_handout_says_how_to_fill_it():
@@ -63,3 +63,15 @@ def test_docx_holds_headings_quotes_and_references(document):
     assert "ATR Alcohol Treatment Requirement" in paragraphs
     assert "— [1] Appendix 4: Glossary, p. 61" in paragraphs
     assert any(p.startswith("2. Poor practice") for p in paragraphs)
+
+
+def test_a_question_with_markdown_or_html_is_plain_text_in_the_handout():
+    markdown_it = __import__("pytest").importorskip("markdown_it")
+    question = "![x](http://127.0.0.1:9/p.png) [link](http://x) <b>html</b> **b**"
+    answer = Answer(question=question, answer="ATR Alcohol Treatment Requirement [1]", abstained=False,
+                    citations=ATR.citations)
+    text = handout.handout_markdown([handout.item_from_answer(answer)], title="[t](http://x)")
+    out = markdown_it.MarkdownIt("commonmark", {"html": True}).enable(["table", "strikethrough"]).render(text)
+    assert "<img" not in out and "<a " not in out and "<b>" not in out and "<strong" not in out
+    assert "![x](http://127.0.0.1:9/p.png) [link](http://x) &lt;b&gt;html&lt;/b&gt; **b**" in out
+    assert "<blockquote>" in out  # the report's own quote keeps its formatting

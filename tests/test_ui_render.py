@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 
 import pytest
@@ -57,7 +58,7 @@ def test_script_in_report_text_is_escaped_in_the_cited_passage():
 
 
 def test_script_in_a_question_is_echoed_as_text():
-    expected = "&lt;script&gt;alert('x')&lt;/script&gt; &lt;b&gt;x&lt;/b&gt;"
+    expected = "&#60;script&#62;alert&#40;'x'&#41;&#60;/script&#62; &#60;b&#62;x&#60;/b&#62;"
     assert render.user_echo(SCRIPT + " <b>x</b>") == expected
 
 
@@ -286,3 +287,36 @@ def test_load_eval_summary(tmp_path):
     path.write_text(json.dumps(SUMMARY), encoding="utf-8")
     assert render.load_eval_summary(path) == SUMMARY
     assert "2026-11-22" in render.eval_heading(SUMMARY)
+
+
+HOSTILE = ["![x](http://127.0.0.1:9/p.png)", "[link](http://x)", "<b>html</b>", "**bold** _it_ `code`",
+           "# heading", "> quote", "1. list", "$x^2$", "http://127.0.0.1:9/p.png www.example.com a@b.org",
+           "&lt;b&gt; \\*"]
+
+
+def _rendered(markdown: str) -> str:
+    markdown_it = pytest.importorskip("markdown_it")
+    return markdown_it.MarkdownIt("commonmark", {"html": True}).enable(["table", "strikethrough"]).render(markdown)
+
+
+@pytest.mark.parametrize("text", HOSTILE)
+def test_user_text_in_the_chat_is_shown_literally(text):
+    echo = render.user_echo(text)
+    out = _rendered(echo)
+    for tag in ("<img", "<a ", "<b>", "<strong", "<em", "<code", "<h1", "<blockquote", "<ol"):
+        assert tag not in out, (text, out)
+    assert html.unescape(echo) == text  # shown as typed
+    assert render.last_question([{"role": "user", "content": echo}]) == text  # follow-ups read it back
+
+
+def test_notes_and_errors_quoting_the_user_are_plain_text():
+    answer = Answer(question="q", answer="The report does not say.", abstained=True,
+                    note="Read as: ![x](http://127.0.0.1:9/p.png)")
+    assert "<img" not in _rendered(render.answer_markdown(answer))
+    assert "<a " not in _rendered(render.error_message("unknown section '[link](http://x)'")["content"])
+
+
+def test_user_text_reaching_the_reader_is_shown_literally(document):
+    view = render.section_html(document, "<b>html</b>![x](http://127.0.0.1:9/p.png)")
+    assert "<b>" not in view and "<img" not in view
+    assert "&lt;b&gt;html&lt;/b&gt;![x]" in view  # gr.HTML does not read Markdown; the tag is escaped

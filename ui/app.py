@@ -58,6 +58,25 @@ mark { background: #ffe066; color: inherit; padding: 0 1px; }
 .rq-contents { max-height: 72vh; overflow-y: auto; }
 """
 
+# The chat shows text with character references (so a question's Markdown/HTML stays literal) and
+# <mark> highlights; its copy buttons copy the raw message. This decodes them for the clipboard, so copied
+# text is plain ("a > b", not "a &gt; b"). A textarea's innerHTML is parsed as text: nothing can run.
+COPY_JS = """
+() => {
+  const clip = navigator.clipboard;
+  if (!clip || clip.rqPlain) return;
+  const write = clip.writeText.bind(clip);
+  const plainText = (text) => {
+    const box = document.createElement("textarea");
+    box.innerHTML = String(text).replace(/<\\/?mark>/g, "");
+    return box.value;
+  };
+  clip.writeText = (text) =>
+    write(document.activeElement?.closest?.("#rq-chat") ? plainText(text) : text);
+  clip.rqPlain = true;
+}
+"""
+
 
 # ---------- handlers (no gradio state in here: tests call them directly) ----------
 
@@ -342,4 +361,4 @@ def launch_app(demo: gr.Blocks, host: str = "127.0.0.1", port: int | None = 7860
     demo.queue(default_concurrency_limit=concurrency, max_size=max_queue)
     return demo.launch(server_name=host, server_port=port, share=False, ssr_mode=False,
                        prevent_thread_lock=prevent_thread_lock, quiet=quiet, theme=gr.themes.Default(),
-                       css=CSS, footer_links=["api"], show_error=False)
+                       css=CSS, js=COPY_JS, footer_links=["api"], show_error=False)

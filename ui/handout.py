@@ -7,6 +7,7 @@ can be checked against the report without the app.
 from __future__ import annotations
 
 import io
+import re
 from dataclasses import dataclass, field
 
 from ingest.records import Chunk
@@ -63,11 +64,13 @@ def handout_markdown(items: list[HandoutItem], title: str = DEFAULT_TITLE) -> st
     Example: one answer -> "# Handout\\n\\n## 1. What does ATR stand for?\\n\\nATR ... [1]\\n\\n> ATR ...
     \\n>\\n> — [1] Appendix 4: Glossary, p. 61".
     """
-    parts = [f"# {_md(title)}"]
+    parts = [f"# {plain_md(title)}"]
     if not items:
         parts.append("*Nothing added yet: use “Add to handout” on an answer or a practice example.*")
     for number, item in enumerate(items, 1):
-        parts.append(f"## {number}. {_md(item.heading)}")
+        # An answer's heading is the user's question: plain text; an example's is the report's own.
+        heading = plain_md(item.heading) if item.kind == "answer" else _md(item.heading)
+        parts.append(f"## {number}. {heading}")
         if item.body:
             parts.append(_md(item.body))
         parts += [_quote_markdown(q) for q in item.quotes]
@@ -86,6 +89,18 @@ def _md(text: str) -> str:
     Example: "<b> & Stoke > Delivery" -> "&lt;b> & Stoke > Delivery".
     """
     return text.replace("<", "&lt;")
+
+
+# Every ASCII character Markdown (GFM with autolinks) or HTML can read as syntax.
+_MARKUP = re.compile(r"[\\`*_{}\[\]()#+\-.!|~>:@$&]")
+
+
+def plain_md(text: str) -> str:
+    """User-supplied text as inert Markdown: markup characters backslash-escaped, "<" as "&lt;".
+
+    Example: "![x](http://h/p.png)" -> "\\!\\[x\\]\\(http\\://h/p\\.png\\)": shown literally, nothing fetched.
+    """
+    return _MARKUP.sub(lambda m: "\\" + m.group(), text).replace("<", "&lt;")
 
 
 def handout_docx(items: list[HandoutItem], title: str = DEFAULT_TITLE) -> bytes:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 import json
+import re
 import textwrap
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -69,13 +70,27 @@ def last_question(messages: Sequence[dict]) -> str | None:
 
 
 def user_echo(question: str) -> str:
-    """The user's message as the chat shows it: escaped, and cut when it is very long.
+    """The user's message as the chat shows it: plain text (no Markdown, no HTML), cut when very long.
 
-    Example: "<b>hi</b>" -> "&lt;b&gt;hi&lt;/b&gt;".
+    Example: "<b>hi</b>" -> "&#60;b&#62;hi&#60;/b&#62;"; "![x](http://h/p.png)" shows literally, fetches nothing.
     """
     if len(question) <= MAX_ECHO_CHARS:
-        return escape(question)
-    return escape(question[:MAX_ECHO_CHARS]) + f"… *({len(question):,} characters)*"
+        return plain(question)
+    return plain(question[:MAX_ECHO_CHARS]) + f"… *({len(question):,} characters)*"
+
+
+# Every ASCII character that Markdown (GFM, with autolinks and $…$ maths) or HTML can read as syntax.
+_MARKUP = re.compile(r"[\\`*_{}\[\]()#+\-.!|~<>&:@$]")
+
+
+def plain(text: str) -> str:
+    """User-supplied text made inert for a Markdown + HTML renderer: each markup character becomes a
+    numeric character reference, which CommonMark never reads as structure (no link, image, emphasis,
+    tag or autolink), yet shows as the character itself.
+
+    Example: "[a](http://x)" -> "&#91;a&#93;&#40;http&#58;//x&#41;" (shown as "[a](http://x)").
+    """
+    return _MARKUP.sub(lambda m: f"&#{ord(m.group())};", text)
 
 
 def escape(text: str) -> str:
@@ -144,8 +159,8 @@ def as_span(value: Span | dict | Sequence[int]) -> Span:
 def answer_markdown(answer: Answer) -> str:
     """The answer with its [n] markers, escaped; an abstention says the closest passages follow."""
     parts = [escape(answer.answer)]
-    if answer.note:
-        parts.append(f"*{escape(answer.note)}*")
+    if answer.note:  # the note may repeat the user's words ("Read as: …"): plain text
+        parts.append(f"*{plain(answer.note)}*")
     if answer.abstained and answer.passages:
         parts.append("Closest passages in the report, below:")
     elif answer.citations:
@@ -192,7 +207,8 @@ def answer_messages(answer: Answer) -> list[dict]:
 
 
 def error_message(text: str) -> dict:
-    return {"role": "assistant", "content": f"⚠️ {escape(text)}"}
+    """An error may quote the user's input, so it is shown as plain text."""
+    return {"role": "assistant", "content": f"⚠️ {plain(text)}"}
 
 
 def citation_choices(answer: Answer | None) -> list[tuple[str, str]]:
