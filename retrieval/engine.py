@@ -26,6 +26,7 @@ from retrieval.questions import (
     Part,
     check_language,
     expand_acronyms,
+    has_report_word,
     intent_of,
     kind_hint,
     question_parts,
@@ -120,7 +121,9 @@ class Engine:
         hits = self.search.rank(scores, max(k, 5), self.strategy, filters)
         retrieved = time.perf_counter()
         parts = question_parts(question)
-        if len(parts) == 1:
+        if not has_report_word(question, self.lexical.vocabulary):  # "a", "1", "asdf": nothing to answer from
+            answer = decline(question, hits)
+        elif len(parts) == 1:
             answer = self.composer.compose(question, intent_of(question), hits, scores)
         else:
             answer = self._answer_in_parts(question, parts, hits, filters)

@@ -116,6 +116,15 @@ def check_language(question: str, vocabulary: frozenset[str]) -> None:
                                 "so ask in English.")
 
 
+def has_report_word(question: str, vocabulary: frozenset[str]) -> bool:
+    """True when at least one of the question's content words occurs in the report.
+
+    Examples: "What does ATR stand for?" -> True; "a", "1", "asdf" -> False (nothing to look for, so a
+    passage found for it would be chance, not an answer).
+    """
+    return any(term in vocabulary for term in content_terms(question))
+
+
 def intent_of(question: str) -> Intent:
     return Intent(
         wants_number=bool(_NUMBER_CUES.search(question)),

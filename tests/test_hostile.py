@@ -174,3 +174,17 @@ def test_known_filter_values_still_work(fake_engine):
 
     assert fake_engine.retrieve("quality of work", k=3, filters=Filters(organisation="nps"))
     assert fake_engine.retrieve("quality of work", k=3, filters=Filters(section="Reducing reoffending"))
+
+
+# 5. Questions with nothing to look for ------------------------------------------------------------------------
+
+@pytest.mark.parametrize("question", ["a", "x", "1", "asdf", "What?", "the the the", "qwertyuiop zxcvbnm?"])
+def test_question_with_no_report_word_is_declined_without_citations(fake_engine, question):
+    answer = fake_engine.ask(question)
+    assert answer.abstained and not answer.citations
+    assert answer.answer.startswith("The report does not say")
+
+
+def test_a_real_question_is_still_answered(fake_engine):
+    answer = fake_engine.ask("What does ATR stand for?")
+    assert not answer.abstained and "Alcohol Treatment Requirement" in answer.answer
