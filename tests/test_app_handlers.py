@@ -129,3 +129,17 @@ def test_build_app_has_the_ask_endpoint_and_no_external_resources(engine, tmp_pa
     config = str(demo.get_config_file())
     assert "fonts.googleapis" not in config and "huggingface.co" not in config
     assert "make eval" in config  # no eval run: the tab says how to make one
+
+
+def test_heading_and_handout_name_the_report_not_its_folder(engine, tmp_path):
+    from ui import render
+
+    # The manifest's title when ingest records one, else the source's running footer.
+    title = getattr(engine.manifest, "title", "") or "Quality & Impact inspection: Staffordshire and Stoke"
+    assert app.report_title(engine) == title
+    config = str(app.build_app(engine, eval_summary=tmp_path / "missing.json").get_config_file())
+    assert "Ask the report: staffordshire-and-stoke-2017" not in config
+    assert f"## {render.plain(title)}" in config
+    answer = engine.ask("What does ATR stand for?")
+    markdown = Path(app.export_handout([handout.item_from_answer(answer)], title)[0]).read_text(encoding="utf-8")
+    assert markdown.startswith(f"# {handout.plain_md(title)}\n")

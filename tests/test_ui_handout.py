@@ -75,3 +75,23 @@ def test_a_question_with_markdown_or_html_is_plain_text_in_the_handout():
     assert "<img" not in out and "<a " not in out and "<b>" not in out and "<strong" not in out
     assert "![x](http://127.0.0.1:9/p.png) [link](http://x) &lt;b&gt;html&lt;/b&gt; **b**" in out
     assert "<blockquote>" in out  # the report's own quote keeps its formatting
+
+
+def test_handout_is_titled_with_the_report_and_every_quote_has_its_page():
+    from docx import Document
+
+    answer = Answer(question="q?", answer="with the CRC² ³. More [1]", abstained=False, citations=[
+        Citation(marker=1, chunk_id="k#1", section="Key facts", pages=[6], kind="key_fact",
+                 quote="with the CRC² ³. More", text="with the CRC² ³. More", quote_spans=[Span(0, 10)]),
+        Citation(marker=2, chunk_id="k#2", section="Key facts", pages=[], kind="text", quote="x",
+                 text="x", quote_spans=[])])
+    title = "Quality & Impact inspection: Staffordshire and Stoke"
+    items = [handout.item_from_answer(answer)]
+    text = handout.handout_markdown(items, title)
+    assert text.startswith("# Quality \\& Impact inspection\\: Staffordshire and Stoke\n")
+    assert "> with the CRC. More\n>\n> — [1] Key facts, p. 6" in text
+    assert "— [2] Key facts, page not known" in text
+    assert "²" not in text
+    paragraphs = [p.text for p in Document(io.BytesIO(handout.handout_docx(items, title))).paragraphs]
+    assert paragraphs[0] == title
+    assert "— [1] Key facts, p. 6" in paragraphs

@@ -106,7 +106,8 @@ def test_answer_messages_put_each_citation_in_a_collapsed_message():
                     citations=[citation(), citation(marker=2, pages=[8, 9], label="Table 8")])
     messages = render.answer_messages(answer)
     assert messages[0] == {"role": "assistant", "content": "It was 80% [1] and good [2].\n\n"
-                           "Sources: open a cited passage below."}
+                           "Sources: [1] 1. Chapter &gt; Delivery · p. 44; "
+                           "[2] Table 8 · 1. Chapter &gt; Delivery · pp. 8–9 (open each passage below)."}
     assert [m["metadata"]["title"] for m in messages[1:]] == [
         "[1] 1. Chapter &gt; Delivery · p. 44", "[2] Table 8 · 1. Chapter &gt; Delivery · pp. 8–9"]
     assert "<mark>The quoted sentence.</mark>" in messages[1]["content"]
@@ -320,3 +321,61 @@ def test_user_text_reaching_the_reader_is_shown_literally(document):
     view = render.section_html(document, "<b>html</b>![x](http://127.0.0.1:9/p.png)")
     assert "<b>" not in view and "<img" not in view
     assert "&lt;b&gt;html&lt;/b&gt;![x]" in view  # gr.HTML does not read Markdown; the tag is escaped
+
+
+# ---------- answers that read cleanly ----------
+
+KEY_FACT = ("67.1% The proportion of offenders who completed their licence with the CRC² ³. The figure "
+            "for all England & Wales was 74.6%, against a target of 65%")
+
+
+def test_footnote_marks_are_dropped_from_answers_and_quotes():
+    answer = Answer(question="q", answer=KEY_FACT + " [1]", abstained=False,
+                    citations=[citation(text=KEY_FACT, spans=[Span(0, KEY_FACT.index(". The"))])])
+    messages = render.answer_messages(answer)
+    assert "with the CRC. The figure" in messages[0]["content"]
+    assert "²" not in messages[1]["content"] and "³" not in messages[1]["content"]
+    assert "<mark>67.1% The proportion of offenders who completed their licence with the CRC</mark>. The" in (
+        messages[1]["content"])
+    assert render.drop_footnote_marks("10 m² here") == "10 m here"  # glued marks only: the report has no units
+
+
+def stat(value, describes, marker=1):
+    return Figure(kind="statistic", label=value, value=value, describes=describes, marker=marker)
+
+
+def test_figures_panel_has_one_line_per_sentence_and_only_measurements():
+    answer = Answer(question="q", answer="a", abstained=False, figures=[
+        stat("67.1%", KEY_FACT), stat("74.6%", KEY_FACT), stat("65%", KEY_FACT), stat("67.1%", KEY_FACT),
+        stat("80", "some probation officer grades holding up to 80 cases."),
+        stat("18%", "-18% The volume reduction for the CRC caseload"),
+        stat("7", "7. access the range of rehabilitative services on offer", 2),
+        stat("2.4", "2.4 The CRC had a plan", 3),
+        stat("1", "Recommendation 1 says more", 3),
+        stat("11", "Table 11 shows the scores", 3),
+        TABLE_11, TABLE_11])
+    text = render.figures_markdown(answer)
+    lines = [line for line in text.splitlines() if line.startswith("- ")]
+    assert lines[0] == ("- **67.1%**, **74.6%**, **65%** – 67.1% The proportion of offenders who completed "
+                        "their licence with the CRC. The figure for all England &amp; Wales was 74.6%, against "
+                        "a target of 65% [1]")
+    assert lines[1].startswith("- **80** – some probation officer grades")
+    assert lines[2].startswith("- **−18%** – -18% The volume")
+    assert sum("**Table 11**" in line for line in lines) == 1
+    assert len(lines) == 4  # "7", "2.4", "1" and "11" are numbers of things, not measurements
+
+
+def test_only_identifiers_leave_the_panel_empty():
+    answer = Answer(question="q", answer="a", abstained=False, figures=[stat("2.4", "2.4 The CRC had a plan")])
+    assert "appear here" in render.figures_markdown(answer)
+
+
+def test_report_title_from_manifest_then_footers_then_name(document):
+    class Manifest:
+        title = "A <b>title</b>"
+
+    assert render.report_title(document, Manifest()) == "A <b>title</b>"
+    footers = "text\nQuality & Impact inspection: Staffordshire and Stoke 53\nmore\n" \
+              "Quality & Impact inspection: Staffordshire and Stoke 54\n"
+    assert render.report_title(document, None, footers) == "Quality & Impact inspection: Staffordshire and Stoke"
+    assert render.report_title(document) == "Staffordshire and stoke 2017"

@@ -22,7 +22,7 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 import gradio as gr  # noqa: E402
 
 from ingest.errors import ReportQAError  # noqa: E402
-from ingest.settings import PROJECT_ROOT  # noqa: E402
+from ingest.settings import BUNDLED_REPORT, PROJECT_ROOT  # noqa: E402
 from retrieval.records import Answer  # noqa: E402
 from ui import handout, render  # noqa: E402
 
@@ -136,13 +136,29 @@ def citation_passage(engine, answer: Answer | None, chunk_id: str | None) -> tup
     return chunk.section_id, render.section_html(engine.document, chunk.section_id, chunk.id, spans)
 
 
-def export_handout(items: list[handout.HandoutItem]) -> list[str]:
+def report_title(engine) -> str:
+    """The report's title (see render.report_title), reading the source's running footers when the
+    index records no title and the source file is at hand."""
+    manifest = getattr(engine, "manifest", None)
+    source_name = getattr(manifest, "source_name", None)
+    candidates = [Path(p) for p in (getattr(manifest, "source_path", None),) if p]
+    if source_name:
+        candidates += [BUNDLED_REPORT.parent / source_name, PROJECT_ROOT / "corpus" / source_name]
+    source = next((p for p in candidates if p.is_file() and p.suffix.lower() in (".txt", ".md")), None)
+    try:
+        text = source.read_text(encoding="utf-8", errors="replace") if source else None
+    except OSError:
+        text = None
+    return render.report_title(engine.document, manifest, text)
+
+
+def export_handout(items: list[handout.HandoutItem], title: str = handout.DEFAULT_TITLE) -> list[str]:
     """Write the handout as .md and .docx into a fresh temporary folder; Gradio serves them from there."""
     folder = Path(tempfile.mkdtemp(prefix="report-qa-handout-"))
     markdown = folder / "handout.md"
-    markdown.write_text(handout.handout_markdown(items), encoding="utf-8")
+    markdown.write_text(handout.handout_markdown(items, title), encoding="utf-8")
     docx = folder / "handout.docx"
-    docx.write_bytes(handout.handout_docx(items))
+    docx.write_bytes(handout.handout_docx(items, title))
     return [str(markdown), str(docx)]
 
 
@@ -153,18 +169,20 @@ def build_app(engine, eval_summary: Path = EVAL_SUMMARY) -> gr.Blocks:
     with gr.Blocks(title="Report Q&A", analytics_enabled=False) as demo:
         last_answer = gr.State(None)
         items = gr.State([])
-        gr.Markdown(f"## Ask the report: {render.escape(engine.document.name)}\n"
-                    "Answers quote the report verbatim, with [n] markers pointing at the cited passages.")
+        title = report_title(engine)
+        gr.Markdown(f"## {render.plain(title)}\n"
+                    "Ask this report: answers quote it verbatim, with [n] markers pointing at the cited passages.",
+                    elem_id="rq-title")
         with gr.Tabs() as tabs:
             with gr.Tab("Chat", id="chat"):
                 chat = _chat_tab(engine, last_answer)
             with gr.Tab("Read the report", id="read"):
                 reader = _read_tab(engine)
             with gr.Tab("For trainers", id="trainers"):
-                trainer = _trainers_tab(engine, items)
+                trainer = _trainers_tab(engine, items, title)
             with gr.Tab("For evaluators", id="evaluators"):
                 _evaluators_tab(eval_summary)
-        _wire_cross_tab(engine, tabs, chat, reader, trainer, last_answer, items)
+        _wire_cross_tab(engine, tabs, chat, reader, trainer, last_answer, items, title)
         _api(engine)
     return demo
 
@@ -243,7 +261,7 @@ def _read_tab(engine) -> dict:
     return {"picker": picker, "view": view}
 
 
-def _trainers_tab(engine, items: gr.State) -> dict:
+def _trainers_tab(engine, items: gr.State, title: str) -> dict:
     examples = render.practice_examples(engine.document)
     with gr.Row():
         with gr.Column(scale=3):
@@ -260,7 +278,7 @@ def _trainers_tab(engine, items: gr.State) -> dict:
                 chosen = gr.Dropdown(label="Example", choices=_example_choices(examples), scale=3)
                 add = gr.Button("Add example to handout", scale=1)
         with gr.Column(scale=2):
-            preview = gr.Markdown(handout.handout_markdown([]), elem_id="rq-handout")
+            preview = gr.Markdown(handout.handout_markdown([], title), elem_id="rq-handout")
             with gr.Row():
                 export = gr.Button("Export (Markdown and .docx)", variant="primary")
                 clear = gr.Button("Clear handout")
@@ -279,12 +297,12 @@ def _trainers_tab(engine, items: gr.State) -> dict:
         if chunk is None:
             return gr.skip(), gr.skip()
         new = handout.add_item(current, handout.item_from_example(chunk))
-        return new, handout.handout_markdown(new)
+        return new, handout.handout_markdown(new, title)
 
     add.click(add_example, [chosen, items], [items, preview], api_visibility="private")
-    clear.click(lambda: ([], handout.handout_markdown([]), None), None, [items, preview, files],
+    clear.click(lambda: ([], handout.handout_markdown([], title), None), None, [items, preview, files],
                 api_visibility="private")
-    export.click(export_handout, items, files, api_visibility="private")
+    export.click(lambda current: export_handout(current, title), items, files, api_visibility="private")
     return {"preview": preview}
 
 
@@ -327,7 +345,8 @@ def _metric_names(summary: dict | None) -> list[str]:
     return sorted(names, key=lambda name: name != "accuracy")
 
 
-def _wire_cross_tab(engine, tabs, chat: dict, reader: dict, trainer: dict, last_answer, items) -> None:
+def _wire_cross_tab(engine, tabs, chat: dict, reader: dict, trainer: dict, last_answer, items,
+                    title: str) -> None:
     """Events that reach across tabs: open a citation in the reader; add the last answer to the handout."""
 
     def open_citation(answer, chunk_id):
@@ -348,7 +367,7 @@ def _wire_cross_tab(engine, tabs, chat: dict, reader: dict, trainer: dict, last_
             return gr.skip(), gr.skip(), "*Ask a question first: there is no answer to add.*"
         new = handout.add_item(current, handout.item_from_answer(answer))
         note = f"*Added to the handout ({len(new)} item(s)): see For trainers.*"
-        return new, handout.handout_markdown(new), note
+        return new, handout.handout_markdown(new, title), note
 
     chat["add_answer"].click(add_answer, [last_answer, items], [items, trainer["preview"], chat["added"]],
                              api_visibility="private")

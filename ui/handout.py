@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from ingest.records import Chunk
 from retrieval.records import Answer
-from ui.render import pages_text
+from ui.render import drop_footnote_marks, pages_text
 
 DEFAULT_TITLE = "Handout"
 
@@ -26,8 +26,8 @@ class Quote:
 
     @property
     def reference(self) -> str:
-        """Example: "Reducing reoffending > Delivery, p. 44"."""
-        return f"{self.section}, {pages_text(self.pages)}" if self.pages else self.section
+        """Example: "Reducing reoffending > Delivery, p. 44"; a quote with no known page says so."""
+        return f"{self.section}, {pages_text(self.pages) if self.pages else 'page not known'}"
 
 
 @dataclass(frozen=True)
@@ -39,9 +39,12 @@ class HandoutItem:
 
 
 def item_from_answer(answer: Answer) -> HandoutItem:
-    """An answer with one quote per citation; an abstained answer keeps only its text."""
-    quotes = tuple(Quote(c.quote, c.section, tuple(c.pages), c.marker) for c in answer.citations)
-    return HandoutItem(heading=answer.question, body=answer.answer, quotes=quotes, kind="answer")
+    """An answer with one quote per citation; an abstained answer keeps only its text. Footnote marks
+    ("CRC² ³") are dropped: the handout carries no footnotes."""
+    quotes = tuple(Quote(drop_footnote_marks(c.quote), c.section, tuple(c.pages), c.marker)
+                   for c in answer.citations)
+    return HandoutItem(heading=answer.question, body=drop_footnote_marks(answer.answer), quotes=quotes,
+                       kind="answer")
 
 
 def item_from_example(chunk: Chunk) -> HandoutItem:
@@ -49,7 +52,7 @@ def item_from_example(chunk: Chunk) -> HandoutItem:
     polarity = f"{chunk.polarity.capitalize()} practice" if chunk.polarity else "Practice example"
     who = f" – {chunk.person}" if chunk.person else ""
     org = f" ({chunk.organisation})" if chunk.organisation else ""
-    quote = Quote(chunk.text, chunk.section_text, tuple(chunk.pages))
+    quote = Quote(drop_footnote_marks(chunk.text), chunk.section_text, tuple(chunk.pages))
     return HandoutItem(heading=f"{polarity}{org}{who}", body="", quotes=(quote,), kind="example")
 
 

@@ -98,6 +98,21 @@ def escape(text: str) -> str:
     return html.escape(text, quote=False).replace("\\", "&#92;")
 
 
+# Footnote marks glued to a word: "CRC² ³." -> "CRC." (the report's footnotes are not shown with a quote).
+_SUPERSCRIPTS = "\u00b9\u00b2\u00b3\u2070\u2074\u2075\u2076\u2077\u2078\u2079"
+_FOOTNOTE_MARKS = re.compile(f"(?<=\\S)[{_SUPERSCRIPTS}]+(?:[ ,]*[{_SUPERSCRIPTS}]+)*")
+
+
+def drop_footnote_marks(text: str) -> str:
+    """Example: "with the CRC² ³. The figure" -> "with the CRC. The figure"."""
+    return _FOOTNOTE_MARKS.sub("", text)
+
+
+def shown(text: str) -> str:
+    """Report text as people read it: footnote marks dropped, then escaped."""
+    return escape(drop_footnote_marks(text))
+
+
 def pages_text(pages: Sequence[int]) -> str:
     """Example: [8] -> "p. 8"; [8, 9, 10] -> "pp. 8–10"; [] -> ""."""
     if not pages:
@@ -128,10 +143,10 @@ def highlight(text: str, spans: Sequence[Span]) -> str:
     """
     pieces, cursor = [], 0
     for span in _clean_spans(spans, len(text)):
-        pieces.append(escape(text[cursor : span.start]))
-        pieces.append(f"<mark>{escape(text[span.start : span.end])}</mark>")
+        pieces.append(shown(text[cursor : span.start]))
+        pieces.append(f"<mark>{shown(text[span.start : span.end])}</mark>")
         cursor = span.end
-    pieces.append(escape(text[cursor:]))
+    pieces.append(shown(text[cursor:]))
     return "".join(pieces)
 
 
@@ -157,14 +172,18 @@ def as_span(value: Span | dict | Sequence[int]) -> Span:
 
 
 def answer_markdown(answer: Answer) -> str:
-    """The answer with its [n] markers, escaped; an abstention says the closest passages follow."""
-    parts = [escape(answer.answer)]
+    """The answer with its [n] markers, escaped; an abstention says the closest passages follow.
+
+    The sources line names each citation, so the copied answer carries them as plain text.
+    """
+    parts = [shown(answer.answer)]
     if answer.note:  # the note may repeat the user's words ("Read as: …"): plain text
         parts.append(f"*{plain(answer.note)}*")
     if answer.abstained and answer.passages:
         parts.append("Closest passages in the report, below:")
     elif answer.citations:
-        parts.append("Sources: open a cited passage below.")
+        sources = "; ".join(escape(citation_title(c)) for c in answer.citations)
+        parts.append(f"Sources: {sources} (open each passage below).")
     return "\n\n".join(parts)
 
 
@@ -191,7 +210,7 @@ def passage_message(passage: Passage) -> dict:
     title = _where(passage.label, passage.section, passage.pages)
     return {
         "role": "assistant",
-        "content": escape(passage.text),
+        "content": shown(passage.text),
         "metadata": {"title": escape(f"Closest passage {passage.rank}: {title}"), "status": "done"},
     }
 
@@ -304,24 +323,93 @@ def _value_label(value: float, figure: Figure) -> str:
     return text + "%" if percent else text
 
 
-def figures_markdown(answer: Answer | None) -> str:
-    """The statistics the answer quotes, and report Figures whose chart is not in the text."""
-    if answer is None or not answer.figures:
-        return "*Tables and statistics from an answer appear here.*"
+_UNIT = re.compile(r"[%£$€]|per ?cent", re.IGNORECASE)
+_ID_BEFORE = re.compile(r"(?i)\b(?:table|figure|fig\.|section|paragraph|para\.?|chapter|recommendation|"
+                        r"appendix|annex|page|pp?\.|no\.|number|question|step|stage|tier|level|grade)\s*$")
+_COUNTED = re.compile(r"\s+(?:[a-z(]|million|thousand|billion)")
+
+
+def is_measurement(figure: Figure) -> bool:
+    """True for a real measurement ("67.1%", "£2.3m", "2,523", "80 cases"); False for an identifier the
+    extractor mistook for one: a section or list number ("2.4", "7. access…"), "Table 11", "Recommendation 7".
+    """
+    value = (figure.value or figure.label or "").strip()
+    if not value or _UNIT.search(value):
+        return bool(value)
+    text = drop_footnote_marks(figure.describes or "")
+    found = re.search(rf"(?<![\w.,]){re.escape(value)}(?![\w]|[.,]\d)", text)
+    if found is None:
+        return bool(re.fullmatch(r"\d{1,3}(?:,\d{3})+", value))  # "2,523": a count, wherever it came from
+    before, after = text[: found.start()], text[found.end():]
+    if _ID_BEFORE.search(before) or (not before.strip() or before.endswith("\n")) and re.match(r"[.):]", after):
+        return False
+    return bool(re.fullmatch(r"\d{1,3}(?:,\d{3})+", value)) or bool(_COUNTED.match(after))
+
+
+def _statistic_lines(figures: Sequence[Figure]) -> list[tuple[Figure, str]]:
+    """One line per sentence: its measurements together ("**67.1%**, **74.6%** – The proportion… [1]")."""
+    groups: dict[tuple[str, int | None], list[str]] = {}
+    for figure in figures:
+        if figure.kind != "statistic" or not is_measurement(figure):
+            continue
+        values = groups.setdefault((drop_footnote_marks(figure.describes), figure.marker), [])
+        value = _signed(figure.value or figure.label, figure.describes)
+        if value not in values:
+            values.append(value)
     lines = []
+    for (describes, marker), values in groups.items():
+        bold = ", ".join(f"**{escape(v)}**" for v in values)
+        lines.append(f"- {bold} – {escape(describes)}" + (f" [{marker}]" if marker else ""))
+    return lines
+
+
+def _signed(value: str, describes: str) -> str:
+    """The extractor drops a leading minus: "18%" in "-18% The volume reduction" -> "−18%"."""
+    if value[:1] in "-−" or not re.search(rf"(?<![\w.,])[-−]{re.escape(value)}(?![\w])", describes):
+        return value
+    return "−" + value
+
+
+def figures_markdown(answer: Answer | None) -> str:
+    """The measurements the answer quotes (one line per sentence), and tables and report Figures."""
+    empty = "*Tables and statistics from an answer appear here.*"
+    if answer is None or not answer.figures:
+        return empty
+    lines = _statistic_lines(answer.figures)
+    seen: set[str] = set()
     for figure in answer.figures:
         marker = f" [{figure.marker}]" if figure.marker else ""
-        if figure.kind == "statistic":
-            lines.append(f"- **{escape(figure.value or figure.label)}** – {escape(figure.describes)}{marker}")
-        else:
-            missing = figure.kind == "figure" and not figure.chart_in_text
-            note = " *(the chart itself is not in the report's text)*" if missing else ""
-            what = escape(figure.caption or figure.describes)
-            lines.append(f"- **{escape(figure.label)}**: {what}{note}{marker}")
-    return "**Figures in this answer**\n\n" + "\n".join(lines)
+        if figure.kind == "statistic" or figure.label in seen:
+            continue
+        seen.add(figure.label)
+        missing = figure.kind == "figure" and not figure.chart_in_text
+        note = " *(the chart itself is not in the report's text)*" if missing else ""
+        what = shown(figure.caption or figure.describes)
+        lines.append(f"- **{escape(figure.label)}**: {what}{note}{marker}")
+    return "**Figures in this answer**\n\n" + "\n".join(lines) if lines else empty
 
 
 # ---------- reading the report ----------
+
+
+def report_title(document: Document, manifest: Any = None, source_text: str | None = None) -> str:
+    """The report's title, for headings and handouts: the manifest's or document's `title` when the index
+    records one, else the running footer of the source ("Quality & Impact inspection: Staffordshire and
+    Stoke 53" -> "Quality & Impact inspection: Staffordshire and Stoke"), else the name made readable
+    ("staffordshire-and-stoke-2017" -> "Staffordshire and stoke 2017").
+    """
+    for owner in (manifest, document):
+        title = getattr(owner, "title", None)
+        if isinstance(title, str) and title.strip():
+            return title.strip()
+    if source_text:
+        from ingest.clean import FOOTER
+
+        footers = [FOOTER.match(line.strip()) for line in source_text.splitlines()[:20_000]]
+        titles = [m.group(0)[: m.start(1)].strip() for m in footers if m]
+        if titles:
+            return max(set(titles), key=titles.count)
+    return document.name.replace("-", " ").replace("_", " ").strip().capitalize() or "the report"
 
 
 def section_label(section: Section) -> str:
@@ -354,7 +442,7 @@ def section_html(document: Document, section_id: str | None, chunk_id: str | Non
     text = document.text[section.start : section.end]
     chunk = find_chunk(document, chunk_id)
     if chunk is None or not (section.start <= chunk.start and chunk.end <= section.end):
-        body = escape(text)
+        body = shown(text)
     else:
         body = _boxed_passage(text, chunk.start - section.start, chunk.end - section.start, quote_spans)
     crumbs = escape(section.path_text)
@@ -365,8 +453,8 @@ def section_html(document: Document, section_id: str | None, chunk_id: str | Non
 
 def _boxed_passage(text: str, start: int, end: int, quote_spans: Sequence[Span]) -> str:
     inner = highlight(text[start:end], quote_spans)
-    return (f"{escape(text[:start])}<span id='rq-cited' class='rq-cited'>{inner}</span>"
-            f"{escape(text[end:])}")
+    return (f"{shown(text[:start])}<span id='rq-cited' class='rq-cited'>{inner}</span>"
+            f"{shown(text[end:])}")
 
 
 def contents_markdown(document: Document) -> str:
