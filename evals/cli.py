@@ -6,6 +6,7 @@ Registered in ui/commands.py; the only module of evals/ that prints.
 from __future__ import annotations
 
 import argparse
+import glob
 import sys
 import time
 from pathlib import Path
@@ -31,10 +32,12 @@ def add_eval_command(commands: argparse._SubParsersAction) -> None:
         "eval", help="measure answers against the dataset of known answers",
         description="Run every dataset question through `ask` and report retrieval, answer and citation "
                     "metrics overall and per category.", parents=[common_options()])
-    parser.add_argument("--dataset", type=Path, default=DEFAULT_DATASET, metavar="FILE",
-                        help="JSONL dataset (default: evals/dataset.jsonl; format: evals/README.md)")
+    parser.add_argument("--dataset", action="append", metavar="FILE",
+                        help="JSONL dataset; repeatable, and a glob such as 'evals/ofsted-*.jsonl' works "
+                             "(default: evals/dataset.jsonl; format: evals/README.md)")
     parser.add_argument("--report", metavar="NAME",
-                        help="ingested report to evaluate, by index name (default: the bundled report)")
+                        help="ingested report to ask items without a `report` field, by index name "
+                             "(default: the bundled report)")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, metavar="DIR",
                         help=f"folder for report.md, report.html, results.jsonl and summary.json "
                              f"(default: {DEFAULT_OUT})")
@@ -51,9 +54,9 @@ def add_eval_command(commands: argparse._SubParsersAction) -> None:
 
 def run_eval_command(args: argparse.Namespace) -> int:
     from evals import gate
-    from evals.dataset import evidence_warnings, load_dataset
+    from evals import runner
+    from evals.dataset import evidence_warnings, load_dataset, merge_datasets
     from evals.outputs import write_outputs
-    from evals.runner import load_configs, run_eval
     from ui.cli import settings_from
 
     settings = settings_from(args)
@@ -61,18 +64,70 @@ def run_eval_command(args: argparse.Namespace) -> int:
     if k < 1:
         raise ReportQAError(f"-k must be at least 1, not {k}.")
     # Bad input is found before the model and index load (seconds) and the run (a minute) -- not after.
-    dataset = load_dataset(args.dataset)
+    dataset = merge_datasets([load_dataset(path) for path in dataset_paths(args.dataset)])
     thresholds = gate.load_thresholds(args.thresholds) if args.check else None
     _prepare(args.out)
     names = _config_names(args.compare, thresholds)
-    print(f"loading index and {len(names)} configuration(s)…", file=sys.stderr)
-    loaded = load_configs(names, settings, args.report)
-    _warn(dataset.warnings + evidence_warnings(dataset.items, loaded.document.text))
-    run = run_eval(loaded.askers, dataset, loaded.document.name, k, progress=_counter())
+    _warn(dataset.warnings)
+    groups = _ready_groups(dataset.items, args.report, settings)
+
+    def load(report: str | None):
+        print(f"loading index {report or 'of the bundled report'} and {len(names)} configuration(s)…",
+              file=sys.stderr)
+        return runner.load_configs(names, settings, report)
+
+    def checked(report: str, loaded, items) -> None:
+        _warn(evidence_warnings(items, loaded.document.text))
+
+    run = runner.run_reports(load, groups, str(dataset.path), k, progress=_counter(), checked=checked)
     _print_tables(run, write_outputs(run, args.out))
     if thresholds is None:
         return 0
     return _gate(run.config(thresholds.config).summary.overall.to_json(), thresholds, args.thresholds)
+
+
+def dataset_paths(given: list[str] | None) -> list[Path]:
+    """The --dataset values as files: a glob expands (sorted), a plain name is kept as it is, so a missing
+    file is reported by the loader. Example: ["evals/ofsted-*.jsonl"] -> the two Ofsted files."""
+    if not given:
+        return [DEFAULT_DATASET]
+    paths: list[Path] = []
+    for value in given:
+        if any(ch in value for ch in "*?["):
+            matched = sorted(Path(p) for p in glob.glob(value))
+            if not matched:
+                raise ReportQAError(f"--dataset {value!r} matches no file; give a .jsonl file or a glob "
+                                    "that matches one.")
+            paths += matched
+        else:
+            paths.append(Path(value))
+    return list(dict.fromkeys(paths))
+
+
+def _ready_groups(items, default: str | None, settings) -> dict:
+    """Items per report to ask. Items naming their own report get its index built from the source when
+    it is missing, or are skipped with a message; the others go to --report (None: the bundled report)."""
+    from evals.reports import ensure_index
+
+    groups: dict[str | None, list] = {}
+    for item in items:
+        groups.setdefault(item.report or default, []).append(item)
+    own = {item.report for item in items if item.report}
+    ready = {}
+    for report, group in groups.items():
+        if report in own:
+            print(f"checking the index of {report}…", file=sys.stderr)
+            readiness = ensure_index(report, settings)
+            if readiness.message:
+                verb = "" if readiness.ready else f"skipping {len(group)} item(s) of report {report}: "
+                print(f"{verb}{readiness.message}", file=sys.stderr)
+            if not readiness.ready:
+                continue
+        ready[report] = group
+    if not ready:
+        raise ReportQAError("no dataset item has a report with an index or a source to build one from; "
+                            "run `report-qa ingest FILE` for the reports the items name.")
+    return ready
 
 
 def _prepare(out: Path) -> None:
@@ -93,13 +148,19 @@ def _config_names(compare: bool, thresholds: Thresholds | None) -> tuple[str, ..
 
 
 def _print_tables(run: EvalRun, written: list[Path]) -> None:
-    from evals.tables import category_rows, overall_rows, text_table
+    from evals.tables import category_rows, group_rows, overall_rows, text_table
 
     print(text_table(*overall_rows(run)))
     print()
     print("correct by category (unanswerable: share declined)")
     print(text_table(*category_rows(run)))
     print()
+    grouped = group_rows(run)
+    if grouped is not None:
+        print("per report and split (every configuration: accuracy / hit@1 / declined unanswerable / "
+              "wrongly declined / n)")
+        print(text_table(*grouped))
+        print()
     print(f"wrote {', '.join(str(p) for p in written)}")
 
 

@@ -27,8 +27,12 @@ UNANSWERABLE = "unanswerable"
 # The categories of the bundled dataset. Another is allowed (bring your own) but reported, since a typo
 # ("statistics") would otherwise silently split a category in two.
 CATEGORIES = ("statistic", "table", "glossary", "finding", "practice_example", "recommendation",
-              "methodology", "context", "multi_passage", UNANSWERABLE)
+              "methodology", "context", "multi_passage", "multi_part", "comparison", "how_many", "who", "when",
+              "judgement", "list", UNANSWERABLE)
 FIELDS = ("id", "question", "category", "expected", "patterns", "evidence")
+# Optional: `report` (the index name the item is asked of; absent -> the run's default report) and
+# `split` ("train" or "test", assigned once by evals/split.py and then frozen).
+SPLITS = ("train", "test")
 
 
 class DatasetError(ReportQAError):
@@ -46,6 +50,11 @@ class EvalItem:
     patterns: tuple[str, ...]
     evidence: tuple[str, ...]
     line: int = 0  # where it came from, for messages
+    report: str | None = None  # index name of the report it is about; None: the run's default report
+    split: str | None = None  # "train" or "test"; None: not split
+
+    def report_or(self, default: str) -> str:
+        return self.report or default
 
     @property
     def answerable(self) -> bool:
@@ -75,6 +84,29 @@ class Dataset:
     def categories(self) -> list[str]:
         """Categories in first-seen order, so tables follow the dataset's own layout."""
         return list(dict.fromkeys(item.category for item in self.items))
+
+    def by_report(self, default: str) -> dict[str, list[EvalItem]]:
+        """Items grouped by the report they are asked of, in first-seen order; `default` for items without one."""
+        groups: dict[str, list[EvalItem]] = {}
+        for item in self.items:
+            groups.setdefault(item.report_or(default), []).append(item)
+        return groups
+
+
+def merge_datasets(datasets: list[Dataset]) -> Dataset:
+    """Several dataset files as one run; an id used in two files is an error naming both."""
+    if len(datasets) == 1:
+        return datasets[0]
+    seen: dict[str, Path] = {}
+    for dataset in datasets:
+        for item in dataset.items:
+            if item.id in seen:
+                raise DatasetError(f"item id {item.id!r} is in both {seen[item.id]} and {dataset.path}; "
+                                   "ids must be unique across the datasets of one run.")
+            seen[item.id] = dataset.path
+    label = Path(", ".join(str(d.path) for d in datasets))
+    return Dataset(label, [item for d in datasets for item in d.items],
+                   [warning for d in datasets for warning in d.warnings])
 
 
 def load_dataset(path: Path) -> Dataset:
@@ -139,6 +171,7 @@ def parse_line(line: str, number: int) -> EvalItem:
         id=_text(data, "id", number), question=_text(data, "question", number),
         category=_text(data, "category", number), expected=_text(data, "expected", number, allow_empty=True),
         patterns=_texts(data, "patterns", number), evidence=_texts(data, "evidence", number), line=number,
+        report=_optional_text(data, "report", number), split=_split(data, number),
     )
     _check_patterns(item)
     _check_answerable(item)
@@ -152,6 +185,20 @@ def _text(data: dict, name: str, number: int, allow_empty: bool = False) -> str:
     if not allow_empty and not value.strip():
         raise DatasetError(f"line {number}: field {name} is empty")
     return value
+
+
+def _optional_text(data: dict, name: str, number: int) -> str | None:
+    if data.get(name) is None:
+        return None
+    return _text(data, name, number)
+
+
+def _split(data: dict, number: int) -> str | None:
+    split = _optional_text(data, "split", number)
+    if split is not None and split not in SPLITS:
+        raise DatasetError(f"line {number}: field split is {split!r}; use one of {', '.join(SPLITS)} "
+                           "(or leave it out)")
+    return split
 
 
 def _texts(data: dict, name: str, number: int) -> tuple[str, ...]:

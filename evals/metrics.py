@@ -41,6 +41,8 @@ class ItemResult:
     cited_with_evidence: int  # how many of those hold an evidence quote
     timings: dict[str, float]
     error: str | None = None  # the engine refused the question (QuestionError)
+    report: str = ""  # the item's own report field ("" when it has none: the run's default report)
+    split: str = ""  # "train", "test", or "" when the item is not split
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -62,7 +64,7 @@ def score(item: EvalItem, answer: Answer, config: str) -> ItemResult:
         passage_previews=[" ".join(p.text.split())[:PREVIEW_CHARS] for p in answer.passages],
         citations=[c.chunk_id for c in cited],
         cited_with_evidence=sum(item.answerable and item.supported_by(c.text) for c in cited),
-        timings=dict(answer.timings_ms),
+        timings=dict(answer.timings_ms), report=item.report or "", split=item.split or "",
     )
 
 
@@ -71,7 +73,8 @@ def refused(item: EvalItem, config: str, reason: str) -> ItemResult:
     return ItemResult(config=config, id=item.id, category=item.category, question=item.question,
                       expected=item.expected, answerable=item.answerable, answer="", correct=False,
                       abstained=False, evidence_rank=None, passages=[], passage_previews=[], citations=[],
-                      cited_with_evidence=0, timings={}, error=reason)
+                      cited_with_evidence=0, timings={}, error=reason, report=item.report or "",
+                      split=item.split or "")
 
 
 def evidence_rank(item: EvalItem, passage_texts: list[str]) -> int | None:
@@ -125,6 +128,26 @@ def summarise(results: list[ItemResult]) -> Summary:
     categories = list(dict.fromkeys(r.category for r in results))
     by_category = {c: compute([r for r in results if r.category == c]) for c in categories}
     return Summary(compute(results), by_category)
+
+
+UNSPLIT = "unsplit"  # the group name of items without a split
+
+
+def group_by(results: list[ItemResult], key: str) -> dict[str, Metrics]:
+    """Metrics per value of `key` ("report" or "split"), in first-seen order. Example: results of two
+    reports -> {"report-a": Metrics(...), "report-b": Metrics(...)}; no split -> the group "unsplit"."""
+    groups: dict[str, list[ItemResult]] = {}
+    for result in results:
+        groups.setdefault(getattr(result, key) or UNSPLIT, []).append(result)
+    return {name: compute(group) for name, group in groups.items()}
+
+
+def group_by_report_and_split(results: list[ItemResult]) -> dict[str, Metrics]:
+    """Metrics per "report / split", e.g. {"report-a / train": ..., "report-a / test": ...}."""
+    groups: dict[str, list[ItemResult]] = {}
+    for result in results:
+        groups.setdefault(f"{result.report} / {result.split or UNSPLIT}", []).append(result)
+    return {name: compute(group) for name, group in groups.items()}
 
 
 def compute(results: list[ItemResult]) -> Metrics:

@@ -14,6 +14,8 @@ from evals.tables import (
     category_rows,
     config_category_rows,
     failures,
+    group_rows,
+    groups,
     markdown_table,
     overall_rows,
     what_was_answered,
@@ -38,7 +40,17 @@ def write_outputs(run: EvalRun, out: Path) -> list[Path]:
 def summary_json(run: EvalRun) -> dict[str, Any]:
     """The shape the chat UI reads: {created_at, dataset, configs: {name: {overall, by_category}}}."""
     return {"created_at": run.created_at, "dataset": run.dataset,
-            "configs": {config.name: config.summary.to_json() for config in run.configs}}
+            "configs": {config.name: _config_json(config) for config in run.configs}}
+
+
+def _config_json(config) -> dict[str, Any]:
+    """overall and by_category; plus by_group (all / split / report / report-split) when the run has more
+    than one report or has splits."""
+    data = config.summary.to_json()
+    grouped = groups(config.results)
+    if list(grouped) != ["all"]:
+        data["by_group"] = {name: m.to_json() for name, m in grouped.items()}
+    return data
 
 
 def render_markdown(run: EvalRun) -> str:
@@ -47,6 +59,9 @@ def render_markdown(run: EvalRun) -> str:
              f"{len(run.configs[0].results)} questions", "",
              "## Overall", "", markdown_table(*overall_rows(run)), "",
              "## Correct by category", "", CATEGORY_NOTE, "", markdown_table(*category_rows(run)), ""]
+    grouped = group_rows(run)
+    if grouped is not None:
+        parts += ["## Per report and split", "", markdown_table(*grouped), ""]
     for config in run.configs:
         parts += [f"## {config.name}: every metric by category", "",
                   markdown_table(*config_category_rows(run, config.name)), ""]

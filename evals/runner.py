@@ -96,6 +96,37 @@ def run_eval(askers: dict[str, Asker], dataset: Dataset, report: str, k: int,
     return EvalRun(created, str(dataset.path), report, k, runs)
 
 
+# load(report) -> the configurations over that report's index; None is the run's default report.
+Loader = Callable[[str | None], Loaded]
+# checked(report, document) is told each report's cleaned text once it loads (to check evidence quotes).
+Checked = Callable[[str, Loaded, list[EvalItem]], None]
+
+
+def run_reports(load: Loader, groups: dict[str | None, list[EvalItem]], dataset: str, k: int,
+                progress: Progress | None = None, checked: Checked | None = None) -> EvalRun:
+    """Run each report's items against that report's index, one report loaded at a time, and pool the
+    results per configuration. Each result is stamped with the name of the report it was asked of."""
+    created = datetime.now(UTC).isoformat(timespec="seconds")
+    pooled: dict[str, list[ItemResult]] = {}
+    seconds: dict[str, float] = {}
+    names: list[str] = []
+    for report, items in groups.items():
+        loaded = load(report)
+        name = loaded.document.name
+        names.append(name)
+        if checked is not None:
+            checked(name, loaded, items)
+        for config, asker in loaded.askers.items():
+            run = run_config(config, asker, items, k, progress)
+            for result in run.results:
+                result.report = name
+            pooled.setdefault(config, []).extend(run.results)
+            seconds[config] = seconds.get(config, 0.0) + run.seconds
+    configs = [ConfigRun(config, results, summarise(results), seconds[config])
+               for config, results in pooled.items()]
+    return EvalRun(created, dataset, ", ".join(names), k, configs)
+
+
 def run_config(name: str, asker: Asker, items: list[EvalItem], k: int,
                progress: Progress | None = None) -> ConfigRun:
     progress = progress or (lambda config, done, total: None)

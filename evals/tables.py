@@ -102,3 +102,43 @@ def what_was_answered(result: ItemResult) -> str:
     if result.error:
         return f"(refused: {result.error})"
     return f"(declined) {result.answer}" if result.abstained else result.answer
+
+
+GROUP_KEYS = (("accuracy", "acc"), ("hit@1", "hit@1"), ("declined_unanswerable", "declined"),
+              ("wrongly_declined", "wrongly"))
+
+
+def groups(results: list[ItemResult]) -> dict[str, Metrics]:
+    """The groups a multi-report or split run is read by: all, each split, each report, each report/split.
+    Example: two reports, train and test -> all, all / train, all / test, a, a / train, ..."""
+    from evals.metrics import UNSPLIT, compute, group_by, group_by_report_and_split
+
+    out = {"all": compute(results)}
+    splits = group_by(results, "split")
+    if set(splits) != {UNSPLIT}:
+        out |= {f"all / {name}": m for name, m in splits.items()}
+    reports = group_by(results, "report")
+    if len(reports) > 1:
+        by_both = group_by_report_and_split(results)
+        for report, metrics in reports.items():
+            out[report] = metrics
+            if set(splits) != {UNSPLIT}:
+                out |= {name: m for name, m in by_both.items() if name.startswith(f"{report} / ")}
+    return out
+
+
+def group_rows(run: EvalRun) -> tuple[list[str], list[list[str]]] | None:
+    """Accuracy, hit@1, declined and wrongly declined per group and configuration; None when the run is
+    one report without splits (the overall table says it all)."""
+    per_config = {c.name: groups(c.results) for c in run.configs}
+    names = list(per_config[run.configs[0].name])
+    if names == ["all"]:
+        return None
+    header = ["group", "n", *(f"{c.name} {label}" for c in run.configs for _, label in GROUP_KEYS)]
+    rows = []
+    for name in names:
+        n = per_config[run.configs[0].name][name].n
+        cells = [format_value(key, per_config[c.name][name].to_json()[key])
+                 for c in run.configs for key, _ in GROUP_KEYS]
+        rows.append([name, str(n), *cells])
+    return header, rows

@@ -95,7 +95,8 @@ def test_unknown_category_is_allowed_but_reported(tmp_path):
     assert len(dataset.items) == 1
     assert dataset.warnings == [
         "item stat-01 (line 1) has unknown category 'statistics'; known: statistic, table, glossary, "
-        "finding, practice_example, recommendation, methodology, context, multi_passage, unanswerable"]
+        "finding, practice_example, recommendation, methodology, context, multi_passage, multi_part, "
+        "comparison, how_many, who, when, judgement, list, unanswerable"]
 
 
 def test_evidence_not_in_the_report_is_a_warning_naming_the_item(tmp_path):
