@@ -27,11 +27,16 @@ class _Placed:
 
 
 def build_document(name: str, outline: Outline, footnotes: dict[int, str],
-                   max_words: int = MAX_TEXT_WORDS) -> Document:
+                   max_words: int = MAX_TEXT_WORDS, pdf_pages: dict[int, list[int]] | None = None) -> Document:
+    """`pdf_pages` (PDF reports): printed page -> the physical pages printed with it."""
     text, placed, page_starts = _render(outline)
     doc = Document(name=name, text=text, page_starts=page_starts, sections=[], chunks=[])
     doc.sections = _sections(doc, placed, name)
     doc.chunks = _chunks(doc, placed, footnotes, max_words)
+    if pdf_pages:
+        doc.pdf_page_starts = [(offset, pdf_pages[page][0]) for offset, page in page_starts if page in pdf_pages]
+        for chunk in doc.chunks:
+            chunk.pdf_pages = sorted({p for page in chunk.pages for p in pdf_pages.get(page, [])})
     return doc
 
 

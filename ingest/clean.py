@@ -35,6 +35,7 @@ class Line:
     page_start: bool = False  # first line of a page
     footnote: int | None = None  # set on the first line of a footnote definition
     in_footnote: bool = False  # any line of a footnote definition
+    pdf_page: int | None = None  # physical 1-based page, for lines read from a PDF
 
 
 @dataclass

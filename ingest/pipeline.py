@@ -17,6 +17,7 @@ from ingest.chunking import build_document
 from ingest.clean import clean_report, load_report
 from ingest.embed import Embedder, SentenceTransformerEmbedder
 from ingest.errors import InputError
+from ingest.pdf import check_pdf_file, extract_pdf, is_pdf
 from ingest.records import Document
 from ingest.settings import Settings
 from ingest.store import FORMAT_VERSION, Manifest, read_manifest, write_index
@@ -50,15 +51,28 @@ def report_name(path: Path) -> str:
 
 
 def parse_report(path: Path, max_words: int = 170) -> Document:
-    """Everything before embedding: a report file to cleaned text, sections and chunks."""
-    raw = load_report(path)
-    cleaned = clean_report(raw)
+    """Everything before embedding: a report file (PDF by content, else text) to cleaned text, sections, chunks."""
+    cleaned = extract_pdf(path) if _looks_like_pdf(path) else clean_report(load_report(path))
     blocks = build_blocks(cleaned)
     document = build_document(report_name(path), outline(blocks, markdown=_is_markdown(path)), cleaned.footnotes,
-                              max_words=max_words)
+                              max_words=max_words, pdf_pages=_physical_pages(cleaned))
     if not document.chunks:
         raise InputError(f"{path} gave no passages to index (no paragraphs found); check it is a text report.")
     return document
+
+
+def _looks_like_pdf(path: Path) -> bool:
+    """A file starting with %PDF, or named .pdf (then checked, so an HTML page saved as .pdf is refused)."""
+    return path.is_file() and (path.suffix.lower() == ".pdf" or is_pdf(path))
+
+
+def _physical_pages(cleaned) -> dict[int, list[int]]:
+    """Printed page -> the physical PDF pages printed with it (empty for text reports)."""
+    pages: dict[int, list[int]] = {}
+    for line in cleaned.lines:
+        if line.pdf_page is not None and line.pdf_page not in pages.setdefault(line.page, []):
+            pages[line.page].append(line.pdf_page)
+    return pages
 
 
 def _is_markdown(path: Path) -> bool:
@@ -99,7 +113,10 @@ def ingest(path: Path, settings: Settings, embedder: Embedder | None = None, reb
 
 
 def _read_bytes(path: Path) -> bytes:
-    load_report(path)  # validates: missing, empty, binary, not UTF-8, no text
+    if _looks_like_pdf(path):
+        check_pdf_file(path)  # validates: not a PDF (an HTML page named .pdf), encrypted, damaged
+    else:
+        load_report(path)  # validates: missing, empty, binary, not UTF-8, no text
     return path.read_bytes()
 
 

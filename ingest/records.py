@@ -99,6 +99,7 @@ class Chunk:
     footnotes: list[int] = field(default_factory=list)  # footnote numbers referenced in the text
     chart_in_text: bool = True  # figures: False, the chart itself is not in the extracted text
     table: Table | None = None
+    pdf_pages: list[int] = field(default_factory=list)  # physical 1-based PDF pages; empty for text reports
 
     @property
     def section_text(self) -> str:
@@ -137,6 +138,8 @@ class Document:
     page_starts: list[tuple[int, int]]  # (offset, printed page), sorted by offset
     sections: list[Section]
     chunks: list[Chunk]
+    # (offset, physical 1-based PDF page), sorted by offset; empty for text reports
+    pdf_page_starts: list[tuple[int, int]] = field(default_factory=list)
 
     def pages_for(self, start: int, end: int) -> list[int]:
         """Printed pages that the range [start, end) touches."""

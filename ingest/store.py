@@ -5,6 +5,7 @@
                          sections.json    the section tree
                          report.txt       the cleaned report (chunks are slices of it)
                          pages.json       (offset, printed page) pairs
+                         pdf_pages.json   (offset, physical PDF page) pairs, PDF reports only
                          chunks.faiss     one normalised vector per chunk (inner product = cosine)
                          sentences.faiss  one vector per sentence, in chunk order
 A build goes to a temporary sibling folder and is renamed into place, so a crash or kill mid-ingest
@@ -76,6 +77,8 @@ def _write_files(folder: Path, manifest: Manifest, document: Document, chunk_vec
         json.dumps([asdict(s) for s in document.sections], ensure_ascii=False, indent=1), encoding="utf-8")
     (folder / "report.txt").write_text(document.text, encoding="utf-8")
     (folder / "pages.json").write_text(json.dumps(document.page_starts), encoding="utf-8")
+    if document.pdf_page_starts:  # PDF reports only; an index without the file loads as before
+        (folder / "pdf_pages.json").write_text(json.dumps(document.pdf_page_starts), encoding="utf-8")
     faiss.write_index(_flat(chunk_vectors), str(folder / "chunks.faiss"))
     faiss.write_index(_flat(sentence_vectors), str(folder / "sentences.faiss"))
     np.save(folder / "sentence_owner.npy", sentence_owner.astype(np.int32), allow_pickle=False)
@@ -135,6 +138,8 @@ def load_index(folder: Path) -> StoredIndex:
         sections = [Section(**s) for s in json.loads((folder / "sections.json").read_text(encoding="utf-8"))]
         text = (folder / "report.txt").read_text(encoding="utf-8")
         pages = [tuple(p) for p in json.loads((folder / "pages.json").read_text(encoding="utf-8"))]
+        pdf_file = folder / "pdf_pages.json"
+        pdf_pages = [tuple(p) for p in json.loads(pdf_file.read_text(encoding="utf-8"))] if pdf_file.exists() else []
         chunk_vectors = faiss.read_index(str(folder / "chunks.faiss"))
         sentence_vectors = faiss.read_index(str(folder / "sentences.faiss"))
         owner = np.load(folder / "sentence_owner.npy", allow_pickle=False)
@@ -142,7 +147,7 @@ def load_index(folder: Path) -> StoredIndex:
         raise IndexProblem(
             f"index at {folder} is damaged ({type(err).__name__}: {err}); run `report-qa ingest --rebuild`."
         ) from None
-    document = Document(manifest.report_name, text, pages, sections, chunks)
+    document = Document(manifest.report_name, text, pages, sections, chunks, pdf_pages)
     if chunk_vectors.ntotal != len(chunks) or sentence_vectors.ntotal != len(owner):
         raise IndexProblem(f"index at {folder} is inconsistent; run `report-qa ingest --rebuild`.")
     return StoredIndex(manifest, document, chunk_vectors, sentence_vectors, owner, folder)

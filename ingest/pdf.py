@@ -1,0 +1,310 @@
+"""Read a PDF report into the same `CleanReport` the text path builds, so everything downstream is shared.
+
+Text and geometry come from pypdfium2 (PDFium, Apache-2.0/BSD; ~670 pages/s here, see README "PDF reports").
+Per page: lines with their height, font size and weight; running headers and footers (lines repeated at the
+top or bottom of most pages, page-number-only lines) removed; a blank line where the vertical gap or the font
+says a new paragraph or heading begins; wide gaps inside a line kept as three spaces ("Adoption   Good").
+Every `Line` knows its printed page label (the PDF's numeric page labels, else the numbers in the running
+footer/header, else the physical index) and its physical 1-based page (`pdf_page`).
+"""
+
+from __future__ import annotations
+
+import ctypes
+import re
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from statistics import median
+
+from ingest.clean import (
+    MAX_REPORT_BYTES,
+    CleanReport,
+    Line,
+    _printed_pages,
+    join_broken_words,
+    link_footnote_references,
+    mark_footnotes,
+    repair_characters,
+)
+from ingest.errors import InputError
+
+PDF_MAGIC = b"%PDF"
+EDGE_SHARE = 0.1  # header and footer zones: the top and bottom tenth of the page
+REPEATED_SHARE = 0.4  # a header/footer line recurs on at least this share of pages (and on 2 or more)
+MIN_TEXT_CHARS_PER_PAGE = 20  # fewer letters than this on average: a scan without a text layer
+_PAGE_NUMBER_ONLY = re.compile(r"^(?:page\s+)?(\d{1,4})(?:\s*(?:of|/)\s*\d{1,4})?$", re.I)
+_EDGE_NUMBER = re.compile(r"^(\d{1,4})\s+\S|\S\s+(\d{1,4})$")
+_LIGATURES = str.maketrans({"ﬀ": "ff", "ﬁ": "fi", "ﬂ": "fl", "ﬃ": "ffi", "ﬄ": "ffl", "\x02": "-", "\xad": "-"})
+# Symbol-font bullets (Wingdings, Symbol) land in the private use area.
+_PRIVATE_BULLETS = re.compile("[\uf020-\uf0ff]")
+
+
+@dataclass
+class PdfLine:
+    """One printed line of a page. Coordinates are PDF points, y growing upwards."""
+
+    text: str
+    top: float
+    bottom: float
+    left: float
+    baseline: float
+    size: float  # font size of its first letters
+    bold: bool
+
+
+@dataclass
+class PdfPage:
+    index: int  # physical, 0-based
+    height: float
+    lines: list[PdfLine]
+    label: str  # the PDF's own page label, "" when it has none
+
+
+def is_pdf(path: Path) -> bool:
+    with open(path, "rb") as handle:
+        return handle.read(1024).lstrip().startswith(PDF_MAGIC)
+
+
+def check_pdf_file(path: Path) -> None:
+    """Raise InputError for a `.pdf` that is missing, empty, not a PDF, too big, encrypted or corrupt."""
+    if not path.exists():
+        raise InputError(f"report not found: {path}. Give the path of a .pdf, .txt or .md report.")
+    if path.is_dir():
+        raise InputError(f"{path} is a folder; give the path of a report file inside it.")
+    size = path.stat().st_size
+    if size == 0:
+        raise InputError(f"{path} is empty; give a report with text in it.")
+    if size > MAX_REPORT_BYTES:
+        raise InputError(f"{path} is {size:,} bytes, over the {MAX_REPORT_BYTES:,} limit; split the report.")
+    if not is_pdf(path):
+        raise InputError(f"{path} is not a PDF ({_what_it_is(path)}); download the report's real PDF again.")
+    _open(path).close()
+
+
+def _what_it_is(path: Path) -> str:
+    head = path.read_bytes()[:512].lstrip().lower()
+    if head.startswith((b"<!doctype html", b"<html")) or b"<html" in head:
+        return "it is an HTML web page saved under a .pdf name"
+    return f"it starts with {head[:12]!r}, not %PDF"
+
+
+def _open(path: Path):
+    import pypdfium2 as pdfium
+
+    try:
+        return pdfium.PdfDocument(str(path))
+    except pdfium.PdfiumError as err:
+        if "password" in str(err).lower():
+            raise InputError(f"{path} is password-protected; save an unencrypted copy (e.g. `qpdf --decrypt`) "
+                             "and ingest that.") from None
+        raise InputError(f"{path} is a damaged PDF ({err}); download it again or repair it "
+                         "(e.g. `qpdf in.pdf out.pdf`).") from None
+
+
+def extract_pdf(path: Path) -> CleanReport:
+    """A PDF report to cleaned lines with printed and physical pages, footnotes marked."""
+    check_pdf_file(path)
+    pdf = _open(path)
+    try:
+        pages = [_read_page(pdf, i) for i in range(len(pdf))]
+    finally:
+        pdf.close()
+    letters = sum(ch.isalpha() for page in pages for line in page.lines for ch in line.text)
+    if not pages or letters < MIN_TEXT_CHARS_PER_PAGE * len(pages):
+        raise InputError(f"{path} has no text layer ({letters} letters on {len(pages)} pages: a scan?); "
+                         "run OCR first, e.g. `ocrmypdf in.pdf out.pdf`, and ingest the result.")
+    return report_from_pages(pages)
+
+
+def report_from_pages(pages: list[PdfPage]) -> CleanReport:
+    """Remove running headers/footers, number the pages, and lay out paragraphs as the text path does."""
+    edges = _repeated_edge_lines(pages)
+    anchors: dict[int, int] = {}
+    bodies: list[list[PdfLine]] = []
+    for page in pages:
+        body, numbers = _strip_edges(page, edges)
+        bodies.append(body)
+        if numbers:
+            anchors[page.index] = numbers[0]
+    printed = _printed_pages(len(pages), _consistent(anchors))
+    for page in pages:
+        if page.label.isdigit():
+            printed[page.index] = int(page.label)
+    body_size = _body_font_size(bodies)
+    texts: list[str] = []
+    where: list[tuple[int, bool]] = []  # (page index, first line of its page) for each text line
+    for page, body in zip(pages, bodies, strict=True):
+        first, spacing = True, _usual_spacing(body)
+        for k, line in enumerate(body):
+            if k and _new_paragraph(body[k - 1], line, spacing, body_size):
+                texts.append("")
+                where.append((page.index, False))
+            texts.append(line.text)
+            where.append((page.index, first))
+            first = False
+        if first:  # a page left empty still opens a page
+            texts.append("")
+            where.append((page.index, True))
+    texts = join_broken_words([repair_characters(t) for t in texts])
+    lines = [Line(text.rstrip(), printed[index], page_start=start, pdf_page=index + 1)
+             for text, (index, start) in zip(texts, where, strict=True)]
+    footnotes = mark_footnotes(lines)
+    link_footnote_references(lines, footnotes)
+    return CleanReport(lines=lines, footnotes=footnotes)
+
+
+# --- one page ------------------------------------------------------------------------------------
+
+
+def _read_page(pdf, index: int) -> PdfPage:
+    import pypdfium2.raw as raw
+
+    page = pdf[index]
+    try:
+        textpage = page.get_textpage()
+        text = textpage.get_text_range()
+        count = textpage.count_chars()
+        lines = _lines(text, count, textpage.raw, raw) if len(text) == count else _plain_lines(text)
+        label = pdf.get_page_label(index) or ""
+        height = page.get_height()
+        textpage.close()
+    finally:
+        page.close()
+    return PdfPage(index, height, lines, label.strip())
+
+
+def _plain_lines(text: str) -> list[PdfLine]:
+    """Fallback when characters and text do not line up (surrogate pairs): no geometry."""
+    return [PdfLine(_tidy(t), 0.0, 0.0, 0.0, 0.0, 0.0, False) for t in re.split(r"\r\n|\n|\r", text) if _tidy(t)]
+
+
+def _lines(text: str, count: int, handle, raw) -> list[PdfLine]:
+    left, right, bottom, top = (ctypes.c_double() for _ in range(4))
+    out: list[PdfLine] = []
+    pieces: list[str] = []
+    box: list[float] = []  # top, bottom, left of the line so far
+    prev_right: float | None = None
+    first_char = -1
+
+    def finish() -> None:
+        tidy = _tidy("".join(pieces))
+        if tidy and box:
+            size = raw.FPDFText_GetFontSize(handle, first_char)
+            bold = raw.FPDFText_GetFontWeight(handle, first_char) >= 600
+            raw.FPDFText_GetCharOrigin(handle, first_char, left, bottom)
+            out.append(PdfLine(tidy, box[0], box[1], box[2], bottom.value, size, bold))
+
+    for k in range(count):
+        ch = text[k]
+        if ch in "\r\n":
+            if ch == "\n" or k + 1 >= count or text[k + 1] != "\n":
+                finish()
+                pieces, box, prev_right, first_char = [], [], None, -1
+            continue
+        if ch.isspace():
+            pieces.append(" ")
+            continue
+        raw.FPDFText_GetCharBox(handle, k, left, right, bottom, top)
+        size = max(top.value - bottom.value, box[0] - box[1] if box else 0.0, 4.0)  # the line's height so far
+        if prev_right is not None and left.value - prev_right > 2.0 * size:
+            while pieces and pieces[-1] == " ":
+                pieces.pop()
+            pieces.append("   ")  # a wide gap: table columns, "judgement   grade"
+        pieces.append(ch)
+        prev_right = right.value
+        if not box:
+            box = [top.value, bottom.value, left.value]
+            first_char = k
+        else:
+            box = [max(box[0], top.value), min(box[1], bottom.value), min(box[2], left.value)]
+    finish()
+    return out
+
+
+def _tidy(text: str) -> str:
+    text = _PRIVATE_BULLETS.sub("•", text.translate(_LIGATURES))
+    return re.sub(r"(?<=\S) (?=\S)|^\s+|\s+$", lambda m: " " if m.group(0) == " " else "", text)
+
+
+# --- running headers and footers -----------------------------------------------------------------
+
+
+def _edge_lines(page: PdfPage) -> list[PdfLine]:
+    """Lines in the top or bottom zone of the page (all lines when geometry is unknown: none)."""
+    if page.height <= 0:
+        return []
+    low, high = page.height * EDGE_SHARE, page.height * (1 - EDGE_SHARE)
+    return [ln for ln in page.lines if ln.top and (ln.top <= low or ln.bottom >= high)]
+
+
+def _shape(text: str) -> str:
+    """Example: "Inspection of Barnet 12" and "Inspection of Barnet 13" -> "inspection of barnet #"."""
+    return re.sub(r"\d+", "#", text.lower()).strip()
+
+
+def _repeated_edge_lines(pages: list[PdfPage]) -> set[str]:
+    seen = Counter(shape for page in pages for shape in {_shape(ln.text) for ln in _edge_lines(page)})
+    needed = max(2, REPEATED_SHARE * len(pages))
+    return {shape for shape, n in seen.items() if n >= needed}
+
+
+def _strip_edges(page: PdfPage, repeated: set[str]) -> tuple[list[PdfLine], list[int]]:
+    """The page without its running lines, and the page numbers those lines print."""
+    edge = {id(ln) for ln in _edge_lines(page)}
+    body: list[PdfLine] = []
+    numbers: list[int] = []
+    for line in page.lines:
+        if id(line) in edge:
+            only = _PAGE_NUMBER_ONLY.match(line.text)
+            if only:
+                numbers.append(int(only.group(1)))
+                continue
+            if _shape(line.text) in repeated:
+                at_edge = _EDGE_NUMBER.search(line.text)
+                if at_edge and _shape(line.text) != line.text.lower():
+                    numbers.append(int(at_edge.group(1) or at_edge.group(2)))
+                continue
+        body.append(line)
+    return body, numbers
+
+
+def _consistent(anchors: dict[int, int]) -> dict[int, int]:
+    """Footer numbers that agree with another page's (same offset from the page index); a year never does."""
+    if len(anchors) < 2:
+        return anchors
+    offsets = Counter(n - i for i, n in anchors.items())
+    return {i: n for i, n in anchors.items() if offsets[n - i] >= 2}
+
+
+# --- paragraphs ----------------------------------------------------------------------------------
+
+
+def _body_font_size(bodies: list[list[PdfLine]]) -> float:
+    sizes = Counter(round(ln.size, 1) for body in bodies for ln in body for _ in range(len(ln.text)))
+    return sizes.most_common(1)[0][0] if sizes else 0.0
+
+
+def _is_heading(line: PdfLine, body_size: float) -> bool:
+    return bool(body_size) and len(line.text) <= 120 and (
+        line.size >= body_size * 1.15 or (line.bold and line.size >= body_size * 0.95)
+    )
+
+
+def _new_paragraph(previous: PdfLine, line: PdfLine, spacing: float, body_size: float) -> bool:
+    """A wider gap than this page's usual line spacing, or a heading starting or ending."""
+    if not line.top or not previous.top:
+        return False
+    if _is_heading(previous, body_size) != _is_heading(line, body_size):
+        return True
+    if abs(line.size - previous.size) > 1.0:
+        return True
+    step = previous.baseline - line.baseline
+    if step <= 0:  # a new column or a line out of reading order
+        return True
+    return step > 1.3 * spacing
+
+
+def _usual_spacing(page: list[PdfLine]) -> float:
+    steps = [a.baseline - b.baseline for a, b in zip(page, page[1:], strict=False) if 0 < a.baseline - b.baseline < 40]
+    return median(steps) if steps else 14.0

@@ -1,0 +1,200 @@
+"""PDF ingest: a PDF built here from the bundled report's text, bad PDFs, and the real Ofsted PDFs (slow)."""
+
+from __future__ import annotations
+
+import os
+import random
+import re
+from pathlib import Path
+
+import pytest
+
+from ingest.errors import InputError
+from ingest.pdf import PdfLine, PdfPage, extract_pdf, report_from_pages
+from ingest.pipeline import _read_bytes, parse_report
+from ingest.records import Chunk, Document
+from tests.pdf_fixture import (
+    TITLE,
+    build_encrypted_pdf,
+    build_report_pdf,
+    build_text_free_pdf,
+    bundled_paragraphs,
+)
+
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    return build_report_pdf(tmp_path_factory.mktemp("pdf") / "report.pdf", bundled_paragraphs())
+
+
+@pytest.fixture(scope="module")
+def document(built) -> Document:
+    return parse_report(built.path)
+
+
+def _squash(text: str) -> str:
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def test_running_footer_and_header_removed(built):
+    text = "\n".join(line.text for line in extract_pdf(built.path).lines)
+    assert TITLE not in text
+    assert "HM Inspectorate of Probation" not in text
+    assert "Key findings" in text
+
+
+def test_printed_page_comes_from_the_footer_and_pdf_page_is_physical(built):
+    lines = extract_pdf(built.path).lines
+    assert {(ln.page, ln.pdf_page) for ln in lines} == {(7, 1), (8, 2)}
+    assert lines[0].page_start and lines[0].page == 7
+
+
+def test_a_quote_cites_printed_and_physical_pages(built, document):
+    last = built.paragraphs[-1]
+    quote = " ".join(last.split()[:12])
+    chunk = next(c for c in document.chunks if quote in _squash(c.text))
+    assert chunk.pages == [built.printed(p) for p in built.pages_of[-1]] == [8]
+    assert chunk.pdf_pages == built.pages_of[-1] == [2]
+    assert document.pdf_page_starts[0] == (0, 1)
+
+
+def test_paragraphs_come_back_whole_across_line_and_page_breaks(built, document):
+    joined = "\n".join(c.text for c in document.chunks)
+    for paragraph, pages in zip(built.paragraphs, built.pages_of, strict=True):
+        words = paragraph.split()
+        assert _squash(" ".join(words[:25])) in joined, paragraph[:60]
+        if len(pages) > 1:  # the one running over the page break: its end joins its start
+            assert _squash(" ".join(words[-30:])) in joined
+
+
+def test_heading_in_a_bigger_font_is_a_section(document):
+    assert document.sections[0].title == "Key findings"
+
+
+def test_grid_rows_keep_judgement_and_grade_apart(built):
+    lines = [ln.text for ln in extract_pdf(built.path).lines]
+    assert "Reducing reoffending   Requires improvement" in lines
+
+
+def test_chunk_pdf_pages_round_trip_and_old_chunks_still_load(document):
+    chunk = document.chunks[-1]
+    assert Chunk.from_json(chunk.to_json()).pdf_pages == chunk.pdf_pages
+    old = chunk.to_json()
+    del old["pdf_pages"]
+    assert Chunk.from_json(old).pdf_pages == []
+
+
+def test_text_reports_have_no_pdf_pages(tmp_path):
+    path = tmp_path / "plain.txt"
+    path.write_text("Summary\n\n" + " ".join(bundled_paragraphs(2)) + "\n", encoding="utf-8")
+    doc = parse_report(path)
+    assert doc.pdf_page_starts == [] and all(c.pdf_pages == [] for c in doc.chunks)
+
+
+def test_dispatch_is_by_content_not_name(built, tmp_path):
+    renamed = tmp_path / "report.txt"
+    renamed.write_bytes(built.path.read_bytes())
+    assert parse_report(renamed).chunks[0].pdf_pages == [1]
+
+
+def test_html_saved_as_pdf_is_named_in_one_line(tmp_path):
+    path = tmp_path / "ofsted-rotherham.pdf"
+    path.write_text("<!DOCTYPE html>\n<html><head><title>Ofsted</title></head><body>Not found</body></html>\n")
+    for call in (parse_report, _read_bytes):
+        with pytest.raises(InputError, match=r"ofsted-rotherham\.pdf is not a PDF .*HTML") as err:
+            call(path)
+        assert "\n" not in str(err.value)
+
+
+def test_corrupt_pdf(tmp_path, built):
+    path = tmp_path / "broken.pdf"
+    path.write_bytes(built.path.read_bytes()[:400])
+    with pytest.raises(InputError, match=r"broken\.pdf is a damaged PDF"):
+        _read_bytes(path)
+
+
+def test_encrypted_pdf(tmp_path):
+    path = build_encrypted_pdf(tmp_path / "locked.pdf")
+    with pytest.raises(InputError, match=r"locked\.pdf is password-protected"):
+        parse_report(path)
+
+
+def test_pdf_without_text_layer(tmp_path):
+    path = build_text_free_pdf(tmp_path / "scan.pdf")
+    with pytest.raises(InputError, match=r"scan\.pdf has no text layer.*OCR"):
+        parse_report(path)
+
+
+def test_empty_pdf_file(tmp_path):
+    path = tmp_path / "empty.pdf"
+    path.write_bytes(b"")
+    with pytest.raises(InputError, match="empty"):
+        parse_report(path)
+
+
+def _line(text: str, y: float) -> PdfLine:
+    return PdfLine(text, y + 9, y - 2, 72, y, 11, False)
+
+
+def test_page_labels_win_over_footers_and_years_are_not_page_numbers():
+    pages = [PdfPage(i, 842, [_line("Body text on this page of the report.", 700),
+                              _line(f"Published 2016 {i + 3}", 30)], label="") for i in range(3)]
+    report = report_from_pages(pages)
+    assert [ln.page for ln in report.lines if ln.page_start] == [3, 4, 5]
+    pages[1].label = "40"
+    assert [ln.page for ln in report_from_pages(pages).lines if ln.page_start] == [3, 40, 5]
+    dated = [PdfPage(i, 842, [_line("Body text.", 700), _line("Report 2016", 30)], "") for i in range(3)]
+    assert [ln.page for ln in report_from_pages(dated).lines if ln.page_start] == [1, 2, 3]
+
+
+# --- the real Ofsted PDFs -----------------------------------------------------------------------------------
+
+SHARED = Path(os.environ.get("REPORT_QA_SHARED") or Path(__file__).resolve().parents[2] / "shared")
+OTHER_REPORTS = SHARED / "corpus" / "other-reports"
+
+
+def _norm(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "", text.lower())
+
+
+def _footer_numbers(txt: Path) -> list[int | None]:
+    """The printed page number of each physical page of a pdftotext copy (one form feed per page)."""
+    numbers = []
+    for page in txt.read_text(encoding="utf-8").split("\f"):
+        found = [int(line) for line in page.split("\n") if re.fullmatch(r"\s*\d{1,3}\s*", line)]
+        numbers.append(found[-1] if found else None)
+    return numbers
+
+
+@pytest.mark.slow
+def test_printed_pages_of_sampled_sentences_match_the_real_pdfs():
+    pdfs = sorted(OTHER_REPORTS.glob("*.pdf"))
+    if not pdfs:
+        pytest.skip(f"{OTHER_REPORTS} absent: ../shared/corpus absent")
+    rng = random.Random(2026)
+    checked, right, wrong = 0, 0, []
+    quotas = [40 // len(pdfs) + (k < 40 % len(pdfs)) for k in range(len(pdfs))]
+    for pdf, quota in zip(pdfs, quotas, strict=True):
+        doc = parse_report(pdf)
+        txt_pages = [_norm(p) for p in pdf.with_suffix(".txt").read_text(encoding="utf-8").split("\f")]
+        printed = _footer_numbers(pdf.with_suffix(".txt"))
+        sentences = [(c, s) for c in doc.chunks for s in c.sentences if s.end - s.start > 60]
+        rng.shuffle(sentences)
+        taken = 0
+        for chunk, span in sentences:
+            key = _norm(chunk.text[span.start : span.end])[:50]
+            where = [i for i, page in enumerate(txt_pages) if key in page]
+            if len(where) != 1 or printed[where[0]] is None:
+                continue  # printed on more than one page, or split over a page break in the copy
+            got = doc.pages_for(chunk.start + span.start, chunk.start + span.end)[0]
+            checked, right = checked + 1, right + (got == printed[where[0]])
+            assert where[0] + 1 in chunk.pdf_pages
+            if got != printed[where[0]]:
+                wrong.append((pdf.name, got, printed[where[0]], chunk.text[span.start : span.start + 50]))
+            taken += 1
+            if taken == quota:
+                break
+    share = right / checked
+    print(f"printed page right for {right}/{checked} sampled sentences ({share:.0%}); wrong: {wrong}")
+    assert checked >= 35 and share >= 0.95, wrong
