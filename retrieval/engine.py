@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ingest.embed import Embedder, SentenceTransformerEmbedder
+from ingest.embed import Embedder, make_embedder
 from ingest.errors import IndexProblem, ReportQAError
 from ingest.pipeline import report_name
 from ingest.settings import BUNDLED_REPORT, Settings, load_settings
@@ -80,7 +80,7 @@ class Engine:
             raise IndexProblem(f"no index for report {name!r} in {settings.index_root}; run `report-qa ingest` "
                                f"(or `make index`) first.{hint}")
         index = load_index(folder)
-        embedder = embedder or SentenceTransformerEmbedder(index.manifest.model, settings.batch_size, threads=1)
+        embedder = embedder or make_embedder(index.manifest.model, settings.batch_size, 1, settings.embed_backend)
         if index.manifest.model != embedder.name:
             raise IndexProblem(
                 f"index at {folder} was built with model {index.manifest.model!r}, not {embedder.name!r}; "

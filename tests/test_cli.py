@@ -14,7 +14,7 @@ def index_root(fake_engine, monkeypatch):
 
     monkeypatch.setattr("ingest.embed.SentenceTransformerEmbedder",
                         lambda *args, **kwargs: HashingEmbedder())
-    monkeypatch.setattr("retrieval.engine.SentenceTransformerEmbedder",
+    monkeypatch.setattr("retrieval.engine.make_embedder",
                         lambda *args, **kwargs: HashingEmbedder())
     return str(fake_engine.settings.index_root)
 

@@ -18,7 +18,7 @@ def index_root(fake_engine, monkeypatch):
     from tests.fakes import HashingEmbedder
 
     monkeypatch.setattr("ingest.embed.SentenceTransformerEmbedder", lambda *args, **kwargs: HashingEmbedder())
-    monkeypatch.setattr("retrieval.engine.SentenceTransformerEmbedder", lambda *args, **kwargs: HashingEmbedder())
+    monkeypatch.setattr("retrieval.engine.make_embedder", lambda *args, **kwargs: HashingEmbedder())
     return str(fake_engine.settings.index_root)
 
 
