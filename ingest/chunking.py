@@ -7,6 +7,7 @@ table or figure one cell per line. Every chunk is a slice of it, so `report[c.st
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from dataclasses import dataclass
 
 from ingest import records as kinds
@@ -71,9 +72,11 @@ def _render(outline: Outline) -> tuple[str, list[_Placed], list[tuple[int, int]]
 def _sections(doc: Document, placed: list[_Placed], name: str) -> list[Section]:
     sections: list[Section] = []
     stack: list[Section] = []
+    taken: set[str] = _Taken()
     first_heading = next((p.start for p in placed if isinstance(p.item, Heading)), len(doc.text))
     if first_heading > 0 and doc.text[:first_heading].strip():
         sections.append(Section("preamble", "Preamble", ["Preamble"], 1, [], None, 0, first_heading))
+        taken.add("preamble")
     for p in placed:
         if not isinstance(p.item, Heading):
             continue
@@ -83,7 +86,8 @@ def _sections(doc: Document, placed: list[_Placed], name: str) -> list[Section]:
         parent = stack[-1] if stack else None
         slug = _section_slug(heading.title)
         section_id = f"{parent.id}/{slug}" if parent else slug
-        section_id = _unique(section_id, {s.id for s in sections})
+        section_id = _unique(section_id, taken)
+        taken.add(section_id)
         path = [*(parent.path if parent else []), heading.title]
         section = Section(section_id, heading.title, path, heading.level, [], parent.id if parent else None,
                           p.start, len(doc.text))
@@ -104,21 +108,31 @@ def _section_slug(title: str) -> str:
     return slugify(title, max_words=4)
 
 
+class _Taken(set):
+    """Ids already used, and for each candidate the suffix to try next, so that thousands of same-titled
+    headings or chunks are named in linear time, not quadratic."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.resume: dict[str, int] = {}
+
+
 def _unique(candidate: str, taken: set[str]) -> str:
-    n, unique = 2, candidate
+    resume = getattr(taken, "resume", {})
+    n, unique = resume.get(candidate, 2), candidate
     while unique in taken:
         unique, n = f"{candidate}-{n}", n + 1
+    resume[candidate] = n
     return unique
 
 
 def _close_sections(sections: list[Section], doc: Document) -> None:
     """A section ends where the next section of the same or a higher level begins."""
-    ordered = [s for s in sections if s.id != "preamble"]
-    for k, section in enumerate(ordered):
-        for later in ordered[k + 1 :]:
-            if later.level <= section.level:
-                section.end = later.start
-                break
+    open_: list[Section] = []  # sections not yet closed, levels strictly increasing: each is closed once
+    for later in (s for s in sections if s.id != "preamble"):
+        while open_ and open_[-1].level >= later.level:
+            open_.pop().end = later.start
+        open_.append(later)
     for section in sections:
         section.pages = doc.pages_for(section.start, section.end)
 
@@ -128,7 +142,7 @@ def _close_sections(sections: list[Section], doc: Document) -> None:
 
 def _chunks(doc: Document, placed: list[_Placed], footnotes: dict[int, str], max_words: int) -> list[Chunk]:
     chunks: list[Chunk] = []
-    taken: set[str] = set()
+    taken: set[str] = _Taken()
     pending_text: list[_Placed] = []
     for p in placed:
         if isinstance(p.item, Heading) or p.item.kind != kinds.TEXT:
@@ -181,12 +195,27 @@ def _paragraph_pieces(doc: Document, run: list[_Placed], max_words: int) -> list
 
 
 def _section_of(doc: Document, offset: int) -> Section:
-    """The deepest section containing the offset."""
-    best = doc.sections[0]
-    for section in doc.sections:
-        if section.start <= offset < section.end and section.level >= best.level:
-            best = section
-    return best
+    """The deepest section containing the offset (the first section when none is deeper than it).
+
+    Sections nest, in document order: a binary search finds the last one starting at or before the offset,
+    then its parents are walked until one contains it, so this stays fast with thousands of sections.
+    """
+    starts, by_id = _section_lookup(doc)
+    first = doc.sections[0]
+    i = bisect_right(starts, offset) - 1
+    section = doc.sections[i] if i >= 0 else None
+    while section is not None and not section.start <= offset < section.end:
+        section = by_id.get(section.parent_id) if section.parent_id else None
+    if section is None or section.level < first.level:
+        return first
+    return section
+
+
+def _section_lookup(doc: Document) -> tuple[list[int], dict[str, Section]]:
+    cached = doc.__dict__.get("_section_lookup")
+    if cached is None or len(cached[0]) != len(doc.sections):
+        cached = doc.__dict__["_section_lookup"] = ([s.start for s in doc.sections], {s.id: s for s in doc.sections})
+    return cached
 
 
 def _make_chunk(doc: Document, unit: Unit, start: int, end: int, taken: set[str],

@@ -7,6 +7,7 @@ from it can be found again.
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -142,13 +143,25 @@ class Document:
     pdf_page_starts: list[tuple[int, int]] = field(default_factory=list)
 
     def pages_for(self, start: int, end: int) -> list[int]:
-        """Printed pages that the range [start, end) touches."""
-        pages = []
-        for i, (offset, page) in enumerate(self.page_starts):
-            next_offset = self.page_starts[i + 1][0] if i + 1 < len(self.page_starts) else len(self.text) + 1
-            if offset < max(end, start + 1) and next_offset > start and page not in pages:
+        """Printed pages that the range [start, end) touches: a binary search, then only the pages in range."""
+        offsets = self._page_offsets()
+        stop = max(end, start + 1)
+        pages: list[int] = []
+        for i in range(max(bisect_right(offsets, start) - 1, 0), len(offsets)):
+            offset, page = self.page_starts[i]
+            if offset >= stop:
+                break
+            next_offset = offsets[i + 1] if i + 1 < len(offsets) else len(self.text) + 1
+            if next_offset > start and page not in pages:
                 pages.append(page)
         return pages
+
+    def _page_offsets(self) -> list[int]:
+        """The page start offsets, computed once (again only if page_starts grows)."""
+        cached = self.__dict__.get("_offsets")
+        if cached is None or len(cached) != len(self.page_starts):
+            cached = self.__dict__["_offsets"] = [offset for offset, _ in self.page_starts]
+        return cached
 
     def section(self, section_id: str) -> Section:
         for section in self.sections:

@@ -188,3 +188,41 @@ def test_question_with_no_report_word_is_declined_without_citations(fake_engine,
 def test_a_real_question_is_still_answered(fake_engine):
     answer = fake_engine.ask("What does ATR stand for?")
     assert not answer.abstained and "Alcohol Treatment Requirement" in answer.answer
+
+
+# 6. Bounded parsing -------------------------------------------------------------------------------------------
+
+def test_crafted_file_of_page_start_lines_parses_in_bounded_time(tmp_path):
+    """8,000 lines that each look like a page start and a heading took 146 s at 72066ef (O(sections x pages))."""
+    import time
+
+    from ingest.pipeline import parse_report
+
+    crafted = tmp_path / "pages.txt"
+    crafted.write_text("".join(f" {i} Quality & Impact inspection: Staffordshire and Stoke {i % 999}\n"
+                               for i in range(8000)), encoding="utf-8")
+    started = time.perf_counter()
+    document = parse_report(crafted)
+    assert time.perf_counter() - started < 30  # ~0.5 s here; generous for a loaded 2-core runner
+    assert len(document.sections) > 7000 and len({s.id for s in document.sections}) == len(document.sections)
+    assert all(s.pages for s in document.sections[1:])
+
+
+def test_pages_for_matches_a_plain_scan():
+    import random
+
+    from ingest.records import Document
+
+    rng = random.Random(7)
+    for _ in range(200):
+        offsets = sorted(rng.sample(range(0, 500), rng.randint(1, 30)))
+        starts = [(o, rng.randint(1, 9)) for o in offsets]
+        doc = Document("d", "x" * 520, starts, [], [])
+        start = rng.randrange(0, 520)
+        end = rng.randrange(start, 521)
+        expected = []
+        for i, (offset, page) in enumerate(starts):
+            next_offset = starts[i + 1][0] if i + 1 < len(starts) else len(doc.text) + 1
+            if offset < max(end, start + 1) and next_offset > start and page not in expected:
+                expected.append(page)
+        assert doc.pages_for(start, end) == expected
