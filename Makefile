@@ -46,6 +46,7 @@ check: lint test
 eval: index
 	$(BIN)/report-qa eval --compare --out evals/runs/latest
 	$(BIN)/report-qa eval --compare --dataset evals/heldout.jsonl --out evals/runs/heldout
+	$(BIN)/report-qa eval --dataset evals/dataset.jsonl --dataset evals/heldout.jsonl --dataset evals/extra.jsonl --dataset 'evals/ofsted-*.jsonl' --out evals/runs/reports
 
 eval-check: index
 	$(BIN)/report-qa eval --check --out evals/runs/ci

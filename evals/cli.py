@@ -53,8 +53,7 @@ def add_eval_command(commands: argparse._SubParsersAction) -> None:
 
 
 def run_eval_command(args: argparse.Namespace) -> int:
-    from evals import gate
-    from evals import runner
+    from evals import gate, runner
     from evals.dataset import evidence_warnings, load_dataset, merge_datasets
     from evals.outputs import write_outputs
     from ui.cli import settings_from

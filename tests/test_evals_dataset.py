@@ -127,3 +127,115 @@ def test_bundled_dataset_covers_the_issue(document):
     items = load_dataset(DEFAULT_DATASET).items
     assert len(items) >= 80
     assert sum(not i.answerable for i in items) >= 10
+
+
+# --- optional report / split fields, several files, the frozen split -------------------------------------
+
+EVALS = DEFAULT_DATASET.parent
+REPORT_FILES = sorted(EVALS.glob("ofsted-*.jsonl"))  # one file per other report, items carry `report`
+ALL_FILES = [DEFAULT_DATASET, EVALS / "heldout.jsonl", EVALS / "extra.jsonl", *REPORT_FILES]
+
+
+def shared_reports() -> Path:
+    import os
+
+    root = Path(os.environ["REPORT_QA_SHARED"]) if os.environ.get("REPORT_QA_SHARED") else \
+        Path(__file__).resolve().parents[2] / "shared"
+    return root / "corpus" / "other-reports"
+
+
+def test_report_and_split_are_optional_fields(tmp_path):
+    dataset = load_dataset(write(tmp_path, line(), line(id="b-01", report="other-2020", split="test")))
+    first, second = dataset.items
+    assert (first.report, first.split) == (None, None)
+    assert (second.report, second.split) == ("other-2020", "test")
+    assert dataset.by_report("bundled") == {"bundled": [first], "other-2020": [second]}
+
+
+@pytest.mark.parametrize(("changes", "wanted"), [
+    ({"split": "dev"}, "line 1: field split is 'dev'; use one of train, test"),
+    ({"report": ""}, "line 1: field report is empty"),
+    ({"report": 3}, "line 1: field report must be a string, not int"),
+])
+def test_bad_report_or_split(tmp_path, changes, wanted):
+    with pytest.raises(DatasetError, match=re.escape(wanted)):
+        load_dataset(write(tmp_path, line(**changes)))
+
+
+def test_merged_datasets_keep_order_and_refuse_a_shared_id(tmp_path):
+    from evals.dataset import merge_datasets
+
+    a = tmp_path / "a.jsonl"
+    b = tmp_path / "b.jsonl"
+    a.write_text(line() + "\n", encoding="utf-8")
+    b.write_text(line(id="b-01") + "\n", encoding="utf-8")
+    merged = merge_datasets([load_dataset(a), load_dataset(b)])
+    assert [i.id for i in merged.items] == ["stat-01", "b-01"]
+    b.write_text(line() + "\n", encoding="utf-8")
+    with pytest.raises(DatasetError, match="item id 'stat-01' is in both"):
+        merge_datasets([load_dataset(a), load_dataset(b)])
+
+
+def test_split_of_is_a_fixed_hash_and_assigning_is_idempotent():
+    from evals.split import assign_line, split_of
+
+    assert split_of("any-id") == split_of("any-id")
+    shares = [split_of(f"item-{n}") for n in range(1000)]
+    assert 0.25 < shares.count("test") / 1000 < 0.35
+    plain = json.dumps(GOOD)
+    assigned = assign_line(plain)
+    assert json.loads(assigned)["split"] == split_of("stat-01")
+    assert assigned.startswith(plain[:-1]) and assign_line(assigned) == assigned
+    frozen = json.dumps({**GOOD, "split": "train"})
+    assert assign_line(frozen) == frozen  # an existing split is never changed
+
+
+def test_every_shipped_item_has_its_frozen_split():
+    """The test split is frozen: each item's split is the hash of its id, written once."""
+    from evals.split import split_of
+
+    for path in ALL_FILES:
+        for item in load_dataset(path).items:
+            assert item.split == split_of(item.id), f"{path.name}: {item.id} has split {item.split!r}"
+
+
+def test_other_report_files_name_their_report_and_cover_the_categories():
+    assert len(REPORT_FILES) >= 2
+    for path in REPORT_FILES:
+        dataset = load_dataset(path)
+        assert dataset.warnings == []
+        assert {i.report for i in dataset.items} == {path.stem}, path.name
+        categories = [i.category for i in dataset.items]
+        assert len(categories) >= 60
+        assert categories.count("unanswerable") >= 8
+        assert categories.count("multi_part") + categories.count("comparison") >= 12
+        for wanted in ("statistic", "how_many", "who", "when", "judgement", "recommendation", "list", "finding"):
+            assert wanted in categories, f"{path.name} has no {wanted} item"
+        for item in dataset.items:
+            for pattern in item.patterns:
+                assert re.search(pattern, item.expected, re.I), f"{item.id}: {pattern!r} misses {item.expected!r}"
+
+
+def test_other_report_evidence_is_in_the_report_text():
+    folder = shared_reports()
+    if not folder.is_dir():
+        pytest.skip(f"{folder} absent: ../shared/corpus absent, so the Ofsted reports cannot be read")
+    for path in REPORT_FILES:
+        source = folder / f"{path.stem}.txt"
+        assert source.is_file(), f"{path.name}: no {source}"
+        assert evidence_warnings(load_dataset(path).items, source.read_text(encoding="utf-8")) == []
+
+
+def test_extra_bundled_items_evidence_sits_inside_one_passage(document):
+    dataset = load_dataset(EVALS / "extra.jsonl")
+    assert dataset.warnings == []
+    assert all(i.report is None for i in dataset.items)
+    passages = [normalise_for_match(c.text) for c in document.chunks]
+    for item in dataset.items:
+        for quote in item.evidence:
+            assert any(normalise_for_match(quote) in p for p in passages), f"{item.id}: {quote!r}"
+        for pattern in item.patterns:
+            assert re.search(pattern, item.expected, re.I), f"{item.id}: {pattern!r} misses {item.expected!r}"
+    categories = [i.category for i in dataset.items]
+    assert len(categories) >= 30 and categories.count("multi_part") >= 10
+    assert categories.count("unanswerable") >= 10

@@ -73,3 +73,57 @@ def test_compare_names_and_unknown_names():
     check_names(COMPARE)
     with pytest.raises(ReportQAError, match="unknown eval configuration hybrid; use one of fused, dense"):
         check_names(("hybrid",))
+
+
+# --- several reports in one run ------------------------------------------------------------------------
+
+def _item(id: str, report: str | None, split: str | None, unanswerable: bool = False) -> EvalItem:
+    if unanswerable:
+        return EvalItem(id, "What is the budget?", "unanswerable", "", (), (), report=report, split=split)
+    return EvalItem(id, "How many cases?", "statistic", "2,523", (r"2,523",), ("caseload is 2,523",),
+                    report=report, split=split)
+
+
+def test_run_reports_asks_each_group_of_its_own_report_and_stamps_the_results():
+    from evals.runner import Loaded, run_reports
+    from ingest.records import Document
+
+    loaded_for: list[str | None] = []
+    askers: dict[str, FakeAsker] = {}
+
+    def load(report):
+        loaded_for.append(report)
+        askers[report or "bundled"] = FakeAsker()
+        return Loaded({"fused": askers[report or "bundled"]}, Document(report or "bundled", "", [], [], []))
+
+    groups = {None: [_item("a-01", None, "train")],
+              "other": [_item("b-01", "other", "test"), _item("b-02", "other", "train", unanswerable=True)]}
+    checked = []
+    run = run_reports(load, groups, "a.jsonl, b.jsonl", 5, checked=lambda r, _loaded, items: checked.append(
+        (r, [i.id for i in items])))
+    assert loaded_for == [None, "other"]
+    assert checked == [("bundled", ["a-01"]), ("other", ["b-01", "b-02"])]
+    assert [c[2] for c in askers["other"].calls] == ["b-01", "b-02"]
+    results = run.config("fused").results
+    assert [(r.id, r.report, r.split) for r in results] == [("a-01", "bundled", "train"),
+                                                             ("b-01", "other", "test"),
+                                                             ("b-02", "other", "train")]
+    assert run.report == "bundled, other"
+    assert run.config("fused").summary.overall.n == 3
+
+
+def test_groups_are_per_split_and_per_report_and_split():
+    from evals.metrics import UNSPLIT
+    from evals.runner import run_config
+    from evals.tables import group_rows, groups
+
+    results = run_config("fused", FakeAsker(), [_item("a-01", None, "train"), _item("b-01", None, "test"),
+                                                _item("c-01", None, None)], 5).results
+    for result, report in zip(results, ["r1", "r1", "r2"], strict=True):
+        result.report = report
+    grouped = groups(results)
+    assert list(grouped) == ["all", "all / train", "all / test", f"all / {UNSPLIT}", "r1", "r1 / train",
+                             "r1 / test", "r2", f"r2 / {UNSPLIT}"]
+    assert grouped["r1"].n == 2 and grouped["r1 / test"].accuracy == 1.0
+    one_report = run_eval({"fused": FakeAsker()}, Dataset(Path("d"), ITEMS[:1]), "r", 5)
+    assert group_rows(one_report) is None  # one report, no splits: the overall table says it all
