@@ -143,3 +143,28 @@ def test_heading_and_handout_name_the_report_not_its_folder(engine, tmp_path):
     answer = engine.ask("What does ATR stand for?")
     markdown = Path(app.export_handout([handout.item_from_answer(answer)], title)[0]).read_text(encoding="utf-8")
     assert markdown.startswith(f"# {handout.plain_md(title)}\n")
+
+
+def test_feedback_on_any_answer_in_the_conversation_is_stored(engine, tmp_path):
+    from ui import feedback
+
+    store = feedback.FeedbackStore.at(tmp_path)
+    messages, first = app.chat_turn(engine, "What does ATR stand for?", [])
+    turns = [{"start": 1, "end": len(messages), "question": first.question, "answer": first.to_json()}]
+    start = len(messages) + 1
+    messages, second = app.chat_turn(engine, "What is the CJMH team?", messages)
+    turns.append({"start": start, "end": len(messages), "question": second.question, "answer": second.to_json()})
+    record_id, line = app.record_feedback(store, engine, turns, 1, "Wrong answer")
+    assert record_id == 1 and "saved" in line  # the first answer, though a second one came after it
+    record_id, line = app.record_feedback(store, engine, turns, 0, "Correct")
+    assert record_id is None and "not an answer" in line  # the question itself
+    assert app.record_feedback(store, engine, turns, len(messages) - 1, "Wrong evidence")[0] == 2
+    assert app.record_feedback(store, engine, turns, 1, "")[0] is None  # an unselected option stores nothing
+    records = store.records()
+    assert [(r.question, r.verdict) for r in records] == [
+        ("What does ATR stand for?", "wrong_answer"), ("What is the CJMH team?", "wrong_evidence")]
+    assert records[0].report == engine.document.name and records[0].settings["strategy"] == engine.strategy
+    assert app.save_feedback_details(store, 1, "no", "Alcohol Treatment Requirement").startswith("*Details")
+    assert store.records()[0].expected == "Alcohol Treatment Requirement"
+    rows = app.feedback_rows(store)
+    assert [row[0] for row in rows] == [2, 1] and rows[1][4] == "Alcohol Treatment Requirement"

@@ -24,7 +24,7 @@ import gradio as gr  # noqa: E402
 from ingest.errors import ReportQAError  # noqa: E402
 from ingest.settings import BUNDLED_REPORT, PROJECT_ROOT  # noqa: E402
 from retrieval.records import Answer  # noqa: E402
-from ui import handout, render  # noqa: E402
+from ui import feedback, handout, render  # noqa: E402
 
 log = logging.getLogger(__name__)
 
@@ -136,6 +136,78 @@ def citation_passage(engine, answer: Answer | None, chunk_id: str | None) -> tup
     return chunk.section_id, render.section_html(engine.document, chunk.section_id, chunk.id, spans)
 
 
+# Shown on every answer (the Chatbot's feedback menu), stored as feedback.VERDICTS.
+FEEDBACK_OPTIONS = ("Correct", "Wrong answer", "Wrong evidence")
+FEEDBACK_ROWS = 200  # the evaluator tab lists the newest ones
+
+
+def turn_for(turns: list[dict], index: Any) -> dict | None:
+    """The answer turn holding chat message `index` (an answer or one of its cited passages)."""
+    position = index[0] if isinstance(index, list | tuple) else index
+    if not isinstance(position, int):
+        return None
+    return next((t for t in turns if t["start"] <= position < t["end"]), None)
+
+
+def record_feedback(store, engine, turns: list[dict], index: Any, verdict: str | None) -> tuple[int | None, str]:
+    """Store a verdict on the answer at chat message `index`: (record id or None, a line for the user)."""
+    if not verdict:  # the option was unselected: nothing to store
+        return None, ""
+    if store is None:
+        return None, "*Feedback cannot be stored here (no writable index folder).*"
+    turn = turn_for(turns, index)
+    if turn is None:
+        return None, "*That message is not an answer, so there is nothing to judge.*"
+    settings = {**feedback.settings_json(getattr(engine, "settings", None)),
+                "strategy": getattr(engine, "strategy", None)}
+    try:
+        record_id = store.add(turn["question"], turn["answer"], verdict, report=engine.document.name,
+                              settings=settings)
+    except ReportQAError as err:
+        return None, f"⚠️ {render.plain(str(err))}"
+    return record_id, (f"*Feedback #{record_id} saved: {render.plain(verdict.lower())} for "
+                       f"“{render.plain(turn['question'][:80])}”. Add a note or the expected answer below "
+                       "if you like, then press Save details.*")
+
+
+def save_feedback_details(store, record_id: int | None, note: str, expected: str) -> str:
+    if record_id is None or store is None:
+        return "*Pick Correct / Wrong answer / Wrong evidence on an answer first (its ⚑ menu).*"
+    if not (note or "").strip() and not (expected or "").strip():
+        return "*Type a note or the expected answer first.*"
+    try:
+        store.update(record_id, note=note, expected=expected)
+    except ReportQAError as err:
+        return f"⚠️ {render.plain(str(err))}"
+    return f"*Details added to feedback #{record_id}.*"
+
+
+def feedback_rows(store) -> list[list[Any]]:
+    """The newest feedback, newest first, for the evaluator tab."""
+    if store is None:
+        return []
+    try:
+        records = store.records(limit=FEEDBACK_ROWS)
+    except ReportQAError:
+        return []
+    return [[r.id, r.created_at, r.verdict, r.question, r.expected or "", r.note or "",
+             feedback.answer_text(r.answer)] for r in reversed(records)]
+
+
+FEEDBACK_COLUMNS = ["id", "when", "verdict", "question", "expected", "note", "answered"]
+
+
+def open_feedback_store(engine):
+    root = getattr(getattr(engine, "settings", None), "index_root", None)
+    if root is None:
+        return None
+    try:
+        return feedback.FeedbackStore.at(root)
+    except ReportQAError as err:
+        log.warning("feedback disabled: %s", err)
+        return None
+
+
 def report_title(engine) -> str:
     """The report's title (see render.report_title), reading the source's running footers when the
     index records no title and the source file is at hand."""
@@ -165,7 +237,8 @@ def export_handout(items: list[handout.HandoutItem], title: str = handout.DEFAUL
 # ---------- the app ----------
 
 
-def build_app(engine, eval_summary: Path = EVAL_SUMMARY) -> gr.Blocks:
+def build_app(engine, eval_summary: Path = EVAL_SUMMARY, feedback_store: Any = "default") -> gr.Blocks:
+    store = open_feedback_store(engine) if feedback_store == "default" else feedback_store
     with gr.Blocks(title="Report Q&A", analytics_enabled=False) as demo:
         last_answer = gr.State(None)
         items = gr.State([])
@@ -175,13 +248,13 @@ def build_app(engine, eval_summary: Path = EVAL_SUMMARY) -> gr.Blocks:
                     elem_id="rq-title")
         with gr.Tabs() as tabs:
             with gr.Tab("Chat", id="chat"):
-                chat = _chat_tab(engine, last_answer)
+                chat = _chat_tab(engine, last_answer, store)
             with gr.Tab("Read the report", id="read"):
                 reader = _read_tab(engine)
             with gr.Tab("For trainers", id="trainers"):
                 trainer = _trainers_tab(engine, items, title)
             with gr.Tab("For evaluators", id="evaluators"):
-                _evaluators_tab(eval_summary)
+                _evaluators_tab(eval_summary, store)
         _wire_cross_tab(engine, tabs, chat, reader, trainer, last_answer, items, title)
         _api(engine)
     return demo
@@ -195,11 +268,14 @@ def _api(engine) -> None:
     gr.api(ask, api_name="ask", concurrency_id="engine")
 
 
-def _chat_tab(engine, last_answer: gr.State) -> dict:
+def _chat_tab(engine, last_answer: gr.State, store) -> dict:
+    turns = gr.State([])  # {"start", "end", "question", "answer"} per answer, for feedback on any of them
+    feedback_id = gr.State(None)
     with gr.Row():
         with gr.Column(scale=3):
             # No "share" button: it would post the conversation to the Hugging Face hub.
-            chatbot = gr.Chatbot(label="Conversation", height=560, feedback_options=None, elem_id="rq-chat",
+            chatbot = gr.Chatbot(label="Conversation", height=560, feedback_options=FEEDBACK_OPTIONS,
+                                 elem_id="rq-chat",
                                  buttons=["copy", "copy_all"],
                                  placeholder="Ask a question about the report, or pick an example below.")
             with gr.Row():
@@ -214,6 +290,16 @@ def _chat_tab(engine, last_answer: gr.State) -> dict:
                 add_answer = gr.Button("Add last answer to handout", elem_id="rq-add-answer")
                 clear = gr.Button("Clear conversation")
             added = gr.Markdown("")
+            with gr.Accordion("Feedback on an answer", open=False, elem_id="rq-feedback"):
+                gr.Markdown("Judge any answer with its ⚑ menu (Correct / Wrong answer / Wrong evidence); "
+                            "then, if you like, add a note or the answer you expected. Feedback becomes "
+                            "evaluation items (`report-qa feedback export`).")
+                feedback_note = gr.Markdown("", elem_id="rq-feedback-status")
+                with gr.Row():
+                    note_box = gr.Textbox(label="Note (optional)", lines=1, max_lines=4, elem_id="rq-fb-note")
+                    expected_box = gr.Textbox(label="Expected answer (optional)", lines=1, max_lines=4,
+                                              elem_id="rq-fb-expected")
+                save_details = gr.Button("Save details", elem_id="rq-fb-save")
         with gr.Column(scale=2, elem_id="rq-figures"):
             gr.Markdown("### Figures")
             stats = gr.Markdown(render.figures_markdown(None), elem_id="rq-stats")
@@ -221,18 +307,34 @@ def _chat_tab(engine, last_answer: gr.State) -> dict:
             table = gr.Dataframe(visible=False, interactive=False, wrap=True, elem_id="rq-table")
             chart = gr.Plot(visible=False, elem_id="rq-chart", show_label=False)  # the chart has its title
 
-    outputs = [chatbot, box, last_answer, stats, table, chart, picker, cited]
+    outputs = [chatbot, box, last_answer, stats, table, chart, picker, cited, turns]
 
-    def respond(message, history):
+    def respond(message, history, current_turns):
         if not (message or "").strip():  # an empty message sends nothing and changes nothing
             return (gr.skip(),) * len(outputs)
+        start = len(render.normalise_history(history)) + 1  # after the question's own message
         messages, answer = chat_turn(engine, message, history)
         choices = render.citation_choices(answer)
+        if answer is not None:
+            current_turns = [*(current_turns or []), {"start": start, "end": len(messages),
+                                                      "question": message, "answer": answer.to_json()}]
         return (messages, "", answer, render.figures_markdown(answer), *table_updates(answer),
-                gr.Dropdown(choices=choices, value=choices[0][1] if choices else None))
+                gr.Dropdown(choices=choices, value=choices[0][1] if choices else None), current_turns)
 
     for trigger in (box.submit, send.click):
-        trigger(respond, [box, chatbot], outputs, api_visibility="private", concurrency_id="engine")
+        trigger(respond, [box, chatbot, turns], outputs, api_visibility="private", concurrency_id="engine")
+
+    def on_feedback(current_turns, data: gr.LikeData):
+        verdict = data.liked if isinstance(data.liked, str) else None
+        record_id, line = record_feedback(store, engine, current_turns or [], data.index, verdict)
+        if record_id is None and not line:
+            return gr.skip(), gr.skip(), gr.skip(), gr.skip()
+        return record_id, line, "", ""
+
+    chatbot.like(on_feedback, turns, [feedback_id, feedback_note, note_box, expected_box],
+                 api_visibility="private")
+    save_details.click(lambda record_id, note, expected: save_feedback_details(store, record_id, note, expected),
+                       [feedback_id, note_box, expected_box], feedback_note, api_visibility="private")
     picker.input(lambda answer, label: table_updates(answer, label)[:2], [last_answer, picker],
                  [table, chart], api_visibility="private")
 
@@ -241,7 +343,9 @@ def _chat_tab(engine, last_answer: gr.State) -> dict:
         return [], None, render.figures_markdown(None), *table_updates(None), no_citations, ""
 
     clear.click(clear_chat, None, [chatbot, last_answer, stats, table, chart, picker, cited, added],
-                api_visibility="private")
+                api_visibility="private").then(lambda: ([], None), None, [turns, feedback_id],
+                                               api_visibility="private")
+    chatbot.clear(lambda: ([], None), None, [turns, feedback_id], api_visibility="private")
     return {"cited": cited, "open_cited": open_cited, "add_answer": add_answer, "added": added}
 
 
@@ -310,7 +414,7 @@ def _example_choices(examples) -> list[tuple[str, str]]:
     return [(render.example_title(c), c.id) for c in examples]
 
 
-def _evaluators_tab(path: Path) -> None:
+def _evaluators_tab(path: Path, store) -> None:
     summary = render.load_eval_summary(path)
     note = gr.Markdown(render.eval_heading(summary) if summary else render.NO_EVAL_NOTE,
                        elem_id="rq-eval-note")
@@ -332,6 +436,13 @@ def _evaluators_tab(path: Path) -> None:
                 gr.Dropdown(names, value=chosen, visible=bool(names)),
                 gr.Plot(render.eval_chart(current, chosen), visible=bool(names)))
 
+    gr.Markdown("### Feedback from the chat\nExport it as evaluation items with `report-qa feedback export "
+                "--out evals/feedback.jsonl`, then replay them with `report-qa eval --dataset "
+                "evals/feedback.jsonl`.")
+    feedback_table = gr.Dataframe(feedback_rows(store), headers=FEEDBACK_COLUMNS, interactive=False, wrap=True,
+                                  label="Feedback (newest first)", elem_id="rq-feedback-table")
+    reload_feedback = gr.Button("Reload feedback")
+    reload_feedback.click(lambda: feedback_rows(store), None, feedback_table, api_visibility="private")
     reload.click(refresh, metric, [note, table, metric, chart], api_visibility="private")
     metric.input(lambda m: render.eval_chart(render.load_eval_summary(path), m), metric, chart,
                  api_visibility="private")

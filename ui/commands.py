@@ -37,3 +37,12 @@ def _add_bench(commands) -> None:
 
 
 REGISTER.append(_add_bench)
+
+
+def _add_feedback(commands) -> None:
+    from ui.feedback import add_feedback_command
+
+    add_feedback_command(commands)
+
+
+REGISTER.append(_add_feedback)
