@@ -2,6 +2,7 @@
 
 What it measures, each the way a user meets it:
 - ingest: a fresh `report-qa ingest` of the bundled report in a new process (imports and model load included);
+- cold ask: `report-qa ask "…"` in a new process, wall time and peak memory, median of 5 (what a shell user pays);
 - ask: warm single-question latency (p50 / p95) over the eval questions, in this process;
 - batch: `report-qa ask --batch` of 100 questions in a new process, index and model load included;
 - memory: peak resident memory of the batch process and of this one;
@@ -26,6 +27,7 @@ from ingest.settings import BUNDLED_REPORT
 
 DATASET = Path(__file__).resolve().parent / "dataset.jsonl"
 BATCH_SIZE = 100
+COLD_RUNS = 5
 
 
 @dataclass
@@ -56,6 +58,8 @@ def run_bench(args: argparse.Namespace) -> int:
               + ", ".join(f"{k} {v}" for k, v in counts.items() if k in ("sections", "chunks", "tables",
                                                                            "figures", "examples",
                                                                            "glossary_entries")))
+        cold_seconds, cold_rss = time_cold_asks(Path(scratch), questions[0])
+        print(f"ask, cold (new process, median of {COLD_RUNS}): {cold_seconds:.2f} s, peak memory {cold_rss:.0f} MB")
         batch_seconds, batch_rss = time_batch(Path(scratch), questions[:BATCH_SIZE])
         print(f"batch of {min(BATCH_SIZE, len(questions))} questions (new process, index load included): "
               f"{batch_seconds:.1f} s, peak memory {batch_rss:.0f} MB")
@@ -95,8 +99,33 @@ def time_batch(scratch: Path, questions: list[str]) -> tuple[float, float]:
     return time.perf_counter() - started, _peak_rss_mb(resource.RUSAGE_CHILDREN)
 
 
+def time_cold_asks(scratch: Path, question: str, runs: int = COLD_RUNS) -> tuple[float, float]:
+    """Median wall seconds and median peak MB of `report-qa ask QUESTION`, each run a new process."""
+    walls, peaks = [], []
+    for _ in range(runs):
+        with tempfile.TemporaryFile() as errors:
+            started = time.perf_counter()
+            child = subprocess.Popen([sys.executable, "-m", "ui.cli", "ask", "--index-root", str(scratch / "index"),
+                                      question], stdout=subprocess.DEVNULL, stderr=errors, env=_env(),
+                                     cwd=Path(__file__).resolve().parent.parent)
+            _, status, usage = os.wait4(child.pid, 0)  # this child's own peak memory, not the max of all so far
+            child.returncode = os.waitstatus_to_exitcode(status)
+            walls.append(time.perf_counter() - started)
+            peaks.append(usage.ru_maxrss / 1024)
+            if child.returncode not in (0, 2):
+                from ingest.errors import ReportQAError
+
+                errors.seek(0)
+                raise ReportQAError(f"`report-qa ask` failed during the benchmark: {errors.read().decode()[-300:]}")
+    return statistics.median(walls), statistics.median(peaks)
+
+
+def _env() -> dict[str, str]:
+    return {**os.environ, "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
+
+
 def _cli(argv: list[str], allowed: tuple[int, ...] = (0,)) -> subprocess.CompletedProcess:
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
+    env = _env()
     done = subprocess.run([sys.executable, "-m", "ui.cli", *argv], capture_output=True, text=True, env=env,
                           cwd=Path(__file__).resolve().parent.parent, check=False)
     if done.returncode not in allowed:
