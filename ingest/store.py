@@ -14,10 +14,12 @@ leaves the previous index usable.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import shutil
 import tempfile
+import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -44,6 +46,8 @@ class Manifest:
     counts: dict[str, int]
     built_at: str
     build_seconds: float
+    # index file -> SHA-256 of its bytes, checked at every load; None in manifests from before checksums.
+    files: dict[str, str] | None = None
 
 
 @dataclass
@@ -59,6 +63,7 @@ class StoredIndex:
 def write_index(target: Path, manifest: Manifest, document: Document, chunk_vectors: np.ndarray,
                 sentence_vectors: np.ndarray, sentence_owner: np.ndarray) -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
+    clean_leftovers(target)
     staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.building-", dir=target.parent))
     try:
         _write_files(staging, manifest, document, chunk_vectors, sentence_vectors, sentence_owner)
@@ -82,8 +87,17 @@ def _write_files(folder: Path, manifest: Manifest, document: Document, chunk_vec
     faiss.write_index(_flat(chunk_vectors), str(folder / "chunks.faiss"))
     faiss.write_index(_flat(sentence_vectors), str(folder / "sentences.faiss"))
     np.save(folder / "sentence_owner.npy", sentence_owner.astype(np.int32), allow_pickle=False)
-    # The manifest goes last: a folder without one is an unfinished build.
-    (folder / "manifest.json").write_text(json.dumps(asdict(manifest), indent=1), encoding="utf-8")
+    # The manifest goes last: a folder without one is an unfinished build. It records each file's SHA-256.
+    data = {**asdict(manifest), "files": {p.name: _sha256(p) for p in sorted(folder.iterdir()) if p.is_file()}}
+    (folder / "manifest.json").write_text(json.dumps(data, indent=1), encoding="utf-8")
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as source:
+        for block in iter(lambda: source.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def _flat(vectors: np.ndarray) -> faiss.Index:
@@ -95,12 +109,38 @@ def _flat(vectors: np.ndarray) -> faiss.Index:
 def _swap_in(staging: Path, target: Path) -> None:
     """Rename the new build into place; the old one is kept as <name>.old until the rename is done."""
     old = target.with_name(target.name + ".old")
-    if old.exists():
-        shutil.rmtree(old)
-    if target.exists():
+    if (target / "manifest.json").exists():
+        # The current build is complete, so the previous .old (if any) can go: one usable index remains.
+        if old.exists():
+            shutil.rmtree(old)
         target.rename(old)
+    elif target.exists():
+        # An unfinished or damaged folder: never the usable one. `.old`, if present, is kept until the end.
+        shutil.rmtree(target)
     staging.rename(target)
     shutil.rmtree(old, ignore_errors=True)
+
+
+LEFTOVER_SECONDS = 600  # a staging folder older than this belongs to a build that was killed
+
+
+def clean_leftovers(target: Path) -> list[Path]:
+    """Remove staging folders (`.<name>.building-*`) left by killed builds; returns what was removed.
+
+    Only folders older than LEFTOVER_SECONDS go, so a build running at the same moment is left alone.
+    """
+    removed = []
+    now = time.time()
+    for folder in target.parent.glob(f".{target.name}.building-*"):
+        try:
+            if folder.is_dir() and now - folder.stat().st_mtime > LEFTOVER_SECONDS:
+                shutil.rmtree(folder)
+                removed.append(folder)
+        except OSError as err:  # another process removed it first, or it is not ours to remove
+            log.warning("could not remove leftover build folder %s: %s", folder, err)
+    if removed:
+        log.info("removed %d leftover build folder(s) of %s", len(removed), target.name)
+    return removed
 
 
 def read_manifest(folder: Path) -> Manifest | None:
@@ -122,6 +162,21 @@ def _usable_folder(folder: Path) -> Path:
     return folder
 
 
+def verify_files(folder: Path, manifest: Manifest) -> None:
+    """Refuse an index whose files do not match the SHA-256 sums in its manifest (edited, damaged, swapped)."""
+    if manifest.files is None:
+        log.warning("index at %s has no checksums (built by an older version), so it cannot be checked; "
+                    "run `report-qa ingest --rebuild` to add them.", folder)
+        return
+    for name, expected in sorted(manifest.files.items()):
+        path = folder / name
+        if not path.is_file():
+            raise IndexProblem(f"index file {path} is missing; run `report-qa ingest --rebuild`.")
+        if _sha256(path) != expected:
+            raise IndexProblem(f"index file {path} does not match the checksum in its manifest (changed or "
+                               "damaged since it was built); run `report-qa ingest --rebuild`.")
+
+
 def load_index(folder: Path) -> StoredIndex:
     folder = _usable_folder(folder)
     manifest = read_manifest(folder)
@@ -132,6 +187,7 @@ def load_index(folder: Path) -> StoredIndex:
             f"index at {folder} has format {manifest.format_version}, this version reads {FORMAT_VERSION}; "
             "run `report-qa ingest --rebuild`."
         )
+    verify_files(folder, manifest)
     try:
         chunks = [Chunk.from_json(json.loads(line))
                   for line in (folder / "chunks.jsonl").read_text(encoding="utf-8").splitlines() if line]
@@ -150,4 +206,8 @@ def load_index(folder: Path) -> StoredIndex:
     document = Document(manifest.report_name, text, pages, sections, chunks, pdf_pages)
     if chunk_vectors.ntotal != len(chunks) or sentence_vectors.ntotal != len(owner):
         raise IndexProblem(f"index at {folder} is inconsistent; run `report-qa ingest --rebuild`.")
+    if owner.ndim != 1 or owner.dtype.kind not in "iu" or (len(owner) and not 0 <= owner.min() <= owner.max()
+                                                           < len(chunks)):
+        raise IndexProblem(f"index file {folder / 'sentence_owner.npy'} points at passages that do not exist "
+                           f"(the index has {len(chunks)}); run `report-qa ingest --rebuild`.")
     return StoredIndex(manifest, document, chunk_vectors, sentence_vectors, owner, folder)

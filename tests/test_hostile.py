@@ -226,3 +226,162 @@ def test_pages_for_matches_a_plain_scan():
             if offset < max(end, start + 1) and next_offset > start and page not in expected:
                 expected.append(page)
         assert doc.pages_for(start, end) == expected
+
+
+# 7. Index integrity -------------------------------------------------------------------------------------------
+
+_SMALL = ("# Small report\n\nThe inspectors looked at 120 cases in 2016. Alcohol 80% of cases.\n\n"
+          "## Findings\n\nThe CRC had too few staff. The NPS was good at court work.\n")
+
+
+def _small_index(tmp_path):
+    from ingest.pipeline import ingest
+    from ingest.settings import load_settings
+    from tests.fakes import HashingEmbedder
+
+    report = tmp_path / "small-report.md"
+    report.write_text(_SMALL, encoding="utf-8")
+    settings = load_settings(index_root=tmp_path / "index")
+    result = ingest(report, settings, embedder=HashingEmbedder())
+    return result.index_dir
+
+
+def test_manifest_records_a_sha256_of_every_index_file(tmp_path):
+    import hashlib
+
+    folder = _small_index(tmp_path)
+    files = json.loads((folder / "manifest.json").read_text())["files"]
+    on_disk = {p.name for p in folder.iterdir()} - {"manifest.json"}
+    assert set(files) == on_disk and {"chunks.jsonl", "chunks.faiss", "sentence_owner.npy"} <= on_disk
+    for name, digest in files.items():
+        assert hashlib.sha256((folder / name).read_bytes()).hexdigest() == digest
+
+
+@pytest.mark.parametrize("name", ["chunks.jsonl", "chunks.faiss", "sentences.faiss", "report.txt",
+                                  "sentence_owner.npy"])
+def test_a_tampered_index_file_is_refused_naming_the_file(tmp_path, name):
+    from ingest.errors import IndexProblem
+    from ingest.store import load_index
+
+    folder = _small_index(tmp_path)
+    path = folder / name
+    data = bytearray(path.read_bytes())
+    if name == "chunks.jsonl":
+        data = bytearray(bytes(data).replace(b"80%", b"8%"))
+    else:
+        data[-5] ^= 0xFF  # one flipped byte in the data
+    path.write_bytes(bytes(data))
+    with pytest.raises(IndexProblem) as err:
+        load_index(folder)
+    assert str(path) in str(err.value) and "ingest --rebuild" in str(err.value)
+    assert "\n" not in str(err.value)
+
+
+def test_tampered_index_is_one_clear_line_from_the_cli(tmp_path, capsys, monkeypatch):
+    from tests.fakes import HashingEmbedder
+
+    monkeypatch.setattr("retrieval.engine.make_embedder", lambda *args, **kwargs: HashingEmbedder(), raising=False)
+    monkeypatch.setattr("retrieval.engine.SentenceTransformerEmbedder", lambda *args, **kwargs: HashingEmbedder(),
+                        raising=False)
+    folder = _small_index(tmp_path)
+    data = bytearray((folder / "chunks.faiss").read_bytes())
+    data[-7] ^= 0xFF
+    (folder / "chunks.faiss").write_bytes(bytes(data))
+    assert main(["ask", "--index-root", str(folder.parent), "--report", "small-report", "How many cases?"]) == 2
+    _one_clear_line(capsys, "chunks.faiss", "checksum", "ingest --rebuild")
+
+
+def test_an_old_manifest_without_checksums_loads_with_a_warning(tmp_path, caplog):
+    from ingest.store import load_index
+
+    folder = _small_index(tmp_path)
+    manifest = json.loads((folder / "manifest.json").read_text())
+    del manifest["files"]
+    (folder / "manifest.json").write_text(json.dumps(manifest))
+    with caplog.at_level("WARNING"):
+        index = load_index(folder)
+    assert index.document.chunks and "no checksums" in caplog.text
+
+
+def test_sentence_owner_out_of_range_is_refused_at_load(tmp_path):
+    import numpy as np
+
+    from ingest.errors import IndexProblem
+    from ingest.store import _sha256, load_index
+
+    folder = _small_index(tmp_path)
+    owner = np.load(folder / "sentence_owner.npy")
+    owner[-1] = 65281
+    np.save(folder / "sentence_owner.npy", owner, allow_pickle=False)
+    manifest = json.loads((folder / "manifest.json").read_text())
+    manifest["files"]["sentence_owner.npy"] = _sha256(folder / "sentence_owner.npy")  # a consistent forgery
+    (folder / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(IndexProblem, match="sentence_owner.npy points at passages that do not exist"):
+        load_index(folder)
+
+
+@pytest.mark.parametrize("start", ["target", "old only", "target and old", "broken target and old"])
+def test_swap_in_never_passes_through_a_moment_with_no_index(tmp_path, monkeypatch, start):
+    """Checked before and after every rename and delete, as if `kill -9` landed there."""
+    import pathlib
+    import shutil
+
+    from ingest import store
+
+    target = tmp_path / "report"
+    old = tmp_path / "report.old"
+
+    def build(folder, tag):
+        folder.mkdir()
+        (folder / "manifest.json").write_text(tag)
+
+    if start in ("target", "target and old"):
+        build(target, "current")
+    if start in ("old only", "target and old", "broken target and old"):
+        build(old, "previous")
+    if start == "broken target and old":
+        target.mkdir()  # no manifest: an unfinished folder
+    staging = tmp_path / ".report.building-x"
+    build(staging, "new")
+
+    def some_index() -> bool:
+        return (target / "manifest.json").exists() or (old / "manifest.json").exists()
+
+    real_rename, real_rmtree = pathlib.Path.rename, shutil.rmtree
+
+    def rename(self, dest):
+        assert some_index()
+        result = real_rename(self, dest)
+        assert some_index()
+        return result
+
+    def rmtree(path, *args, **kwargs):
+        assert some_index()
+        real_rmtree(path, *args, **kwargs)
+        assert some_index()
+
+    monkeypatch.setattr(pathlib.Path, "rename", rename)
+    monkeypatch.setattr(shutil, "rmtree", rmtree)
+    store._swap_in(staging, target)
+    assert (target / "manifest.json").read_text() == "new" and not old.exists() and not staging.exists()
+
+
+def test_leftover_build_folders_are_cleaned_at_the_next_ingest(tmp_path):
+    import os
+    import time
+
+    from ingest.pipeline import ingest
+    from ingest.settings import load_settings
+    from tests.fakes import HashingEmbedder
+
+    folder = _small_index(tmp_path)
+    stale = folder.parent / f".{folder.name}.building-stale"
+    fresh = folder.parent / f".{folder.name}.building-fresh"  # another build, running now: left alone
+    for leftover in (stale, fresh):
+        leftover.mkdir()
+        (leftover / "chunks.jsonl").write_text("")
+    an_hour_ago = time.time() - 3600
+    os.utime(stale, (an_hour_ago, an_hour_ago))
+    ingest(tmp_path / "small-report.md", load_settings(index_root=folder.parent), embedder=HashingEmbedder(),
+           rebuild=True)
+    assert not stale.exists() and fresh.exists() and (folder / "manifest.json").exists()
