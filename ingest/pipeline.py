@@ -17,12 +17,12 @@ from ingest.chunking import build_document
 from ingest.clean import clean_report, load_report
 from ingest.embed import Embedder, make_embedder
 from ingest.errors import InputError
+from ingest.metadata import describe_document, report_id
 from ingest.pdf import check_pdf_file, extract_pdf, is_pdf
 from ingest.records import Document
 from ingest.settings import Settings
 from ingest.store import FORMAT_VERSION, Manifest, read_manifest, write_index
 from ingest.structure import outline
-from ingest.text import slugify
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +47,7 @@ class IngestResult:
 
 def report_name(path: Path) -> str:
     """Example: "corpus/Staffordshire and Stoke 2017.txt" -> "staffordshire-and-stoke-2017"."""
-    return slugify(path.stem, max_words=12)
+    return report_id(path.stem)
 
 
 def parse_report(path: Path, max_words: int = 170) -> Document:
@@ -104,6 +104,7 @@ def ingest(path: Path, settings: Settings, embedder: Embedder | None = None, reb
         model=embedder.name, dimension=int(chunk_vectors.shape[1]), chunker=wanted["chunker"],
         counts=document.counts(), built_at=datetime.now(UTC).isoformat(timespec="seconds"),
         build_seconds=round(time.perf_counter() - started, 2),
+        **describe_document(document, path.stem).manifest_fields(),
     )
     progress("write", 0, 1)
     write_index(target, manifest, document, chunk_vectors, sentence_vectors, owner)

@@ -20,7 +20,7 @@ import logging
 import shutil
 import tempfile
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
 import faiss
@@ -46,6 +46,13 @@ class Manifest:
     counts: dict[str, int]
     built_at: str
     build_seconds: float
+    # What the report is (ingest.metadata); optional so that manifests written before them still load.
+    title: str = ""
+    publisher: str = ""
+    date: str = ""  # ISO "2024-07-23", "2017-01" or "2017"
+    place: str = ""
+    kind: str = ""
+    pages: int = 0
     # index file -> SHA-256 of its bytes, checked at every load; None in manifests from before checksums.
     files: dict[str, str] | None = None
 
@@ -149,8 +156,10 @@ def read_manifest(folder: Path) -> Manifest | None:
     if not path.exists():
         return None
     try:
-        return Manifest(**json.loads(path.read_text(encoding="utf-8")))
-    except (json.JSONDecodeError, TypeError):
+        data = json.loads(path.read_text(encoding="utf-8"))
+        known = {f.name for f in fields(Manifest)}
+        return Manifest(**{k: v for k, v in data.items() if k in known})  # fields a newer version adds: ignored
+    except (json.JSONDecodeError, TypeError, AttributeError):
         return None
 
 

@@ -81,6 +81,7 @@ class Citation:
     text: str  # the whole passage
     quote_spans: list[Span] = field(default_factory=list)  # where the quote sits within `text`
     label: str | None = None  # "Table 11", "ATR", "Good practice example" ...
+    report: dict[str, str] | None = None  # asked across a library: {"id", "title", "date"} of its report
 
 
 @dataclass
@@ -107,6 +108,7 @@ class Passage:
     score: float
     text: str
     label: str | None = None
+    report: dict[str, str] | None = None  # asked across a library: {"id", "title", "date"} of its report
 
 
 @dataclass

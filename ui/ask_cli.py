@@ -30,7 +30,11 @@ def add_ask(commands) -> None:
     ask.add_argument("--batch", type=Path, help="JSONL file of {\"id\", \"question\"} lines to answer")
     ask.add_argument("--out", type=Path, help="with --batch: where to write one answer object per line "
                      "(default: standard output)")
-    ask.add_argument("--report", help="which ingested report to ask (default: the bundled report)")
+    ask.add_argument("--report", action="append", metavar="ID", help="ask this report (repeatable; default: the "
+                     "whole library, or its one report; `report-qa reports` lists the ids)")
+    ask.add_argument("--where", action="append", metavar="KEY=VALUE", help="only reports whose publisher, kind or "
+                     "place is VALUE, e.g. --where 'publisher=Ofsted' (repeatable)")
+    ask.add_argument("--since", type=int, metavar="YEAR", help="only reports dated YEAR or later")
     ask.add_argument("--section", help="only passages under this section (id prefix or title words)")
     ask.add_argument("--kind", help="only passages of this kind (table, glossary, practice_example, ...)")
     ask.add_argument("--organisation", help="only passages about CRC, NPS or 'CRC and NPS'")
@@ -38,7 +42,7 @@ def add_ask(commands) -> None:
 
 
 def run_ask(args: argparse.Namespace) -> int:
-    from retrieval.engine import Engine
+    from retrieval.library import Library, Selection
     from ui.cli import settings_from
 
     if (args.question is None) == (args.batch is None):
@@ -46,12 +50,31 @@ def run_ask(args: argparse.Namespace) -> int:
     if args.out and not args.batch:
         raise ReportQAError("--out goes with --batch; for one question use --json and redirect the output.")
     filters = _filters(args)
-    engine = Engine.load(settings_from(args), report=args.report)
+    library = Library(settings_from(args))
+    engine = LibraryAsker(library, Selection.parse(args.report, args.where, args.since))
+    engine.check()
     if args.batch:
         return run_batch(engine, args.batch, args.out, args.k, filters)
     answer = engine.ask(args.question, k=args.k, filters=filters)
-    print(json.dumps(answer.to_json(), ensure_ascii=False, indent=1) if args.json else format_answer(answer))
+    text = format_answer(answer, show_report=len(library.entries) > 1)
+    print(json.dumps(answer.to_json(), ensure_ascii=False, indent=1) if args.json else text)
     return 0
+
+
+class LibraryAsker:
+    """The library narrowed to the reports asked for, with the `ask` of one engine (what run_batch calls)."""
+
+    def __init__(self, library, selection) -> None:
+        self.library = library
+        self.selection = selection
+
+    def check(self) -> None:
+        """Unknown ids, an empty library or a filter matching nothing: one clear error before any question."""
+        self.library.select(self.selection)
+
+    def ask(self, question: str, k: int | None = None, filters: Filters | None = None, id: str | None = None,
+            previous: str | None = None) -> Answer:
+        return self.library.ask(question, k=k, filters=filters, id=id, previous=previous, selection=self.selection)
 
 
 def _filters(args: argparse.Namespace) -> Filters | None:
@@ -174,12 +197,14 @@ def _safe(text: str) -> str:
     return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
-def format_answer(answer: Answer) -> str:
-    """The answer as a person reads it in a terminal."""
+def format_answer(answer: Answer, show_report: bool = False) -> str:
+    """The answer as a person reads it in a terminal; `show_report`: name each citation's report."""
     lines = [_wrap(answer.answer), ""]
     for citation in answer.citations:
         pages = ", ".join(map(str, citation.pages))
-        lines.append(f"[{citation.marker}] {citation.section} · p. {pages} · {citation.kind} · {citation.chunk_id}")
+        where = f"{citation.report['id']} · " if show_report and citation.report else ""
+        lines.append(f"[{citation.marker}] {where}{citation.section} · p. {pages} · {citation.kind} · "
+                     f"{citation.chunk_id}")
         lines.append(_wrap(f"“{citation.quote}”", indent="    "))
     figures = [f for f in answer.figures if f.kind != "table"]
     if figures:

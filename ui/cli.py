@@ -54,13 +54,29 @@ def build_parser() -> argparse.ArgumentParser:
     parser.set_defaults(debug=False)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    ingest = commands.add_parser("ingest", help="build the index of a report (default: the bundled report)",
-                                 description="Clean, structure, chunk and embed a .txt or .md report.",
-                                 parents=[common_options()])
-    ingest.add_argument("path", nargs="?", type=Path, default=BUNDLED_REPORT, help="report file (.txt or .md)")
-    ingest.add_argument("--rebuild", action="store_true", help="rebuild even when the report is unchanged")
-    ingest.add_argument("--json", action="store_true", help="print the result as JSON")
+    ingest = commands.add_parser(
+        "ingest", help="add reports to the library (default: the bundled report)",
+        description="Clean, structure, chunk and embed reports (.txt, .md, .pdf) into the library under "
+                    "--index-root, each in its own folder: adding or removing one never rebuilds the others, and "
+                    "an unchanged report is skipped. A folder contributes the .txt, .md and .pdf files inside it. "
+                    "A file that cannot be read prints one `error:` line; the others are still ingested (exit 2).",
+        parents=[common_options()])
+    ingest.add_argument("paths", nargs="*", type=Path, default=[BUNDLED_REPORT], metavar="PATH",
+                        help="report files and folders of reports")
+    ingest.add_argument("--rebuild", action="store_true", help="rebuild even when a report is unchanged")
+    ingest.add_argument("--json", action="store_true", help="print the result as JSON (an object for one file, "
+                        "else a list)")
     ingest.set_defaults(handler=run_ingest)
+
+    reports = commands.add_parser("reports", help="list the reports in the library", parents=[common_options()],
+                                  description="Every indexed report: id, title, publisher, date, pages, chunks.")
+    reports.add_argument("--json", action="store_true", help="print a JSON list (also place, kind, source file)")
+    reports.set_defaults(handler=run_reports)
+
+    remove = commands.add_parser("remove", help="remove a report from the library", parents=[common_options()],
+                                 description="Delete one report's index; the other reports are not touched.")
+    remove.add_argument("report", metavar="ID", help="the report's id (see `report-qa reports`)")
+    remove.set_defaults(handler=run_remove)
 
     for extra in _extra_commands():
         extra(commands)
@@ -90,47 +106,198 @@ def settings_from(args: argparse.Namespace):
 
 
 def run_ingest(args: argparse.Namespace) -> int:
+    from ingest.catalog import expand_paths
     from ingest.pipeline import ingest
+    from ingest.store import read_manifest
 
     settings = settings_from(args)
     started = time.perf_counter()
-    result = ingest(args.path, settings, rebuild=args.rebuild, progress=None if args.json else _progress_bar())
+    files, failed = _report_files(args.paths, expand_paths)
+    embedder = _LazyEmbedder(settings)  # the model loads only if some report needs embedding
+    progress = _IngestProgress(len(files), quiet=args.json)
+    results, pages = [], 0
+    try:
+        for path in files:
+            progress.start(path)
+            try:
+                result = ingest(path, settings, embedder=embedder, rebuild=args.rebuild, progress=progress.step)
+            except ReportQAError as err:
+                failed.append(path)
+                progress.say(f"error: {path}: {_without_path(str(err), path)}", error=True)
+                continue
+            except (KeyboardInterrupt, MemoryError):
+                raise
+            except Exception as err:  # a parser bug on one file must not stop the batch; --debug shows it
+                if args.debug:
+                    raise
+                failed.append(path)
+                progress.say(f"error: {path}: internal error: {type(err).__name__}: {err} (run with --debug)",
+                             error=True)
+                continue
+            manifest = read_manifest(result.index_dir)
+            pages += manifest.pages if manifest and not result.reused else 0
+            results.append(result)
+            if not args.json:
+                progress.say(_ingest_line(result))
+    finally:
+        progress.close()
+    seconds = time.perf_counter() - started
     if args.json:
-        print(json.dumps({**asdict(result), "document": None, "index_dir": str(result.index_dir)}, indent=1))
-        return 0
-    _clear_progress()
+        records = [{**asdict(r), "document": None, "index_dir": str(r.index_dir)} for r in results]
+        one = len(args.paths) == 1 and not args.paths[0].is_dir() and len(records) == 1
+        print(json.dumps(records[0] if one else records, indent=1))
+    else:
+        _print_ingest_summary(results, failed, pages, seconds, settings.index_root)
+    return EXIT_USAGE if failed else 0
+
+
+def _report_files(paths: list[Path], expand) -> tuple[list[Path], list[Path]]:
+    """Files to ingest, one per report id (a folder holding x.pdf and x.txt: the first is kept, said once)."""
+    from ingest.pipeline import report_name
+
+    files, failed, owner = [], [], {}
+    for path in paths:
+        try:
+            expanded = expand([path])
+        except ReportQAError as err:
+            print(f"error: {path}: {_without_path(str(err), path)}", file=sys.stderr)
+            failed.append(path)
+            continue
+        for file in expanded:
+            try:
+                report = report_name(file)
+            except ReportQAError as err:
+                print(f"error: {file}: {_without_path(str(err), file)}", file=sys.stderr)
+                failed.append(file)
+                continue
+            if report in owner:
+                print(f"warning: {file}: skipped, it would be report {report!r} like {owner[report]}; rename one to "
+                      "keep both.", file=sys.stderr)
+                continue
+            owner[report] = file
+            files.append(file)
+    return files, failed
+
+
+def _without_path(message: str, path: Path) -> str:
+    """The error line names the file first; a message that starts with it again is shortened."""
+    for prefix in (f"{path}: ", f"{path} "):
+        if message.startswith(prefix):
+            return message[len(prefix):]
+    return message
+
+
+def _ingest_line(result) -> str:
     c = result.counts
-    print(f"{result.reason} ({time.perf_counter() - started:.1f}s)")
-    print(f"index: {result.index_dir}")
-    print(f"sections {c['sections']} · chunks {c['chunks']} · tables {c['tables']} · figures {c['figures']} · "
-          f"practice examples {c['examples']} · glossary entries {c['glossary_entries']} · "
-          f"key facts {c['key_facts']} · recommendations {c['recommendations']} · quotes {c['quotes']} · "
-          f"footnotes {c['footnotes']}")
+    what = "unchanged, skipped" if result.reused else result.reason
+    return (f"{result.report_name}: {what} · {c.get('chunks', 0)} chunks · {c.get('tables', 0)} tables · "
+            f"{result.seconds:.1f}s")
+
+
+def _print_ingest_summary(results, failed, pages: int, seconds: float, index_root: Path) -> None:
+    built = [r for r in results if not r.reused]
+    rate = f" · {pages} pages, {pages / seconds:.1f} pages/s" if built and seconds > 0 else ""
+    print(f"{len(results) + len(failed)} file(s): {len(built)} built, {len(results) - len(built)} unchanged, "
+          f"{len(failed)} failed · {seconds:.1f}s{rate}")
+    if len(results) == 1 and not failed:
+        c = results[0].counts
+        print(f"index: {results[0].index_dir}")
+        print(f"sections {c['sections']} · chunks {c['chunks']} · tables {c['tables']} · figures {c['figures']} · "
+              f"practice examples {c['examples']} · glossary entries {c['glossary_entries']} · "
+              f"key facts {c['key_facts']} · recommendations {c['recommendations']} · quotes {c['quotes']} · "
+              f"footnotes {c['footnotes']}")
+    else:
+        print(f"library: {index_root} (`report-qa reports` lists it)")
+
+
+class _LazyEmbedder:
+    """The embedding model, loaded on the first report that needs embedding and shared by the rest."""
+
+    def __init__(self, settings) -> None:
+        self.settings = settings
+        self.name = settings.model
+        self._real = None
+
+    def embed(self, texts):
+        if self._real is None:
+            from ingest import embed
+
+            self._real = embed.SentenceTransformerEmbedder(self.settings.model, self.settings.batch_size)
+        return self._real.embed(texts)
+
+
+class _IngestProgress:
+    """Two bars on stderr: the reports done of all, and the stages of the current one. Plain lines when
+    stderr is not a terminal."""
+
+    def __init__(self, total: int, quiet: bool = False) -> None:
+        from tqdm import tqdm
+
+        self.quiet = quiet
+        self.interactive = sys.stderr.isatty() and not quiet
+        self.overall = tqdm(total=total, desc="reports", unit="report", position=0, file=sys.stderr,
+                            disable=not self.interactive, dynamic_ncols=True)
+        self.current = tqdm(total=1, desc="", position=1, file=sys.stderr, disable=not self.interactive,
+                            bar_format="{desc} {bar} {n_fmt}/{total_fmt}", dynamic_ncols=True, leave=False)
+        self.name = ""
+        self.count = 0
+
+    def start(self, path: Path) -> None:
+        if self.count:
+            self.overall.update(1)
+        self.count += 1
+        self.name = path.name
+        if not self.interactive and not self.quiet:
+            print(f"[{self.count}/{self.overall.total}] {path}", file=sys.stderr)
+
+    def step(self, stage: str, done: int, total: int) -> None:
+        if self.interactive:
+            self.current.set_description_str(f"{self.name[:40]}: {stage}", refresh=False)
+            self.current.total = max(total, 1)
+            self.current.n = done
+            self.current.refresh()
+
+    def say(self, line: str, error: bool = False) -> None:
+        if self.interactive:
+            self.overall.write(line, file=sys.stderr if error else sys.stdout)
+        else:
+            print(line, file=sys.stderr if error else sys.stdout)
+
+    def close(self) -> None:
+        if self.count:
+            self.overall.update(1)
+        self.current.close()
+        self.overall.close()
+
+
+def run_reports(args: argparse.Namespace) -> int:
+    from ingest.catalog import list_reports
+
+    settings = settings_from(args)
+    entries = list_reports(settings.index_root)
+    if args.json:
+        print(json.dumps([e.to_json() for e in entries], ensure_ascii=False, indent=1))
+        return 0
+    if not entries:
+        print(f"no reports in {settings.index_root}; add some with `report-qa ingest PATH...`.", file=sys.stderr)
+        return 0
+    rows = [(e.id, e.title, e.metadata.publisher, e.metadata.date, str(e.metadata.pages), str(e.metadata.chunks))
+            for e in entries]
+    header = ("id", "title", "publisher", "date", "pages", "chunks")
+    widths = [min(max(len(r[i]) for r in [header, *rows]), 60 if i == 1 else 40) for i in range(len(header))]
+    for row in [header, *rows]:
+        print("  ".join(cell[: widths[i]].ljust(widths[i]) for i, cell in enumerate(row)).rstrip())
+    print(f"{len(entries)} report(s) in {settings.index_root}")
     return 0
 
 
-def _progress_bar():
-    interactive = sys.stderr.isatty()
-    started = time.perf_counter()
-    last = {"stage": None}
+def run_remove(args: argparse.Namespace) -> int:
+    from ingest.catalog import remove_report
 
-    def show(stage: str, done: int, total: int) -> None:
-        if interactive:
-            width = 30
-            filled = int(width * done / max(total, 1))
-            sys.stderr.write(f"\r{stage:<16} [{'#' * filled}{'.' * (width - filled)}] {done}/{total} "
-                             f"{time.perf_counter() - started:5.1f}s")
-            sys.stderr.flush()
-        elif stage != last["stage"]:
-            print(f"{stage}…", file=sys.stderr)
-        last["stage"] = stage
-
-    return show
-
-
-def _clear_progress() -> None:
-    if sys.stderr.isatty():
-        sys.stderr.write("\r" + " " * 70 + "\r")
+    settings = settings_from(args)
+    entry = remove_report(settings.index_root, args.report)
+    print(f"removed {entry.id} ({entry.title}); the other reports are unchanged.")
+    return 0
 
 
 if __name__ == "__main__":

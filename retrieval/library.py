@@ -1,0 +1,270 @@
+"""Ask across a library of reports: choose the reports, rank them by retrieval, answer from the best one.
+
+    library = Library(settings)                              # every report under settings.index_root
+    answer = library.ask("How were care leavers supported in Birmingham in 2016?")
+    answer.citations[0].report                               # {"id": "ofsted-birmingham-2016", "title": ..., ...}
+
+Engines load lazily (a report is read from disk the first time it is asked) and share one embedder, which
+keeps what it has embedded: the question is embedded once, however many reports are searched. A question
+naming a report's place or year is routed to that report. With one report the answer is exactly that
+report's engine's answer, with its report named in each citation and passage.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from collections import OrderedDict
+from dataclasses import dataclass
+
+import numpy as np
+
+from ingest.catalog import ReportEntry, list_reports, unknown_report_message
+from ingest.embed import Embedder
+from ingest.errors import IndexProblem, ReportQAError
+from ingest.settings import Settings
+from retrieval.engine import Engine
+from retrieval.questions import validate_question
+from retrieval.records import Answer, Filters, Hit
+
+log = logging.getLogger(__name__)
+
+WHERE_KEYS = ("publisher", "kind", "place")
+TRY_REPORTS = 3  # when the best-ranked report declines, the next ones are asked before declining
+_YEAR = re.compile(r"(?<!\d)((?:19|20)\d\d)(?!\d)")
+
+
+@dataclass(frozen=True)
+class Selection:
+    """Which reports to ask; empty means the whole library."""
+
+    reports: tuple[str, ...] = ()  # ids, as `--report` (repeatable)
+    where: tuple[tuple[str, str], ...] = ()  # ("publisher", "Ofsted"), as `--where publisher=Ofsted`
+    since: int | None = None  # reports dated this year or later
+
+    @classmethod
+    def parse(cls, reports: list[str] | None = None, where: list[str] | None = None,
+              since: int | None = None) -> Selection:
+        pairs = []
+        for item in where or []:
+            key, sep, value = item.partition("=")
+            key, value = key.strip().lower(), value.strip()
+            if not sep or not value:
+                raise ReportQAError(f"--where {item!r} is not key=value; e.g. --where 'publisher=Ofsted'.")
+            if key not in WHERE_KEYS:
+                raise ReportQAError(f"unknown --where key {key!r}; use one of {', '.join(WHERE_KEYS)}.")
+            pairs.append((key, value))
+        return cls(tuple(reports or ()), tuple(pairs), since)
+
+    @property
+    def empty(self) -> bool:
+        return not (self.reports or self.where or self.since is not None)
+
+
+class CachingEmbedder:
+    """One embedder for every engine of a library; a text embedded once is served from memory after."""
+
+    def __init__(self, inner: Embedder, size: int = 512) -> None:
+        self.inner = inner
+        self.name = inner.name
+        self.size = size
+        self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        missing = [t for t in dict.fromkeys(texts) if t not in self._vectors]
+        if missing:
+            for text, vector in zip(missing, self.inner.embed(missing), strict=True):
+                self._vectors[text] = np.asarray(vector, dtype=np.float32)
+                while len(self._vectors) > self.size:
+                    self._vectors.popitem(last=False)
+        if not texts:
+            return self.inner.embed(texts)
+        return np.vstack([self._vectors[t] for t in texts])
+
+    def __getattr__(self, name: str):
+        return getattr(self.inner, name)
+
+
+class Library:
+    def __init__(self, settings: Settings, embedder: Embedder | None = None, strategy: str = "fused") -> None:
+        self.settings = settings
+        self.strategy = strategy
+        self.entries = list_reports(settings.index_root)
+        self.embedder: CachingEmbedder | None = CachingEmbedder(embedder) if embedder is not None else None
+        self._engines: dict[str, Engine] = {}
+
+    # -- which reports -------------------------------------------------------------------------------
+
+    def entry(self, report: str) -> ReportEntry:
+        for entry in self.entries:
+            if entry.id == report:
+                return entry
+        raise IndexProblem(unknown_report_message(report, self.entries, self.settings.index_root))
+
+    def select(self, selection: Selection | None = None) -> list[ReportEntry]:
+        """The reports a selection names; an error naming what is known when it names none."""
+        selection = selection or Selection()
+        if not self.entries:
+            raise IndexProblem(f"no reports indexed in {self.settings.index_root}; run `report-qa ingest` "
+                               "(the bundled report, or `report-qa ingest PATH...` for yours) first.")
+        chosen = [self.entry(r) for r in dict.fromkeys(selection.reports)] if selection.reports else self.entries
+        for key, value in selection.where:
+            chosen = [e for e in chosen if _same(getattr(e.metadata, key), value)]
+        if selection.since is not None:
+            chosen = [e for e in chosen if e.year is not None and e.year >= selection.since]
+        if not chosen:
+            known = "; ".join(f"{e.id} ({e.metadata.publisher or 'publisher unknown'}, {e.metadata.place}, "
+                              f"{e.metadata.date or 'undated'})" for e in self.entries)
+            raise ReportQAError(f"no indexed report matches {_describe(selection)}; known: {known}.")
+        return chosen
+
+    def route(self, question: str, entries: list[ReportEntry]) -> tuple[list[ReportEntry], str | None]:
+        """Reports whose place or year the question names ("in Birmingham in 2016"); all of them otherwise."""
+        if len(entries) < 2:
+            return entries, None
+        text = f" {_norm(question)} "
+        spans: dict[str, tuple[int, int]] = {}
+        for entry in entries:
+            for alias in _place_aliases(entry.metadata.place):  # longest first: the first found is kept
+                at = text.find(f" {alias} ")
+                if at >= 0:
+                    spans[entry.id] = (at, at + len(alias) + 1)
+                    break
+        # "Stoke-on-Trent" names the Stoke-on-Trent report, not also the one whose place contains "Stoke".
+        named = [e for e in entries if e.id in spans and not any(
+            o != e.id and s[0] <= spans[e.id][0] and spans[e.id][1] <= s[1] and s != spans[e.id]
+            for o, s in spans.items())]
+        years = {int(y) for y in _YEAR.findall(question)}
+        pool = named or entries
+        dated = [e for e in pool if e.year in years]
+        routed = dated or named
+        if not routed or len(routed) == len(entries):
+            return entries, None
+        what = " and ".join(filter(None, ["place" if named else "", "year" if dated else ""]))
+        return routed, f"Asked of {', '.join(e.id for e in routed)}: the question names its {what}."
+
+    # -- engines -------------------------------------------------------------------------------------
+
+    def engine(self, report: str) -> Engine:
+        if report not in self._engines:
+            entry = self.entry(report)
+            engine = Engine.load(self.settings, report=entry.id, embedder=self.embedder, strategy=self.strategy)
+            if self.embedder is None:  # the first engine made the model; every other one shares it
+                self.embedder = CachingEmbedder(engine.embedder)
+            engine.embedder = self.embedder
+            self._engines[report] = engine
+        return self._engines[report]
+
+    # -- asking --------------------------------------------------------------------------------------
+
+    def retrieve(self, question: str, k: int = 5, filters: Filters | None = None,
+                 selection: Selection | None = None) -> list[tuple[ReportEntry, Hit]]:
+        """The best passages of every chosen report, merged by score (fused scores share one scale)."""
+        question = validate_question(question)
+        found: list[tuple[ReportEntry, Hit]] = []
+        for entry in self._chosen(question, selection)[0]:
+            found.extend((entry, hit) for hit in self.engine(entry.id).retrieve(question, k, filters))
+        found.sort(key=lambda pair: -pair[1].score)
+        return found[:k]
+
+    def ask(self, question: str, k: int | None = None, filters: Filters | None = None, id: str | None = None,
+            previous: str | None = None, selection: Selection | None = None) -> Answer:
+        started = time.perf_counter()
+        question = validate_question(question)
+        chosen, routed = self._chosen(question, selection)
+        if len(chosen) == 1:
+            answer = self.engine(chosen[0].id).ask(question, k=k, filters=filters, id=id, previous=previous)
+            return _named(tag(answer, chosen[0]), routed)
+        ranked = self.rank(question, chosen, filters)
+        first: tuple[ReportEntry, Answer] | None = None
+        problem: ReportQAError | None = None
+        for entry, _score in ranked[:TRY_REPORTS]:
+            try:
+                answer = self.engine(entry.id).ask(question, k=k, filters=filters, id=id, previous=previous)
+            except ReportQAError as err:  # e.g. words this report never uses: another report may know them
+                if isinstance(err, IndexProblem):
+                    raise
+                problem = problem or err
+                continue
+            first = first or (entry, answer)
+            if not answer.abstained:
+                first = (entry, answer)
+                break
+        if first is None:
+            raise problem or ReportQAError("no report could answer; try `report-qa ask --report ID`.")
+        entry, answer = first
+        others = [e.id for e, _ in ranked if e.id != entry.id][:3]
+        answer.note = " ".join(filter(None, [
+            f"From {entry.id} ({entry.title}, {entry.metadata.date or 'undated'}), the best match of {len(ranked)} "
+            f"reports searched" + (f"; next: {', '.join(others)}." if others else "."), answer.note]))
+        answer.timings_ms["library"] = round((time.perf_counter() - started) * 1000, 2)
+        return _named(tag(answer, entry), routed)
+
+    def rank(self, question: str, entries: list[ReportEntry],
+             filters: Filters | None = None) -> list[tuple[ReportEntry, float]]:
+        """Reports by the retrieval score of their best passage for the question; embedded once for all."""
+        if self.embedder is not None:
+            self.embedder.embed([question])
+        scored: list[tuple[ReportEntry, float]] = []
+        problem: ReportQAError | None = None
+        for entry in entries:
+            try:
+                hits = self.engine(entry.id).retrieve(question, 1, filters)
+            except ReportQAError as err:  # a --section this report has not: the others may have it
+                if isinstance(err, IndexProblem):
+                    raise
+                problem = problem or err
+                continue
+            if hits:
+                scored.append((entry, hits[0].score))
+        if not scored:
+            if problem is not None:
+                raise problem
+            scored = [(e, 0.0) for e in entries]
+        return sorted(scored, key=lambda pair: -pair[1])
+
+    def _chosen(self, question: str, selection: Selection | None) -> tuple[list[ReportEntry], str | None]:
+        selection = selection or Selection()
+        chosen = self.select(selection)
+        if selection.reports:  # ids typed: no second-guessing
+            return chosen, None
+        return self.route(question, chosen)
+
+
+def tag(answer: Answer, entry: ReportEntry) -> Answer:
+    """Name the report in every citation and passage."""
+    for item in [*answer.citations, *answer.passages]:
+        item.report = entry.summary()
+    return answer
+
+
+def _named(answer: Answer, routed: str | None) -> Answer:
+    if routed:
+        answer.note = " ".join(filter(None, [routed, answer.note]))
+    return answer
+
+
+def _place_aliases(place: str) -> list[str]:
+    """Example: "Staffordshire and Stoke" -> ["staffordshire and stoke", "staffordshire", "stoke"]."""
+    whole = _norm(place)
+    if not whole:
+        return []
+    parts = [p for p in whole.split(" and ") if len(p) >= 4] if " and " in whole else []
+    return [whole, *parts]
+
+
+def _same(value: str, wanted: str) -> bool:
+    return _norm(value) == _norm(wanted)
+
+
+def _norm(text: str) -> str:
+    """Example: "Stoke-on-Trent's" -> "stoke on trent s"."""
+    return re.sub(r"[^a-z0-9]+", " ", (text or "").lower().replace("’", "'")).strip()
+
+
+def _describe(selection: Selection) -> str:
+    parts = [f"--report {r}" for r in selection.reports]
+    parts += [f"--where {k}={v}" for k, v in selection.where]
+    parts += [f"--since {selection.since}"] if selection.since is not None else []
+    return " ".join(parts) or "the whole library"

@@ -1,0 +1,352 @@
+"""A library of reports: ids, metadata, ingest of many files, reports/remove, routing, asking across reports."""
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from ingest.errors import InputError, ReportQAError
+from ingest.metadata import describe, report_id
+from tests.fakes import HashingEmbedder
+from ui.cli import main
+
+FAKE_MODEL = HashingEmbedder.name
+
+BIRMINGHAM = """Birmingham City Council
+
+Re-inspection of services for children in need of help and protection
+Inspection dates: 12 September 2016 to 6 October 2016
+Report published: 25 November 2016
+
+Children’s services in Birmingham are inadequate.
+
+Executive summary
+
+The multi-agency safeguarding hub does not identify and reduce risks to children at the point of referral. \
+Ofsted inspectors referred cases back to the authority where risk had not been identified.
+
+Care leavers
+
+Care leavers in Birmingham receive pathway plans that are too often out of date. Personal advisers visit \
+care leavers regularly, but too few care leavers live in suitable accommodation.
+"""
+
+STOKE = """Stoke-on-Trent City Council
+
+Inspection of services for children in need of help and protection
+Inspection date: 1/06/2015 – 25/06/2015
+Report published: 10/08/2015
+
+Children’s services in Stoke-on-Trent require improvement to be good.
+
+Executive summary
+
+Adoption performance in Stoke-on-Trent is good. Ofsted found that children are matched with adopters \
+quickly and adopters are well supported after placement.
+
+Care leavers
+
+Personal advisers for care leavers in Stoke-on-Trent keep in touch well and most care leavers are in \
+education, employment or training.
+"""
+
+PROBATION = """Foreword
+
+This is our inspection of probation work in Staffordshire and Stoke. Caseloads of officers in the \
+Community Rehabilitation Company were too high, some up to 80 cases.
+
+Dame Glenys Stacey
+HM Chief Inspector of Probation
+January 2017
+"""
+
+
+# -- ids and metadata ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("stem", "expected"), [
+    ("ofsted-barnet-23-july-2024", "ofsted-barnet-23-july-2024"),
+    ("Ofsted Barnet, 23 July 2024", "ofsted-barnet-23-july-2024"),
+    ("staffordshire-and-stoke-2017", "staffordshire-and-stoke-2017"),
+    ("__Children’s  services (final)__", "children-s-services-final"),
+    ("Éire Report", "eire-report"),
+])
+def test_report_id_is_the_lower_cased_stem_with_runs_of_other_characters_as_dashes(stem, expected):
+    assert report_id(stem) == expected
+
+
+def test_report_id_without_letters_or_digits_is_a_clear_error():
+    with pytest.raises(InputError, match="no letters or digits"):
+        report_id("--- ___")
+
+
+def test_bundled_report_keeps_its_id():
+    from ingest.pipeline import report_name
+    from ingest.settings import BUNDLED_REPORT
+
+    assert report_name(BUNDLED_REPORT) == "staffordshire-and-stoke-2017"
+
+
+def test_metadata_of_an_inspection_title_page():
+    meta = describe(BIRMINGHAM, "ofsted-birmingham-2016")
+    assert meta.title == "Birmingham: Re-inspection of services for children in need of help and protection"
+    assert (meta.publisher, meta.date, meta.place) == ("Ofsted", "2016-11-25", "Birmingham")
+    assert meta.kind == "children's services inspection" and meta.year == 2016
+
+
+def test_metadata_reads_numeric_uk_dates_and_strips_council_names():
+    meta = describe(STOKE, "stoke")
+    assert (meta.date, meta.place) == ("2015-08-10", "Stoke-on-Trent")
+
+
+def test_metadata_without_a_title_falls_back_to_the_file_name():
+    meta = describe(PROBATION, "staffordshire-and-stoke-2017")
+    assert meta.title == "Staffordshire and Stoke 2017" and meta.place == "Staffordshire and Stoke"
+    assert (meta.publisher, meta.date, meta.kind) == ("HM Inspectorate of Probation", "2017-01",
+                                                      "probation inspection")
+
+
+def test_metadata_of_an_unknown_family_is_generic():
+    text = "Inspection of Barnet local authority\nchildren’s services\nInspection dates: 10 to 14 June 2024\n"
+    meta = describe(text, "barnet", profiles={"publishers": [], "generic_kinds": [
+        {"pattern": "inspection", "kind": "inspection"}]})
+    assert meta.title == "Inspection of Barnet local authority children’s services"
+    assert (meta.publisher, meta.date, meta.place, meta.kind) == ("", "2024-06-14", "Barnet", "inspection")
+
+
+def test_metadata_from_the_file_name_alone():
+    meta = describe("Some paragraphs with no title page.", "ofsted-cheshire-west-and-chester-19-february-2016")
+    assert (meta.publisher, meta.date, meta.place) == ("Ofsted", "2016-02-19", "Cheshire West and Chester")
+
+
+# -- ingest, reports, remove ----------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def fake_model(monkeypatch):
+    """Every embedder the CLI makes is the hashing fake (named like the --model the tests pass)."""
+    monkeypatch.setattr("ingest.embed.SentenceTransformerEmbedder", lambda *a, **k: HashingEmbedder())
+    for name in ("SentenceTransformerEmbedder", "make_embedder"):
+        monkeypatch.setattr(f"retrieval.engine.{name}", lambda *a, **k: HashingEmbedder(), raising=False)
+
+
+@pytest.fixture
+def library(tmp_path, fake_model):
+    """Three small reports and one bad file in a folder, ingested through the CLI."""
+    folder = tmp_path / "reports"
+    folder.mkdir()
+    (folder / "ofsted-birmingham-2016.txt").write_text(BIRMINGHAM, encoding="utf-8")
+    (folder / "ofsted-stoke-on-trent-2015.md").write_text(STOKE, encoding="utf-8")
+    (folder / "staffordshire-and-stoke-2017.txt").write_text(PROBATION, encoding="utf-8")
+    (folder / "broken.txt").write_bytes(b"\x00\x01\x02 not text")
+    (folder / "notes.csv").write_text("ignored", encoding="utf-8")
+    root = tmp_path / "index"
+    return folder, root
+
+
+def _cli(root, *argv):
+    return main([argv[0], "--index-root", str(root), "--model", FAKE_MODEL, *argv[1:]])
+
+
+def test_ingest_of_a_folder_names_the_bad_file_and_ingests_the_rest(library, capsys):
+    folder, root = library
+    assert _cli(root, "ingest", str(folder)) == 2
+    captured = capsys.readouterr()
+    errors = [line for line in captured.err.splitlines() if line.startswith("error:")]
+    assert errors == [errors[0]] and "broken.txt" in errors[0] and "binary" in errors[0]
+    assert "3 built" in captured.out and "1 failed" in captured.out
+    assert sorted(p.name for p in root.iterdir()) == ["ofsted-birmingham-2016", "ofsted-stoke-on-trent-2015",
+                                                       "staffordshire-and-stoke-2017"]
+
+
+def test_ingest_again_skips_unchanged_reports_and_rebuilds_only_the_changed_one(library, capsys):
+    folder, root = library
+    (folder / "broken.txt").unlink()
+    assert _cli(root, "ingest", str(folder)) == 0
+    before = {p.name: (p / "manifest.json").stat().st_mtime_ns for p in root.iterdir()}
+    (folder / "ofsted-stoke-on-trent-2015.md").write_text(STOKE + "\nA new paragraph about adoption.\n", "utf-8")
+    capsys.readouterr()
+    assert _cli(root, "ingest", str(folder)) == 0
+    out = capsys.readouterr().out
+    assert "1 built, 2 unchanged" in out
+    after = {p.name: (p / "manifest.json").stat().st_mtime_ns for p in root.iterdir()}
+    assert after["ofsted-birmingham-2016"] == before["ofsted-birmingham-2016"]
+    assert after["ofsted-stoke-on-trent-2015"] != before["ofsted-stoke-on-trent-2015"]
+
+
+def test_reports_lists_metadata_and_remove_deletes_one(library, capsys):
+    folder, root = library
+    _cli(root, "ingest", str(folder))
+    capsys.readouterr()
+    assert _cli(root, "reports", "--json") == 0
+    listed = {r["id"]: r for r in json.loads(capsys.readouterr().out)}
+    assert set(listed) == {"ofsted-birmingham-2016", "ofsted-stoke-on-trent-2015", "staffordshire-and-stoke-2017"}
+    birmingham = listed["ofsted-birmingham-2016"]
+    assert {k: birmingham[k] for k in ("publisher", "date", "place")} == {
+        "publisher": "Ofsted", "date": "2016-11-25", "place": "Birmingham"}
+    assert birmingham["chunks"] > 0 and birmingham["pages"] >= 1 and birmingham["title"].startswith("Birmingham")
+    assert _cli(root, "reports") == 0
+    assert "ofsted-birmingham-2016" in capsys.readouterr().out
+
+    assert _cli(root, "remove", "ofsted-birmingham-2015") == 2
+    err = capsys.readouterr().err
+    assert "ofsted-birmingham-2015" in err and "ofsted-birmingham-2016" in err and len(err.strip().splitlines()) == 1
+    assert _cli(root, "remove", "ofsted-birmingham-2016") == 0
+    assert not (root / "ofsted-birmingham-2016").exists() and (root / "ofsted-stoke-on-trent-2015").exists()
+    capsys.readouterr()
+    _cli(root, "reports", "--json")
+    assert len(json.loads(capsys.readouterr().out)) == 2
+
+
+def test_an_unfinished_build_is_not_listed(library):
+    from ingest.catalog import list_reports
+
+    folder, root = library
+    _cli(root, "ingest", str(folder))
+    (root / ".ofsted-x.building-123").mkdir()  # an ingest killed mid-build
+    (root / "half-done").mkdir()  # a folder without a manifest
+    assert len(list_reports(root)) == 3
+
+
+def test_an_old_manifest_without_metadata_still_lists(library, capsys):
+    folder, root = library
+    _cli(root, "ingest", str(folder))
+    path = root / "ofsted-birmingham-2016" / "manifest.json"
+    data = json.loads(path.read_text())
+    for key in ("title", "publisher", "date", "place", "kind", "pages"):
+        data.pop(key)
+    path.write_text(json.dumps(data))
+    capsys.readouterr()
+    _cli(root, "reports", "--json")
+    listed = {r["id"]: r for r in json.loads(capsys.readouterr().out)}
+    assert listed["ofsted-birmingham-2016"]["date"] == "2016-11-25"
+
+
+# -- asking across reports ------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def built(library):
+    from ingest.settings import load_settings
+    from retrieval.library import Library
+
+    folder, root = library
+    (folder / "broken.txt").unlink()
+    assert _cli(root, "ingest", str(folder)) == 0
+    settings = load_settings(index_root=root, model=FAKE_MODEL)
+    embedder = HashingEmbedder()
+    return Library(settings, embedder=embedder), embedder, root
+
+
+def test_a_question_naming_a_place_is_routed_to_that_report(built):
+    library, _, _ = built
+    chosen, why = library.route("How are care leavers supported in Birmingham?", library.select())
+    assert [e.id for e in chosen] == ["ofsted-birmingham-2016"] and "place" in why
+    # "Stoke-on-Trent" names that report, not also the one about "Staffordshire and Stoke"
+    chosen, _ = library.route("What about adoption in Stoke-on-Trent?", library.select())
+    assert [e.id for e in chosen] == ["ofsted-stoke-on-trent-2015"]
+    chosen, _ = library.route("What did the inspection in Stoke find?", library.select())
+    assert [e.id for e in chosen] == ["staffordshire-and-stoke-2017"]
+
+
+def test_a_question_naming_a_year_is_routed_to_that_report(built):
+    library, _, _ = built
+    chosen, why = library.route("What did inspectors find in 2015?", library.select())
+    assert [e.id for e in chosen] == ["ofsted-stoke-on-trent-2015"] and "year" in why
+    chosen, why = library.route("What do care leavers get?", library.select())
+    assert len(chosen) == 3 and why is None
+
+
+def test_ask_across_reports_names_the_report_of_every_citation_and_passage(built):
+    library, embedder, _ = built
+    answer = library.ask("How often do personal advisers visit care leavers in Birmingham?")
+    assert not answer.abstained
+    assert answer.citations and all(c.report["id"] == "ofsted-birmingham-2016" for c in answer.citations)
+    assert all(p.report and p.report["date"] == "2016-11-25" for p in answer.passages)
+    record = answer.to_json()
+    assert record["citations"][0]["report"]["title"].startswith("Birmingham")
+    assert {"marker", "chunk_id", "section", "pages", "quote"} <= set(record["citations"][0])
+
+
+def test_ask_across_reports_ranks_reports_and_embeds_the_question_once(built):
+    library, embedder, _ = built
+    question = "Are adopters well supported after placement?"
+    answer = library.ask(question)
+    assert answer.citations[0].report["id"] == "ofsted-stoke-on-trent-2015"
+    assert sum(call.count(question) for call in embedder.calls) == 1
+    assert "best match of 3 reports" in answer.note
+
+
+def test_selection_by_id_where_and_since(built):
+    from retrieval.library import Selection
+
+    library, _, _ = built
+    pick = library.select
+    assert [e.id for e in pick(Selection.parse(where=["publisher=ofsted"], since=2016))] == ["ofsted-birmingham-2016"]
+    assert [e.id for e in pick(Selection.parse(where=["place=Stoke-on-Trent"]))] == ["ofsted-stoke-on-trent-2015"]
+    assert len(pick(Selection.parse(reports=["ofsted-birmingham-2016", "staffordshire-and-stoke-2017"]))) == 2
+    with pytest.raises(ReportQAError, match="known: "):
+        pick(Selection.parse(since=2030))
+    with pytest.raises(ReportQAError, match="use one of publisher, kind, place"):
+        Selection.parse(where=["colour=red"])
+    with pytest.raises(ReportQAError, match="known reports: ofsted-birmingham-2016"):
+        pick(Selection.parse(reports=["nope"]))
+
+
+def test_cli_ask_searches_the_whole_library_and_takes_report_where_since(built, capsys):
+    _, _, root = built
+    assert _cli(root, "ask", "--json", "Are adopters well supported after placement?") == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["citations"][0]["report"]["id"] == "ofsted-stoke-on-trent-2015"
+    assert _cli(root, "ask", "--report", "ofsted-birmingham-2016", "--report", "staffordshire-and-stoke-2017",
+                "How high were the caseloads of officers?") == 0
+    out = capsys.readouterr().out
+    assert "staffordshire-and-stoke-2017 · " in out and "ofsted-stoke-on-trent-2015 · " not in out
+    assert _cli(root, "ask", "--where", "publisher=Ofsted", "--since", "2016", "How are care leavers housed?") == 0
+    out = capsys.readouterr().out
+    assert "ofsted-birmingham-2016 · " in out
+    assert _cli(root, "ask", "--report", "missing", "What is it?") == 2
+    assert "known reports:" in capsys.readouterr().err
+
+
+def test_with_one_report_the_answer_is_that_engines_answer(fake_engine):
+    from retrieval.library import Library
+
+    library = Library(fake_engine.settings, embedder=fake_engine.embedder)
+    ours = library.ask("What does ATR stand for?").to_json()
+    theirs = fake_engine.ask("What does ATR stand for?").to_json()
+    for record in (ours, theirs):
+        record.pop("timings_ms")
+        for item in record["citations"] + record["passages"]:
+            item.pop("report")
+    assert ours == theirs
+
+
+# -- the real corpus ------------------------------------------------------------------------------------------
+
+
+def _shared() -> Path:
+    return Path(os.environ.get("REPORT_QA_SHARED") or Path(__file__).resolve().parents[2] / "shared")
+
+
+@pytest.mark.slow
+def test_the_three_ofsted_reports_ingest_into_one_library(tmp_path, capsys):
+    folder = _shared() / "corpus" / "other-reports"
+    texts = sorted(folder.glob("*.txt"))
+    if len(texts) < 3:
+        pytest.skip(f"{folder}/*.txt absent: ../shared/corpus absent")
+    root = tmp_path / "index"
+    assert main(["ingest", "--index-root", str(root), *map(str, texts)]) == 0
+    capsys.readouterr()
+    assert main(["reports", "--index-root", str(root), "--json"]) == 0
+    listed = {r["id"]: r for r in json.loads(capsys.readouterr().out)}
+    assert {k: (v["place"], v["date"][:4], v["publisher"]) for k, v in listed.items()} == {
+        "ofsted-birmingham-2016": ("Birmingham", "2016", "Ofsted"),
+        "ofsted-staffordshire-2014": ("Staffordshire", "2014", "Ofsted"),
+        "ofsted-stoke-on-trent-2015": ("Stoke-on-Trent", "2015", "Ofsted"),
+    }
+    assert main(["ask", "--index-root", str(root), "--json",
+                 "How effective is the multi-agency safeguarding hub in Birmingham in 2016?"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert {c["report"]["id"] for c in data["citations"]} == {"ofsted-birmingham-2016"}
