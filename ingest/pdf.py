@@ -51,6 +51,7 @@ class PdfLine:
     baseline: float
     size: float  # font size of its first letters
     bold: bool
+    right: float = 0.0
 
 
 @dataclass
@@ -124,6 +125,7 @@ def report_from_pages(pages: list[PdfPage]) -> CleanReport:
     bodies: list[list[PdfLine]] = []
     for page in pages:
         body, numbers = _strip_edges(page, edges)
+        body = join_grid_rows(body)
         bodies.append(body)
         if numbers:
             anchors[page.index] = numbers[0]
@@ -140,6 +142,9 @@ def report_from_pages(pages: list[PdfPage]) -> CleanReport:
             if k and _new_paragraph(body[k - 1], line, spacing, body_size):
                 texts.append("")
                 where.append((page.index, False))
+            elif k and _wrapped_heading(body[k - 1], line, body_size) and len(texts[-1] + line.text) < 120:
+                texts[-1] += " " + line.text  # a heading wrapped over two lines is one title line
+                continue
             texts.append(line.text)
             where.append((page.index, first))
             first = False
@@ -180,51 +185,45 @@ def _plain_lines(text: str) -> list[PdfLine]:
 
 
 def _lines(text: str, count: int, handle, raw) -> list[PdfLine]:
+    """Split the page text at PDFium's line breaks, measuring each line from its characters' boxes."""
     left, right, bottom, top = (ctypes.c_double() for _ in range(4))
+    refs = tuple(ctypes.byref(v) for v in (left, right, bottom, top))
+    char_box = raw.FPDFText_GetCharBox
     out: list[PdfLine] = []
-    pieces: list[str] = []
-    box: list[float] = []  # top, bottom, left of the line so far
-    prev_right: float | None = None
-    first_char = -1
-
-    def finish() -> None:
+    for match in re.finditer(r"[^\r\n]+", text):
+        pieces: list[str] = []
+        first = -1
+        hi = lo = x0 = x1 = 0.0
+        for k in range(match.start(), match.end()):
+            ch = text[k]
+            if ch.isspace():
+                pieces.append(" ")
+                continue
+            char_box(handle, k, *refs)
+            l_, r_, b_, t_ = left.value, right.value, bottom.value, top.value
+            if first < 0:
+                first, hi, lo, x0, x1 = k, t_, b_, l_, r_
+                pieces.append(ch)
+                continue
+            if l_ - x1 > 2.0 * max(t_ - b_, hi - lo, 4.0):  # a gap wider than two line heights: a new column
+                while pieces and pieces[-1] == " ":
+                    pieces.pop()
+                pieces.append("   ")  # table columns, "judgement   grade"
+            pieces.append(ch)
+            hi, lo, x0, x1 = max(hi, t_), min(lo, b_), min(x0, l_), max(x1, r_)
         tidy = _tidy("".join(pieces))
-        if tidy and box:
-            size = raw.FPDFText_GetFontSize(handle, first_char)
-            bold = raw.FPDFText_GetFontWeight(handle, first_char) >= 600
-            raw.FPDFText_GetCharOrigin(handle, first_char, left, bottom)
-            out.append(PdfLine(tidy, box[0], box[1], box[2], bottom.value, size, bold))
-
-    for k in range(count):
-        ch = text[k]
-        if ch in "\r\n":
-            if ch == "\n" or k + 1 >= count or text[k + 1] != "\n":
-                finish()
-                pieces, box, prev_right, first_char = [], [], None, -1
-            continue
-        if ch.isspace():
-            pieces.append(" ")
-            continue
-        raw.FPDFText_GetCharBox(handle, k, left, right, bottom, top)
-        size = max(top.value - bottom.value, box[0] - box[1] if box else 0.0, 4.0)  # the line's height so far
-        if prev_right is not None and left.value - prev_right > 2.0 * size:
-            while pieces and pieces[-1] == " ":
-                pieces.pop()
-            pieces.append("   ")  # a wide gap: table columns, "judgement   grade"
-        pieces.append(ch)
-        prev_right = right.value
-        if not box:
-            box = [top.value, bottom.value, left.value]
-            first_char = k
-        else:
-            box = [max(box[0], top.value), min(box[1], bottom.value), min(box[2], left.value)]
-    finish()
+        if tidy and first >= 0:
+            size = raw.FPDFText_GetFontSize(handle, first)
+            bold = raw.FPDFText_GetFontWeight(handle, first) >= 600
+            raw.FPDFText_GetCharOrigin(handle, first, refs[0], refs[2])
+            out.append(PdfLine(tidy, hi, lo, x0, bottom.value, size, bold, x1))
     return out
 
 
 def _tidy(text: str) -> str:
     text = _PRIVATE_BULLETS.sub("•", text.translate(_LIGATURES))
-    return re.sub(r"(?<=\S) (?=\S)|^\s+|\s+$", lambda m: " " if m.group(0) == " " else "", text)
+    text = re.sub(r"\s+", lambda m: "   " if len(m.group(0)) >= 3 else " ", text.strip())
+    return text
 
 
 # --- running headers and footers -----------------------------------------------------------------
@@ -277,11 +276,51 @@ def _consistent(anchors: dict[int, int]) -> dict[int, int]:
     return {i: n for i, n in anchors.items() if offsets[n - i] >= 2}
 
 
+# --- grids ---------------------------------------------------------------------------------------
+
+
+def join_grid_rows(lines: list[PdfLine]) -> list[PdfLine]:
+    """A short cell printed to the right of the 1-3 lines beside it joins them as one row, 3 spaces apart.
+
+    Example (Ofsted's grading grid): "The experiences and progress of" / "children in care" with "Outstanding"
+    printed level with them -> "The experiences and progress of children in care   Outstanding".
+    """
+    out: list[PdfLine] = []
+    for line in lines:
+        cells = _row_cells(out, line)
+        if not cells:
+            out.append(line)
+            continue
+        row = out[-cells:]
+        del out[-cells:]
+        text = " ".join(ln.text.strip() for ln in row) + "   " + line.text.strip()
+        out.append(PdfLine(text, max(row[0].top, line.top), min(row[-1].bottom, line.bottom), row[0].left,
+                           row[-1].baseline, row[0].size, row[0].bold, line.right))
+    return out
+
+
+def _row_cells(before: list[PdfLine], cell: PdfLine) -> int:
+    """How many of the last lines sit left of `cell` and level with it (0: `cell` is not a grid cell)."""
+    if not cell.top or len(cell.text) > 40 or "   " in cell.text:
+        return 0
+    count = 0
+    for line in reversed(before[-3:]):
+        level = abs(line.baseline - cell.baseline) <= 2.2 * max(cell.size, 1.0)
+        if not (line.top and level and line.right < cell.left - 8 and cell.left - line.left > 100
+                and "   " not in line.text):
+            break
+        count += 1
+    return count
+
+
 # --- paragraphs ----------------------------------------------------------------------------------
 
 
 def _body_font_size(bodies: list[list[PdfLine]]) -> float:
-    sizes = Counter(round(ln.size, 1) for body in bodies for ln in body for _ in range(len(ln.text)))
+    sizes: Counter[float] = Counter()
+    for body in bodies:
+        for line in body:
+            sizes[round(line.size, 1)] += len(line.text)
     return sizes.most_common(1)[0][0] if sizes else 0.0
 
 
@@ -289,6 +328,12 @@ def _is_heading(line: PdfLine, body_size: float) -> bool:
     return bool(body_size) and len(line.text) <= 120 and (
         line.size >= body_size * 1.15 or (line.bold and line.size >= body_size * 0.95)
     )
+
+
+def _wrapped_heading(previous: PdfLine, line: PdfLine, body_size: float) -> bool:
+    """The second line of a heading, not the next entry of a contents list ("The local authority 3")."""
+    return (_is_heading(previous, body_size) and _is_heading(line, body_size) and previous.size == line.size
+            and not previous.text[-1:].isdigit() and not line.text[-1:].isdigit())
 
 
 def _new_paragraph(previous: PdfLine, line: PdfLine, spacing: float, body_size: float) -> bool:
@@ -302,7 +347,7 @@ def _new_paragraph(previous: PdfLine, line: PdfLine, spacing: float, body_size: 
     step = previous.baseline - line.baseline
     if step <= 0:  # a new column or a line out of reading order
         return True
-    return step > 1.3 * spacing
+    return step > 1.3 * max(spacing, 1.2 * previous.size)  # a title in a big font keeps its lines together
 
 
 def _usual_spacing(page: list[PdfLine]) -> float:
