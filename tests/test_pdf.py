@@ -85,6 +85,19 @@ def test_chunk_pdf_pages_round_trip_and_old_chunks_still_load(document):
     assert Chunk.from_json(old).pdf_pages == []
 
 
+def test_a_pdf_ingests_and_its_physical_pages_survive_the_index(built, tmp_path):
+    from ingest import store
+    from ingest.pipeline import ingest
+    from ingest.settings import load_settings
+    from tests.fakes import HashingEmbedder
+
+    result = ingest(built.path, load_settings(index_root=tmp_path / "index"), embedder=HashingEmbedder())
+    loaded = store.load_index(result.index_dir).document
+    assert loaded.pdf_page_starts == result.document.pdf_page_starts == [(0, 1), loaded.pdf_page_starts[1]]
+    assert [c.pdf_pages for c in loaded.chunks] == [c.pdf_pages for c in result.document.chunks]
+    assert loaded.chunks[-1].pdf_pages == [2]
+
+
 def test_text_reports_have_no_pdf_pages(tmp_path):
     path = tmp_path / "plain.txt"
     path.write_text("Summary\n\n" + " ".join(bundled_paragraphs(2)) + "\n", encoding="utf-8")
