@@ -89,6 +89,8 @@ def ingest(path: Path, settings: Settings, embedder: Embedder | None = None, reb
     model = embedder.name if embedder is not None else settings.model
     wanted = _settings_fingerprint(settings, model, hashlib.sha256(raw_bytes).hexdigest())
     existing = read_manifest(target)
+    if not rebuild:
+        _refuse_another_file(existing, path, name, wanted["source"])
     reason = _rebuild_reason(existing, wanted)
     if existing is not None and reason is None and not rebuild:
         return IngestResult(name, target, existing.counts, True, "unchanged report and settings: index reused",
@@ -101,6 +103,7 @@ def ingest(path: Path, settings: Settings, embedder: Embedder | None = None, reb
     chunk_vectors, sentence_vectors, owner = embed_document(document, embedder, settings.batch_size, progress)
     manifest = Manifest(
         format_version=FORMAT_VERSION, report_name=name, source_name=path.name, source_sha256=wanted["source"],
+        source_path=str(path.resolve()),
         model=embedder.name, dimension=int(chunk_vectors.shape[1]), chunker=wanted["chunker"],
         counts=document.counts(), built_at=datetime.now(UTC).isoformat(timespec="seconds"),
         build_seconds=round(time.perf_counter() - started, 2),
@@ -111,6 +114,20 @@ def ingest(path: Path, settings: Settings, embedder: Embedder | None = None, reb
     progress("write", 1, 1)
     log.info("indexed %s: %s", name, manifest.counts)
     return IngestResult(name, target, manifest.counts, False, reason, time.perf_counter() - started, document)
+
+
+def _refuse_another_file(existing: Manifest | None, path: Path, name: str, source_sha256: str) -> None:
+    """An index is keyed by name *and* content: a different file that happens to have the same name must not
+    silently replace another report's index. The same file edited (same recorded path) is rebuilt as usual."""
+    if existing is None or existing.source_sha256 == source_sha256 or not existing.source_path:
+        return
+    if Path(existing.source_path) == path.resolve():
+        return
+    raise InputError(
+        f"an index named {name!r} already holds another report ({existing.source_path}); {path} has the same "
+        f"name but different content. Rename {path.name} (e.g. {name}-2{path.suffix}) to index both, or run "
+        f"`report-qa ingest --rebuild {path}` to replace it."
+    )
 
 
 def _read_bytes(path: Path) -> bytes:

@@ -55,6 +55,8 @@ class Manifest:
     pages: int = 0
     # index file -> SHA-256 of its bytes, checked at every load; None in manifests from before checksums.
     files: dict[str, str] | None = None
+    # The report file the index was built from (absolute); "" in manifests from before it was recorded.
+    source_path: str = ""
 
 
 @dataclass

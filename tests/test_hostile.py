@@ -385,3 +385,57 @@ def test_leftover_build_folders_are_cleaned_at_the_next_ingest(tmp_path):
     ingest(tmp_path / "small-report.md", load_settings(index_root=folder.parent), embedder=HashingEmbedder(),
            rebuild=True)
     assert not stale.exists() and fresh.exists() and (folder / "manifest.json").exists()
+
+
+# 8. Reports keyed by content ----------------------------------------------------------------------------------
+
+def test_a_different_file_with_the_same_name_is_refused_not_swapped_in(tmp_path, capsys):
+    folder = _small_index(tmp_path)
+    before = (folder / "manifest.json").read_text()
+    other = tmp_path / "other" / "small-report.md"
+    other.parent.mkdir()
+    other.write_text("The inspectors looked at 3 cases.\n", encoding="utf-8")
+    assert main(["ingest", str(other), "--index-root", str(folder.parent)]) == 2
+    err = capsys.readouterr().err
+    errors = [line for line in err.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and "Traceback" not in err and "internal error" not in err
+    assert "already holds another report" in errors[0] and "--rebuild" in errors[0] and "Rename" in errors[0]
+    assert (folder / "manifest.json").read_text() == before
+
+
+def test_rebuild_replaces_it_when_asked(tmp_path):
+    from ingest.pipeline import ingest
+    from ingest.settings import load_settings
+    from tests.fakes import HashingEmbedder
+
+    folder = _small_index(tmp_path)
+    other = tmp_path / "other" / "small-report.md"
+    other.parent.mkdir()
+    other.write_text("The inspectors looked at 3 cases.\n", encoding="utf-8")
+    result = ingest(other, load_settings(index_root=folder.parent), embedder=HashingEmbedder(), rebuild=True)
+    assert result.counts["chunks"] == 1
+    assert json.loads((folder / "manifest.json").read_text())["source_path"] == str(other.resolve())
+
+
+def test_the_same_file_edited_is_rebuilt_as_before(tmp_path):
+    from ingest.pipeline import ingest
+    from ingest.settings import load_settings
+    from tests.fakes import HashingEmbedder
+
+    folder = _small_index(tmp_path)
+    report = tmp_path / "small-report.md"
+    report.write_text(_SMALL + "\n## More\n\nA new paragraph about unpaid work.\n", encoding="utf-8")
+    result = ingest(report, load_settings(index_root=folder.parent), embedder=HashingEmbedder())
+    assert not result.reused and result.reason == "the report changed: rebuilding"
+
+
+def test_the_same_content_elsewhere_reuses_the_index(tmp_path):
+    from ingest.pipeline import ingest
+    from ingest.settings import load_settings
+    from tests.fakes import HashingEmbedder
+
+    folder = _small_index(tmp_path)
+    copy = tmp_path / "copy" / "small-report.md"
+    copy.parent.mkdir()
+    copy.write_text(_SMALL, encoding="utf-8")
+    assert ingest(copy, load_settings(index_root=folder.parent), embedder=HashingEmbedder()).reused
