@@ -199,6 +199,28 @@ def test_reports_lists_metadata_and_remove_deletes_one(library, capsys):
     assert len(json.loads(capsys.readouterr().out)) == 2
 
 
+def test_an_interrupted_ingest_leaves_the_reports_finished_so_far_usable(library, monkeypatch, capsys):
+    from ingest.catalog import list_reports
+    from ingest.settings import load_settings
+    from retrieval.library import Library
+
+    folder, root = library
+    (folder / "broken.txt").unlink()
+
+    class InterruptedOnTheSecondReport(HashingEmbedder):
+        def embed(self, texts):
+            if any("Stoke-on-Trent" in t for t in texts):
+                raise KeyboardInterrupt  # Ctrl-C while the second report is being embedded
+            return super().embed(texts)
+
+    monkeypatch.setattr("ingest.embed.SentenceTransformerEmbedder", lambda *a, **k: InterruptedOnTheSecondReport())
+    assert _cli(root, "ingest", str(folder)) == 130
+    assert [e.id for e in list_reports(root)] == ["ofsted-birmingham-2016"]
+    assert not [p for p in root.iterdir() if p.name.startswith(".")]  # the half-built one was cleaned up
+    library = Library(load_settings(index_root=root, model=FAKE_MODEL), embedder=HashingEmbedder())
+    assert library.ask("How often do personal advisers visit care leavers?").citations
+
+
 def test_an_unfinished_build_is_not_listed(library):
     from ingest.catalog import list_reports
 
