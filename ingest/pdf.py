@@ -176,7 +176,7 @@ def _read_page(pdf, index: int) -> PdfPage:
         textpage.close()
     finally:
         page.close()
-    return PdfPage(index, height, lines, label.strip())
+    return PdfPage(index, height, join_note_markers(lines), label.strip())
 
 
 def _plain_lines(text: str) -> list[PdfLine]:
@@ -274,6 +274,21 @@ def _consistent(anchors: dict[int, int]) -> dict[int, int]:
         return anchors
     offsets = Counter(n - i for i, n in anchors.items())
     return {i: n for i, n in anchors.items() if offsets[n - i] >= 2}
+
+
+def join_note_markers(lines: list[PdfLine]) -> list[PdfLine]:
+    """A raised footnote number on a line of its own joins the note beside it: "2" + "The local ..." ->
+    "2 The local ...", as the text path writes footnote definitions (never mistaken for a page number)."""
+    out: list[PdfLine] = []
+    for line in lines:
+        marker = out[-1] if out else None
+        if (marker is not None and re.fullmatch(r"\d{1,2}", marker.text) and line.top and marker.top
+                and 0 <= line.left - marker.right < 10 and line.top >= marker.bottom and line.bottom <= marker.top):
+            out[-1] = PdfLine(f"{marker.text} {line.text}", line.top, line.bottom, marker.left, line.baseline,
+                              line.size, line.bold, line.right)
+        else:
+            out.append(line)
+    return out
 
 
 # --- grids ---------------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from ingest.errors import InputError
-from ingest.pdf import PdfLine, PdfPage, extract_pdf, report_from_pages
+from ingest.pdf import PdfLine, PdfPage, extract_pdf, join_grid_rows, join_note_markers, report_from_pages
 from ingest.pipeline import _read_bytes, parse_report
 from ingest.records import Chunk, Document
 from tests.pdf_fixture import (
@@ -20,7 +20,6 @@ from tests.pdf_fixture import (
     build_text_free_pdf,
     bundled_paragraphs,
 )
-
 
 
 @pytest.fixture(scope="module")
@@ -161,6 +160,27 @@ def test_page_labels_win_over_footers_and_years_are_not_page_numbers():
     assert [ln.page for ln in report_from_pages(dated).lines if ln.page_start] == [1, 2, 3]
 
 
+def test_a_raised_footnote_number_joins_its_note():
+    marker = PdfLine("1", 95, 90, 71, 90, 6.5, False, 75)
+    note = PdfLine("The local authority was given the opportunity to review this.", 93, 83, 78, 85, 10, False, 500)
+    joined = join_note_markers([marker, note])
+    assert [ln.text for ln in joined] == ["1 The local authority was given the opportunity to review this."]
+    report = report_from_pages([PdfPage(0, 842, [_line("Body text about the area1 and more.", 700), *joined], "")])
+    assert report.footnotes == {1: "The local authority was given the opportunity to review this."}
+    assert report.lines[0].text == "Body text about the area¹ and more."
+
+
+def test_a_cell_printed_beside_two_wrapped_lines_joins_them_as_one_row():
+    lines = [PdfLine("The experiences and progress of", 536, 525, 77, 527, 12, False, 250),
+             PdfLine("children in care", 522, 510, 77, 513, 12, False, 160),
+             PdfLine("Outstanding", 530, 519, 303, 520, 12, False, 370),
+             PdfLine("A long paragraph of body text that runs the whole width of the page ...", 480, 470, 72, 471,
+                     12, False, 520)]
+    assert [ln.text for ln in join_grid_rows(lines)] == [
+        "The experiences and progress of children in care   Outstanding",
+        "A long paragraph of body text that runs the whole width of the page ..."]
+
+
 # --- the real Ofsted PDFs -----------------------------------------------------------------------------------
 
 SHARED = Path(os.environ.get("REPORT_QA_SHARED") or Path(__file__).resolve().parents[2] / "shared")
@@ -211,3 +231,13 @@ def test_printed_pages_of_sampled_sentences_match_the_real_pdfs():
     share = right / checked
     print(f"printed page right for {right}/{checked} sampled sentences ({share:.0%}); wrong: {wrong}")
     assert checked >= 35 and share >= 0.95, wrong
+
+
+@pytest.mark.slow
+def test_ofsted_grading_grid_comes_out_as_judgement_grade_rows():
+    pdf = OTHER_REPORTS / "ofsted-birmingham-2016.pdf"
+    if not pdf.exists():
+        pytest.skip(f"{pdf} absent: ../shared/corpus absent")
+    first_page = [ln.text for ln in extract_pdf(pdf).lines if ln.pdf_page == 1]
+    assert "3. Leadership, management and governance   Inadequate" in first_page
+    assert "2. Children looked after and achieving permanence   Requires improvement" in first_page
