@@ -97,11 +97,14 @@ class OnnxEmbedder:
         self._session = None
         self._tokenizer = None
         self._inputs: set[str] = set()
+        self._fallback: SentenceTransformerEmbedder | None = None  # torch, when the export cannot be made
 
     def embed(self, texts: list[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
         self._load()
+        if self._fallback is not None:
+            return self._fallback.embed(texts)
         order = np.argsort([-len(t) for t in texts], kind="stable")
         out = np.empty((len(texts), 0), dtype=np.float32)
         for start in range(0, len(texts), self.batch_size):
@@ -115,6 +118,8 @@ class OnnxEmbedder:
     @property
     def dimension(self) -> int:
         self._load()
+        if self._fallback is not None:
+            return self._fallback.dimension
         return int(self._session.get_outputs()[0].shape[-1])
 
     def _embed_batch(self, texts: list[str]) -> np.ndarray:
@@ -128,13 +133,18 @@ class OnnxEmbedder:
         return mean_pool_normalise(tokens, feeds["attention_mask"])
 
     def _load(self) -> None:
-        if self._session is not None:
+        if self._session is not None or self._fallback is not None:
             return
         from ingest.onnx_export import ensure_onnx
 
         started = time.perf_counter()
         folder = Path(resolve_model_path(self.name))
-        onnx_path = ensure_onnx(self.name, folder)
+        try:
+            onnx_path = ensure_onnx(self.name, folder)
+        except Exception as err:  # noqa: BLE001 - tracing fails in many ways; torch then runs the model as is
+            log.warning("embedding with torch: no working ONNX export of %s (%s)", self.name, err)
+            self._fallback = SentenceTransformerEmbedder(self.name, self.batch_size, self.threads)
+            return
         self._tokenizer = load_tokenizer(folder)
         self._session = onnx_session(onnx_path, self.threads)
         self._inputs = {i.name for i in self._session.get_inputs()}

@@ -61,9 +61,17 @@ def ensure_onnx(model: str, folder: Path) -> Path:
     target = onnx_path(model, folder)
     if target.exists():
         return target
+    failed = target.with_name("export-failed.txt")  # one failed export is not retried at every start
+    if failed.exists():
+        raise IndexProblem(f"{failed.read_text(encoding='utf-8').strip()} (delete {failed} to retry)")
     log.warning("exporting embedding model %s to ONNX at %s (once; `make install` does this ahead)", model, target)
     started = time.perf_counter()
-    export_onnx(folder, target)
+    try:
+        export_onnx(folder, target)
+    except Exception as err:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        failed.write_text(f"ONNX export of {model} failed: {type(err).__name__}: {err}", encoding="utf-8")
+        raise
     log.warning("exported %s to ONNX in %.1fs", model, time.perf_counter() - started)
     return target
 

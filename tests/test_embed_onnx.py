@@ -139,3 +139,20 @@ def test_onnx_vectors_match_torch_on_the_bundled_report(document, tmp_path, monk
     assert fast.dtype == np.float32 and fast.shape == slow.shape
     assert np.allclose(np.linalg.norm(fast, axis=1), 1.0, atol=1e-5)
     assert (fast * slow).sum(axis=1).min() >= 0.9999
+
+
+def test_failed_export_falls_back_to_torch_and_is_not_retried(tmp_path, monkeypatch, caplog):
+    monkeypatch.setenv("REPORT_QA_CACHE", str(tmp_path))
+    attempts = []
+
+    def broken_export(folder, target):
+        attempts.append(target)
+        raise RuntimeError("cannot trace this model")
+
+    monkeypatch.setattr(onnx_export, "export_onnx", broken_export)
+    monkeypatch.setattr(SentenceTransformerEmbedder, "embed", lambda self, texts: np.ones((len(texts), 3), np.float32))
+    for _ in range(2):
+        chosen = OnnxEmbedder(PACKAGED_MODEL)
+        assert chosen.embed(["a", "b"]).shape == (2, 3) and chosen.name == PACKAGED_MODEL
+    assert len(attempts) == 1 and "cannot trace this model" in caplog.text
+    assert not list((tmp_path / "onnx").glob("*/model.onnx"))
