@@ -63,7 +63,7 @@ def parse_report(path: Path, max_words: int = 170) -> Document:
 
 def _looks_like_pdf(path: Path) -> bool:
     """A file starting with %PDF, or named .pdf (then checked, so an HTML page saved as .pdf is refused)."""
-    return path.is_file() and (path.suffix.lower() == ".pdf" or is_pdf(path))
+    return path.suffix.lower() == ".pdf" or (path.is_file() and is_pdf(path))
 
 
 def _physical_pages(cleaned) -> dict[int, list[int]]:

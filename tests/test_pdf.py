@@ -138,6 +138,11 @@ def test_pdf_without_text_layer(tmp_path):
         parse_report(path)
 
 
+def test_missing_pdf(tmp_path):
+    with pytest.raises(InputError, match=r"report not found: .*gone\.pdf"):
+        _read_bytes(tmp_path / "gone.pdf")
+
+
 def test_empty_pdf_file(tmp_path):
     path = tmp_path / "empty.pdf"
     path.write_bytes(b"")
