@@ -168,3 +168,19 @@ def test_feedback_on_any_answer_in_the_conversation_is_stored(engine, tmp_path):
     assert store.records()[0].expected == "Alcohol Treatment Requirement"
     rows = app.feedback_rows(store)
     assert [row[0] for row in rows] == [2, 1] and rows[1][4] == "Alcohol Treatment Requirement"
+
+
+def test_a_marker_of_an_earlier_answer_opens_its_passage(engine):
+    messages, first = app.chat_turn(engine, "What does ATR stand for?", [], turn=0)
+    assert "[[1]](#rq-cite-0-1)" in messages[1]["content"]
+    messages, second = app.chat_turn(engine, "What is the CJMH team?", messages, turn=1)
+    turns = [{"answer": first.to_json()}, {"answer": second.to_json()}]
+    section_id, view = app.marker_passage(engine, turns, "#rq-cite-0-1")
+    assert section_id == render_chunk_section(engine, first.citations[0].chunk_id)
+    assert "id='rq-cited'" in view and "<mark>" in view
+    assert app.marker_passage(engine, turns, "#rq-cite-7-1")[0] is None  # no such answer
+    assert app.marker_passage(engine, turns, "#rq-cite-0-9")[0] is None  # no such marker
+
+
+def render_chunk_section(engine, chunk_id):
+    return next(c.section_id for c in engine.document.chunks if c.id == chunk_id)

@@ -25,6 +25,9 @@ class FailsOnDemand:
         self.engine = engine
         self.document = engine.document
 
+    def __getattr__(self, name: str):  # settings, manifest, strategy: the real engine's
+        return getattr(self.engine, name)
+
     def ask(self, question: str, **kwargs):
         if FAIL_PHRASE in question:
             raise RuntimeError("simulated failure")

@@ -379,3 +379,22 @@ def test_report_title_from_manifest_then_footers_then_name(document):
               "Quality & Impact inspection: Staffordshire and Stoke 54\n"
     assert render.report_title(document, None, footers) == "Quality & Impact inspection: Staffordshire and Stoke"
     assert render.report_title(document) == "Staffordshire and stoke 2017"
+
+
+# ---------- [n] links ----------
+
+
+def test_markers_of_an_answer_become_links_to_their_passages():
+    answer = Answer(question="q", answer="It was 80% [1] and good [2], see [3].", abstained=False,
+                    citations=[citation(), citation(marker=2)])
+    text = render.answer_markdown(answer, turn=4)
+    assert text.startswith("It was 80% [[1]](#rq-cite-4-1) and good [[2]](#rq-cite-4-2), see [3].")
+    assert render.answer_markdown(answer).startswith("It was 80% [1] and good [2]")  # no turn: no links
+    assert 'href="#rq-cite-4-1"' in _rendered(text)
+
+
+@pytest.mark.parametrize("value, expected", [("#rq-cite-0-2", (0, 2)), ("3-1", (3, 1)), ("", None),
+                                             ("#rq-cite-x-1", None), ("javascript:alert(1)", None),
+                                             ("#rq-cite-0-2@5", (0, 2))])
+def test_parse_cite_href(value, expected):
+    assert render.parse_cite_href(value) == expected

@@ -56,19 +56,35 @@ mark { background: #ffe066; color: inherit; padding: 0 1px; }
 .rq-good summary::before { content: "✔ "; color: #2a8a3e; }
 .rq-poor summary::before { content: "✘ "; color: #b3261e; }
 .rq-contents { max-height: 72vh; overflow-y: auto; }
+.rq-hidden { display: none !important; }
 """
 
 # The chat shows text with character references (so a question's Markdown/HTML stays literal) and
 # <mark> highlights; its copy buttons copy the raw message. This decodes them for the clipboard, so copied
 # text is plain ("a > b", not "a &gt; b"). A textarea's innerHTML is parsed as text: nothing can run.
-COPY_JS = """
+PAGE_JS = """
 () => {
+  // An answer's [n] is a link "#rq-cite-<answer>-<n>": hand it to the hidden box, whose change event opens
+  // the passage in the reader (for any answer in the conversation, not only the last).
+  document.addEventListener("click", (event) => {
+    const link = event.target.closest?.("#rq-chat a[href^='#rq-cite-']");
+    if (!link) return;
+    event.preventDefault();
+    event.stopPropagation();
+    const box = document.querySelector("#rq-cite-link textarea, #rq-cite-link input");
+    if (!box) return;
+    // A click counter makes each click a change, even on the same [n] twice.
+    window.rqClicks = (window.rqClicks || 0) + 1;
+    box.value = `${link.getAttribute("href")}@${window.rqClicks}`;
+    box.dispatchEvent(new Event("input", { bubbles: true }));
+  }, true);
   const clip = navigator.clipboard;
   if (!clip || clip.rqPlain) return;
   const write = clip.writeText.bind(clip);
   const plainText = (text) => {
     const box = document.createElement("textarea");
-    box.innerHTML = String(text).replace(/<\\/?mark>/g, "");
+    box.innerHTML = String(text).replace(/<\\/?mark>/g, "")
+      .replace(/\\[\\[(\\d+)\\]\\]\\(#rq-cite-[\\d-]+\\)/g, "[$1]");
     return box.value;
   };
   clip.writeText = (text) =>
@@ -92,9 +108,11 @@ def ask_json(engine, question: str) -> dict[str, Any]:
         return {"error": INTERNAL_ERROR.format(kind=type(err).__name__)}
 
 
-def chat_turn(engine, message: str, history: list[dict] | None) -> tuple[list[dict], Answer | None]:
+def chat_turn(engine, message: str, history: list[dict] | None,
+              turn: int | None = None) -> tuple[list[dict], Answer | None]:
     """One question in the chat: the history with the question and the answer (or a clear error) added.
 
+    `turn` (how many answers came before) makes the answer's [n] markers links to their passages.
     A blank message changes nothing and asks nothing.
     """
     messages = render.normalise_history(history)
@@ -109,7 +127,7 @@ def chat_turn(engine, message: str, history: list[dict] | None) -> tuple[list[di
     except Exception as err:
         log.exception("chat answer failed for %.80r", message)
         return [*messages, render.error_message(INTERNAL_ERROR.format(kind=type(err).__name__))], None
-    return messages + render.answer_messages(answer), answer
+    return messages + render.answer_messages(answer, turn), answer
 
 
 def table_updates(answer: Answer | None, label: str | None = None) -> tuple:
@@ -123,6 +141,20 @@ def table_updates(answer: Answer | None, label: str | None = None) -> tuple:
     frame = gr.Dataframe(value=render.table_frame(figure), label=render.chart_title(figure), visible=True)
     chart = render.chart_figure(figure)
     return frame, gr.Plot(value=chart, label=f"{figure.label} as a chart", visible=chart is not None), picker
+
+
+def marker_passage(engine, turns: list[dict], href: str) -> tuple[str | None, str]:
+    """(section id, section HTML) for marker [n] of answer t, from its link "#rq-cite-t-n"."""
+    where = render.parse_cite_href(href)
+    if where is None or where[0] >= len(turns or []):
+        return None, render.section_html(engine.document, None)
+    turn, marker = where
+    citation = next((c for c in turns[turn]["answer"].get("citations") or [] if c.get("marker") == marker), None)
+    chunk = render.find_chunk(engine.document, citation.get("chunk_id") if citation else None)
+    if chunk is None:
+        return None, render.section_html(engine.document, None)
+    spans = [render.as_span(s) for s in citation.get("quote_spans") or []]
+    return chunk.section_id, render.section_html(engine.document, chunk.section_id, chunk.id, spans)
 
 
 def citation_passage(engine, answer: Answer | None, chunk_id: str | None) -> tuple[str | None, str]:
@@ -290,7 +322,10 @@ def _chat_tab(engine, last_answer: gr.State, store) -> dict:
                 add_answer = gr.Button("Add last answer to handout", elem_id="rq-add-answer")
                 clear = gr.Button("Clear conversation")
             added = gr.Markdown("")
-            with gr.Accordion("Feedback on an answer", open=False, elem_id="rq-feedback"):
+            # Filled by the page script when an [n] link is clicked (see PAGE_JS); never shown.
+            cite_link = gr.Textbox(elem_id="rq-cite-link", elem_classes=["rq-hidden"], show_label=False,
+                                   container=False)
+            with gr.Accordion("Feedback on an answer", open=False, elem_id="rq-feedback") as feedback_box:
                 gr.Markdown("Judge any answer with its ⚑ menu (Correct / Wrong answer / Wrong evidence); "
                             "then, if you like, add a note or the answer you expected. Feedback becomes "
                             "evaluation items (`report-qa feedback export`).")
@@ -313,7 +348,7 @@ def _chat_tab(engine, last_answer: gr.State, store) -> dict:
         if not (message or "").strip():  # an empty message sends nothing and changes nothing
             return (gr.skip(),) * len(outputs)
         start = len(render.normalise_history(history)) + 1  # after the question's own message
-        messages, answer = chat_turn(engine, message, history)
+        messages, answer = chat_turn(engine, message, history, turn=len(current_turns or []))
         choices = render.citation_choices(answer)
         if answer is not None:
             current_turns = [*(current_turns or []), {"start": start, "end": len(messages),
@@ -328,10 +363,10 @@ def _chat_tab(engine, last_answer: gr.State, store) -> dict:
         verdict = data.liked if isinstance(data.liked, str) else None
         record_id, line = record_feedback(store, engine, current_turns or [], data.index, verdict)
         if record_id is None and not line:
-            return gr.skip(), gr.skip(), gr.skip(), gr.skip()
-        return record_id, line, "", ""
+            return gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
+        return record_id, line, "", "", gr.Accordion(open=True)  # the status and the detail boxes show
 
-    chatbot.like(on_feedback, turns, [feedback_id, feedback_note, note_box, expected_box],
+    chatbot.like(on_feedback, turns, [feedback_id, feedback_note, note_box, expected_box, feedback_box],
                  api_visibility="private")
     save_details.click(lambda record_id, note, expected: save_feedback_details(store, record_id, note, expected),
                        [feedback_id, note_box, expected_box], feedback_note, api_visibility="private")
@@ -346,7 +381,8 @@ def _chat_tab(engine, last_answer: gr.State, store) -> dict:
                 api_visibility="private").then(lambda: ([], None), None, [turns, feedback_id],
                                                api_visibility="private")
     chatbot.clear(lambda: ([], None), None, [turns, feedback_id], api_visibility="private")
-    return {"cited": cited, "open_cited": open_cited, "add_answer": add_answer, "added": added}
+    return {"cited": cited, "open_cited": open_cited, "add_answer": add_answer, "added": added,
+            "cite_link": cite_link, "turns": turns}
 
 
 def _read_tab(engine) -> dict:
@@ -473,6 +509,15 @@ def _wire_cross_tab(engine, tabs, chat: dict, reader: dict, trainer: dict, last_
     chat["open_cited"].click(open_citation, [last_answer, chat["cited"]], outputs,
                              api_visibility="private").then(None, js=scroll)
 
+    def open_marker(turns, href):
+        section_id, view = marker_passage(engine, turns, href)
+        if section_id is None:
+            return gr.skip(), gr.skip(), gr.skip()
+        return gr.Tabs(selected="read"), section_id, view
+
+    chat["cite_link"].change(open_marker, [chat["turns"], chat["cite_link"]], outputs,
+                            api_visibility="private").then(None, js=scroll)
+
     def add_answer(answer, current):
         if answer is None:
             return gr.skip(), gr.skip(), "*Ask a question first: there is no answer to add.*"
@@ -491,4 +536,4 @@ def launch_app(demo: gr.Blocks, host: str = "127.0.0.1", port: int | None = 7860
     demo.queue(default_concurrency_limit=concurrency, max_size=max_queue)
     return demo.launch(server_name=host, server_port=port, share=False, ssr_mode=False,
                        prevent_thread_lock=prevent_thread_lock, quiet=quiet, theme=gr.themes.Default(),
-                       css=CSS, js=COPY_JS, footer_links=["api"], show_error=False)
+                       css=CSS, js=PAGE_JS, footer_links=["api"], show_error=False)

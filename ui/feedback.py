@@ -193,6 +193,11 @@ def pattern_for(expected: str) -> str:
     return r"\s+".join(re.escape(word) for word in expected.split())
 
 
+def _opening(text: str, limit: int = 80) -> str:
+    """Example: a 200-character answer -> its first 80 characters, cut at a word."""
+    return text if len(text) <= limit else text[:limit].rsplit(" ", 1)[0]
+
+
 def eval_item(record: FeedbackRecord) -> dict[str, Any] | None:
     """The record as an eval-item dict (evals/dataset.py's format), or None when it cannot be scored.
 
@@ -209,6 +214,7 @@ def eval_item(record: FeedbackRecord) -> dict[str, Any] | None:
         expected = "The report does not say"
     if not expected:
         return None
+    typed = bool(record.expected)
     item: dict[str, Any] = {"id": f"fb-{record.id:04d}", "question": record.question}
     if DECLINE.match(expected):
         item.update(category="unanswerable", expected=expected, patterns=[], evidence=[])
@@ -221,7 +227,9 @@ def eval_item(record: FeedbackRecord) -> dict[str, Any] | None:
             evidence = [q for q in quotes if expected.lower() in q.lower()]
         kinds = [KIND_CATEGORIES.get(str(c.get("kind"))) for c in citations]
         category = next((k for k in kinds if k), "finding")
-        item.update(category=category, expected=expected, patterns=[pattern_for(expected)],
+        # An answer judged correct is long: its opening words are enough to recognise it again.
+        accepted = expected if typed else _opening(expected)
+        item.update(category=category, expected=expected, patterns=[pattern_for(accepted)],
                     evidence=[q for q in evidence if q])
     if record.report:
         item["report"] = record.report

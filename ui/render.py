@@ -171,12 +171,41 @@ def as_span(value: Span | dict | Sequence[int]) -> Span:
     return Span(int(value[0]), int(value[1]))
 
 
-def answer_markdown(answer: Answer) -> str:
+MARKER = re.compile(r"\[(\d{1,3})\]")
+
+
+def cite_href(turn: int, marker: int) -> str:
+    """The link target of marker [n] of answer `turn` in the conversation. Example: (0, 2) -> "#rq-cite-0-2"."""
+    return f"#rq-cite-{turn}-{marker}"
+
+
+def parse_cite_href(value: str) -> tuple[int, int] | None:
+    """Example: "#rq-cite-0-2" (or "0-2", or "#rq-cite-0-2@5" with the page's click count) -> (0, 2);
+    anything else -> None."""
+    found = re.fullmatch(r"(?:#?rq-cite-)?(\d{1,4})-(\d{1,3})(?:@\d+)?", (value or "").strip())
+    return (int(found.group(1)), int(found.group(2))) if found else None
+
+
+def linked_markers(text: str, markers: set[int], turn: int) -> str:
+    """Each [n] of a citation becomes a link that opens the passage in the reader (the page's script
+    catches the click). Example: ("80% [1]", {1}, 0) -> "80% [[1]](#rq-cite-0-1)"."""
+    def link(found: re.Match) -> str:
+        marker = int(found.group(1))
+        return f"[[{marker}]]({cite_href(turn, marker)})" if marker in markers else found.group(0)
+
+    return MARKER.sub(link, text)
+
+
+def answer_markdown(answer: Answer, turn: int | None = None) -> str:
     """The answer with its [n] markers, escaped; an abstention says the closest passages follow.
 
-    The sources line names each citation, so the copied answer carries them as plain text.
+    With `turn` (the answer's place in the conversation) each [n] is a link to its passage. The sources
+    line names each citation, so the copied answer carries them as plain text.
     """
-    parts = [shown(answer.answer)]
+    body = shown(answer.answer)
+    if turn is not None and answer.citations and not answer.abstained:
+        body = linked_markers(body, {c.marker for c in answer.citations}, turn)
+    parts = [body]
     if answer.note:  # the note may repeat the user's words ("Read as: …"): plain text
         parts.append(f"*{plain(answer.note)}*")
     if answer.abstained and answer.passages:
@@ -215,9 +244,9 @@ def passage_message(passage: Passage) -> dict:
     }
 
 
-def answer_messages(answer: Answer) -> list[dict]:
+def answer_messages(answer: Answer, turn: int | None = None) -> list[dict]:
     """The answer message followed by one collapsed message per cited (or, if abstained, closest) passage."""
-    messages = [{"role": "assistant", "content": answer_markdown(answer)}]
+    messages = [{"role": "assistant", "content": answer_markdown(answer, turn)}]
     if answer.abstained:
         messages += [passage_message(p) for p in answer.passages[:MAX_CLOSEST]]
     else:
