@@ -96,8 +96,7 @@ class Engine:
 
     def retrieve(self, question: str, k: int = 5, filters: Filters | None = None) -> list[Hit]:
         question = validate_question(question)
-        if filters is not None:
-            filters.check(self.document.chunks)
+        # Filter values are checked in `ask`, not here: across several reports a value only some have is fine.
         return self.search.rank(self._score(question), min(k, MAX_PASSAGES), self.strategy, filters)
 
     def ask(self, question: str, k: int | None = None, filters: Filters | None = None,
