@@ -127,6 +127,7 @@ def test_metadata_from_the_file_name_alone():
 def fake_model(monkeypatch):
     """Every embedder the CLI makes is the hashing fake (named like the --model the tests pass)."""
     monkeypatch.setattr("ingest.embed.SentenceTransformerEmbedder", lambda *a, **k: HashingEmbedder())
+    monkeypatch.setattr("ingest.embed.make_embedder", lambda *a, **k: HashingEmbedder())
     for name in ("SentenceTransformerEmbedder", "make_embedder"):
         monkeypatch.setattr(f"retrieval.engine.{name}", lambda *a, **k: HashingEmbedder(), raising=False)
 
@@ -214,6 +215,7 @@ def test_an_interrupted_ingest_leaves_the_reports_finished_so_far_usable(library
             return super().embed(texts)
 
     monkeypatch.setattr("ingest.embed.SentenceTransformerEmbedder", lambda *a, **k: InterruptedOnTheSecondReport())
+    monkeypatch.setattr("ingest.embed.make_embedder", lambda *a, **k: InterruptedOnTheSecondReport())
     assert _cli(root, "ingest", str(folder)) == 130
     assert [e.id for e in list_reports(root)] == ["ofsted-birmingham-2016"]
     assert not [p for p in root.iterdir() if p.name.startswith(".")]  # the half-built one was cleaned up

@@ -222,7 +222,8 @@ class _LazyEmbedder:
         if self._real is None:
             from ingest import embed
 
-            self._real = embed.SentenceTransformerEmbedder(self.settings.model, self.settings.batch_size)
+            self._real = embed.make_embedder(self.settings.model, self.settings.batch_size,
+                                             backend=self.settings.embed_backend)
         return self._real.embed(texts)
 
 
