@@ -159,6 +159,7 @@ def test_feedback_on_any_answer_in_the_conversation_is_stored(engine, tmp_path):
     record_id, line = app.record_feedback(store, engine, turns, 0, "Correct")
     assert record_id is None and "not an answer" in line  # the question itself
     assert app.record_feedback(store, engine, turns, len(messages) - 1, "Wrong evidence")[0] == 2
+    assert app.record_feedback(store, engine, turns, len(messages) - 2, "Wrong evidence")[0] == 2  # same answer
     assert app.record_feedback(store, engine, turns, 1, "")[0] is None  # an unselected option stores nothing
     records = store.records()
     assert [(r.question, r.verdict) for r in records] == [

@@ -130,3 +130,68 @@ def test_trainer_filters_and_handout(page):
     page.locator("#rq-add-answer").click()
     page.get_by_role("tab", name="For trainers").click()
     expect(page.locator("#rq-handout")).to_contain_text("Appendix 4: Glossary, p. 61")
+
+
+HOSTILE = "![x](http://127.0.0.1:9/p.png) [link](http://x) <b>html</b> **b** What does ATR stand for?"
+
+
+def test_markdown_in_a_question_is_plain_text_and_fetches_nothing(page):
+    from playwright.sync_api import expect
+
+    fetched = []
+    page.on("request", lambda req: fetched.append(req.url) if "p.png" in req.url else None)
+    ask(page, HOSTILE)
+    expect(bot_messages(page).first).to_contain_text("Alcohol Treatment Requirement", timeout=20_000)
+    user = page.locator("#rq-chat [data-testid='user']").last
+    expect(user).to_contain_text("![x](http://127.0.0.1:9/p.png) [link](http://x) <b>html</b> **b**")
+    assert user.locator("img, a, b, strong").count() == 0
+    assert fetched == []
+
+
+def test_a_marker_of_an_earlier_answer_opens_its_passage(page):
+    from playwright.sync_api import expect
+
+    ask(page, "What does ATR stand for?")
+    expect(bot_messages(page).first).to_contain_text("Alcohol Treatment Requirement", timeout=20_000)
+    ask(page, TABLE_QUESTION)
+    expect(page.locator("#rq-table")).to_be_visible(timeout=20_000)
+    page.locator("#rq-chat a[href='#rq-cite-0-1']").click()  # [1] of the first answer, not the latest
+    cited = page.locator("#rq-reader #rq-cited")
+    expect(cited).to_be_visible(timeout=10_000)
+    expect(cited.locator("mark")).to_contain_text("Alcohol Treatment Requirement")
+    expect(page.locator("#rq-reader")).to_contain_text("Glossary")
+
+
+def test_feedback_on_an_answer_is_stored_with_the_expected_answer(page, real_index):
+    from playwright.sync_api import expect
+
+    from ui.feedback import FeedbackStore
+
+    store = FeedbackStore.at(real_index[0].index_root)
+    before = len(store.records())
+    ask(page, "How many cases were in the inspection sample?")
+    expect(bot_messages(page).last).to_contain_text("61 cases", timeout=20_000)
+    page.locator("#rq-chat button[aria-label='Feedback']").last.click()
+    page.locator("#rq-chat .extra-feedback-option", has_text="Wrong evidence").last.click()
+    status = page.locator("#rq-feedback-status")
+    expect(status).to_contain_text("saved: wrong evidence", timeout=10_000)
+    page.locator("#rq-fb-expected textarea").fill("61 cases")
+    page.locator("#rq-fb-save").click()
+    expect(status).to_contain_text("Details added", timeout=10_000)
+    records = store.records()
+    assert len(records) == before + 1
+    assert (records[-1].question, records[-1].verdict, records[-1].expected) == (
+        "How many cases were in the inspection sample?", "wrong_evidence", "61 cases")
+
+
+def test_copy_gives_plain_text_with_citations(page):
+    from playwright.sync_api import expect
+
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    ask(page, "<b>x</b> > What does ATR stand for?")
+    expect(bot_messages(page).first).to_contain_text("Alcohol Treatment Requirement", timeout=20_000)
+    page.locator("#rq-chat button[aria-label='Copy conversation']").click()
+    copied = page.evaluate("navigator.clipboard.readText()")
+    assert "<b>x</b> > What does ATR stand for?" in copied
+    assert "&gt;" not in copied and "&#" not in copied and "rq-cite" not in copied
+    assert "Sources: [1] ATR · Appendix 4: Glossary · p. 61" in copied

@@ -182,7 +182,11 @@ def turn_for(turns: list[dict], index: Any) -> dict | None:
 
 
 def record_feedback(store, engine, turns: list[dict], index: Any, verdict: str | None) -> tuple[int | None, str]:
-    """Store a verdict on the answer at chat message `index`: (record id or None, a line for the user)."""
+    """Store a verdict on the answer at chat message `index`: (record id or None, a line for the user).
+
+    A second verdict on the same answer (a changed mind, or the menu's event arriving twice) updates its
+    record rather than adding another; the turn remembers the record's id.
+    """
     if not verdict:  # the option was unselected: nothing to store
         return None, ""
     if store is None:
@@ -193,8 +197,13 @@ def record_feedback(store, engine, turns: list[dict], index: Any, verdict: str |
     settings = {**feedback.settings_json(getattr(engine, "settings", None)),
                 "strategy": getattr(engine, "strategy", None)}
     try:
-        record_id = store.add(turn["question"], turn["answer"], verdict, report=engine.document.name,
-                              settings=settings)
+        if turn.get("feedback_id") is not None:
+            record_id = turn["feedback_id"]
+            store.update(record_id, verdict=verdict)
+        else:
+            record_id = store.add(turn["question"], turn["answer"], verdict, report=engine.document.name,
+                                  settings=settings)
+            turn["feedback_id"] = record_id
     except ReportQAError as err:
         return None, f"⚠️ {render.plain(str(err))}"
     return record_id, (f"*Feedback #{record_id} saved: {render.plain(verdict.lower())} for "
@@ -363,11 +372,13 @@ def _chat_tab(engine, last_answer: gr.State, store) -> dict:
         verdict = data.liked if isinstance(data.liked, str) else None
         record_id, line = record_feedback(store, engine, current_turns or [], data.index, verdict)
         if record_id is None and not line:
-            return gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
-        return record_id, line, "", "", gr.Accordion(open=True)  # the status and the detail boxes show
+            return gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
+        # The status and the detail boxes show; turns now hold the record id of the judged answer.
+        return record_id, line, "", "", gr.Accordion(open=True), current_turns
 
-    chatbot.like(on_feedback, turns, [feedback_id, feedback_note, note_box, expected_box, feedback_box],
-                 api_visibility="private")
+    # One at a time per app, so a repeated event finds the record the first one made.
+    chatbot.like(on_feedback, turns, [feedback_id, feedback_note, note_box, expected_box, feedback_box, turns],
+                 api_visibility="private", concurrency_limit=1)
     save_details.click(lambda record_id, note, expected: save_feedback_details(store, record_id, note, expected),
                        [feedback_id, note_box, expected_box], feedback_note, api_visibility="private")
     picker.input(lambda answer, label: table_updates(answer, label)[:2], [last_answer, picker],
