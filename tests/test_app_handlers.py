@@ -185,3 +185,33 @@ def test_a_marker_of_an_earlier_answer_opens_its_passage(engine):
 
 def render_chunk_section(engine, chunk_id):
     return next(c.section_id for c in engine.document.chunks if c.id == chunk_id)
+
+
+def conversation(engine, questions):
+    messages, turns = [], []
+    for question in questions:
+        start = len(messages) + 1
+        messages, answer = app.chat_turn(engine, question, messages, turn=len(turns))
+        turns.append({"start": start, "end": len(messages), "question": question, "answer": answer.to_json()})
+    return messages, turns
+
+
+def test_the_saved_conversation_restores_as_it_was(engine):
+    messages, turns = conversation(engine, ["What does ATR stand for?", "What is the CJMH team?"])
+    saved = app.saved_conversation(messages, turns)
+    assert app.restored_conversation(saved) == (messages, turns)
+
+
+def test_a_long_conversation_is_cut_at_an_answer_and_its_ranges_shift(engine):
+    messages, turns = conversation(engine, ["What does ATR stand for?", "What is the CJMH team?"])
+    saved = app.saved_conversation(messages, turns, limit=len(messages) - 1)
+    assert saved["messages"] == messages[turns[1]["start"] - 1:]
+    assert saved["messages"][0] == {"role": "user", "content": "What is the CJMH team?"}
+    assert [(t["start"], t["end"]) for t in saved["turns"]] == [(1, turns[1]["end"] - turns[1]["start"] + 1)]
+
+
+@pytest.mark.parametrize("value", [None, "x", {"messages": [{"role": "system", "content": "x"}], "turns": []},
+                                   {"messages": [], "turns": [{"start": 1, "end": 9, "question": "q",
+                                                               "answer": {}}]}, {"messages": 3}])
+def test_a_damaged_saved_conversation_starts_afresh(value):
+    assert app.restored_conversation(value) == ([], [])

@@ -195,3 +195,24 @@ def test_copy_gives_plain_text_with_citations(page):
     assert "<b>x</b> > What does ATR stand for?" in copied
     assert "&gt;" not in copied and "&#" not in copied and "rq-cite" not in copied
     assert "Sources: [1] ATR · Appendix 4: Glossary · p. 61" in copied
+
+
+def test_the_conversation_survives_a_reload_until_cleared(page):
+    from playwright.sync_api import expect
+
+    ask(page, "What does ATR stand for?")
+    expect(bot_messages(page).first).to_contain_text("Alcohol Treatment Requirement", timeout=20_000)
+    page.wait_for_timeout(1_000)  # the save runs after the answer
+    page.reload()
+    page.locator("#rq-question textarea").wait_for()
+    expect(bot_messages(page).first).to_contain_text("Alcohol Treatment Requirement", timeout=10_000)
+    page.locator("#rq-chat a[href='#rq-cite-0-1']").click()  # the restored answer's [1] still opens
+    expect(page.locator("#rq-reader #rq-cited")).to_be_visible(timeout=10_000)
+    page.get_by_role("tab", name="Chat").click()
+    page.get_by_role("button", name="Clear conversation").click()
+    expect(page.locator("#rq-chat [data-testid='user']")).to_have_count(0)
+    page.wait_for_timeout(1_000)
+    page.reload()
+    page.locator("#rq-question textarea").wait_for()
+    page.wait_for_timeout(1_500)
+    expect(page.locator("#rq-chat [data-testid='user']")).to_have_count(0)

@@ -238,6 +238,58 @@ def feedback_rows(store) -> list[list[Any]]:
 FEEDBACK_COLUMNS = ["id", "when", "verdict", "question", "expected", "note", "answered"]
 
 
+# ---------- the conversation kept in the browser ----------
+
+MAX_SAVED_MESSAGES = 300  # localStorage holds ~5 MB; a cited passage is ~1-2 KB
+
+
+def saved_conversation(messages: list[dict], turns: list[dict], limit: int = MAX_SAVED_MESSAGES) -> dict:
+    """What the browser keeps: the conversation, cut at an answer boundary to at most `limit` messages,
+    with each answer's message range shifted to match."""
+    messages = render.normalise_history(messages)
+    cut = 0
+    if len(messages) > limit:
+        # The first kept answer's question (start - 1) opens the kept part.
+        cut = next((t["start"] - 1 for t in turns if len(messages) - (t["start"] - 1) <= limit), len(messages))
+    kept = [{**t, "start": t["start"] - cut, "end": t["end"] - cut} for t in turns if t["start"] - 1 >= cut]
+    return {"messages": messages[cut:], "turns": kept}
+
+
+def restored_conversation(value: Any) -> tuple[list[dict], list[dict]]:
+    """(messages, turns) from the browser's storage, which anyone can edit: anything malformed -> empty."""
+    try:
+        messages = [{"role": m["role"], "content": str(m["content"]),
+                     **({"metadata": {"title": str(m["metadata"].get("title", "")), "status": "done"}}
+                        if isinstance(m.get("metadata"), dict) else {})}
+                    for m in value["messages"] if m["role"] in ("user", "assistant")]
+        turns = [{"start": int(t["start"]), "end": int(t["end"]), "question": str(t["question"]),
+                  "answer": dict(t["answer"])} for t in value["turns"]]
+    except (KeyError, TypeError, ValueError, AttributeError):
+        return [], []
+    if len(messages) != len(value["messages"]) or any(not 0 < t["start"] < t["end"] <= len(messages)
+                                                      for t in turns):
+        return [], []
+    return messages, turns
+
+
+def browser_secret(engine) -> str | None:
+    """A key kept in the index root, so the saved conversation survives a server restart (the default, a
+    new random key per start, would make it unreadable). None (a random key) when the folder is read-only."""
+    root = getattr(getattr(engine, "settings", None), "index_root", None)
+    if root is None:
+        return None
+    path = Path(root) / "browser-state.key"
+    try:
+        if not path.exists():
+            import secrets
+
+            path.write_text(secrets.token_hex(16), encoding="utf-8")
+            path.chmod(0o600)
+        return path.read_text(encoding="utf-8").strip() or None
+    except OSError:
+        return None
+
+
 def open_feedback_store(engine):
     root = getattr(getattr(engine, "settings", None), "index_root", None)
     if root is None:
@@ -297,6 +349,7 @@ def build_app(engine, eval_summary: Path = EVAL_SUMMARY, feedback_store: Any = "
             with gr.Tab("For evaluators", id="evaluators"):
                 _evaluators_tab(eval_summary, store)
         _wire_cross_tab(engine, tabs, chat, reader, trainer, last_answer, items, title)
+        demo.load(restored_conversation, chat["saved"], [chat["chatbot"], chat["turns"]], api_visibility="private")
         _api(engine)
     return demo
 
@@ -312,6 +365,9 @@ def _api(engine) -> None:
 def _chat_tab(engine, last_answer: gr.State, store) -> dict:
     turns = gr.State([])  # {"start", "end", "question", "answer"} per answer, for feedback on any of them
     feedback_id = gr.State(None)
+    # The conversation survives a reload (and a restart: the key is kept in the index root); one per report.
+    saved = gr.BrowserState({"messages": [], "turns": []}, storage_key=f"report-qa-chat-{engine.document.name}",
+                            secret=browser_secret(engine))
     with gr.Row():
         with gr.Column(scale=3):
             # No "share" button: it would post the conversation to the Hugging Face hub.
@@ -366,7 +422,8 @@ def _chat_tab(engine, last_answer: gr.State, store) -> dict:
                 gr.Dropdown(choices=choices, value=choices[0][1] if choices else None), current_turns)
 
     for trigger in (box.submit, send.click):
-        trigger(respond, [box, chatbot, turns], outputs, api_visibility="private", concurrency_id="engine")
+        trigger(respond, [box, chatbot, turns], outputs, api_visibility="private", concurrency_id="engine").then(
+            saved_conversation, [chatbot, turns], saved, api_visibility="private")
 
     def on_feedback(current_turns, data: gr.LikeData):
         verdict = data.liked if isinstance(data.liked, str) else None
@@ -388,12 +445,12 @@ def _chat_tab(engine, last_answer: gr.State, store) -> dict:
         no_citations = gr.Dropdown(choices=[], value=None)
         return [], None, render.figures_markdown(None), *table_updates(None), no_citations, ""
 
+    forget = (lambda: ([], None, {"messages": [], "turns": []}), None, [turns, feedback_id, saved])
     clear.click(clear_chat, None, [chatbot, last_answer, stats, table, chart, picker, cited, added],
-                api_visibility="private").then(lambda: ([], None), None, [turns, feedback_id],
-                                               api_visibility="private")
-    chatbot.clear(lambda: ([], None), None, [turns, feedback_id], api_visibility="private")
+                api_visibility="private").then(*forget, api_visibility="private")
+    chatbot.clear(*forget, api_visibility="private")
     return {"cited": cited, "open_cited": open_cited, "add_answer": add_answer, "added": added,
-            "cite_link": cite_link, "turns": turns}
+            "cite_link": cite_link, "turns": turns, "saved": saved, "chatbot": chatbot}
 
 
 def _read_tab(engine) -> dict:
