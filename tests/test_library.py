@@ -373,4 +373,8 @@ def test_the_three_ofsted_reports_ingest_into_one_library(tmp_path, capsys):
     assert main(["ask", "--index-root", str(root), "--json",
                  "How effective is the multi-agency safeguarding hub in Birmingham in 2016?"]) == 0
     data = json.loads(capsys.readouterr().out)
-    assert {c["report"]["id"] for c in data["citations"]} == {"ofsted-birmingham-2016"}
+    assert "Asked of ofsted-birmingham-2016" in data["note"]
+    assert {p["report"]["id"] for p in data["passages"] + data["citations"]} == {"ofsted-birmingham-2016"}
+    assert main(["ask", "--index-root", str(root), "--json", "How good was adoption performance?"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["passages"] and all(p["report"]["id"].startswith("ofsted-") for p in data["passages"])
