@@ -126,7 +126,9 @@ class Engine:
             answer = self.composer.compose(question, intent_of(question), hits, scores)
         else:
             answer = self._answer_in_parts(question, parts, hits, filters)
-        answer = verify(answer)
+        from retrieval.answerability import screen  # fitted "does the report say?"; no model file: no-op
+
+        answer = verify(screen(self, question, answer, hits, scores))
         hits = cited_first(hits, answer, self.document.chunks, self.chunk_rows)
         if self.generator is not None and not answer.abstained:
             answer = self.generator.improve(answer, hits[:k])

@@ -46,3 +46,12 @@ def _add_feedback(commands) -> None:
 
 
 REGISTER.append(_add_feedback)
+
+
+def _add_fit_answerability(commands) -> None:
+    from evals.fit import add_fit_command
+
+    add_fit_command(commands)
+
+
+REGISTER.append(_add_fit_answerability)

@@ -1,0 +1,307 @@
+"""`report-qa fit-answerability`: fit the "does the report say?" model on the train split, report the test split.
+
+    report-qa fit-answerability                       # all evals/*.jsonl -> retrieval/answerability.json
+    report-qa fit-answerability --out /tmp/a.json --index-root /tmp/index
+
+Every item of the train split (all reports) is asked with the model switched off, recording the features of
+each composed answer (`retrieval.answerability`). An answered item is a positive when its answer is right,
+a negative when it is wrong or the item is unanswerable. Hard negatives are generated from real train
+questions: a year, name or organisation swapped for one the report does not contain. A logistic regression
+is fitted on them; the threshold is the highest that refuses <= 3 % of the train items answered right and
+declines <= 3 % more of all answerable train items (a refused wrong answer still counts as wrongly declined). The
+test split is then asked the same way and its numbers before and after are reported -- never tuned on.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from evals.dataset import EvalItem, load_dataset, merge_datasets
+from ingest.errors import QuestionError, ReportQAError
+from ingest.text import normalise_for_match
+from retrieval.answerability import DEFAULT_MODEL, FEATURES, AnswerabilityModel
+from retrieval.questions import YEAR, question_entities
+
+EVALS = Path(__file__).resolve().parent
+MAX_FALSE_REFUSALS = 0.03  # of the train items answered right
+C = 1.0  # inverse regularisation strength of the logistic regression
+# Replacements for a question's name or organisation; each is used only where the report never mentions it.
+ACRONYM_POOL = ("DVLA", "UCAS", "RSPB", "HMRC", "DEFRA", "OFWAT", "NHSBT", "ACAS")
+NAME_POOL = ("Northumbria", "Cornwall", "Cumbria", "Gwent", "Lincolnshire", "Suffolk", "Wiltshire", "Dyfed-Powys")
+YEAR_SHIFTS = (3, -4, 6, -7, 9, -11, 13)
+
+
+@dataclass
+class Row:
+    """One question asked with the model off: what came back, and the features if it was answered."""
+
+    id: str
+    group: str  # the dataset file stem ("dataset", "ofsted-birmingham-2016") or "<stem> / negatives"
+    split: str
+    answerable: bool
+    negative: bool  # a generated hard negative
+    abstained: bool
+    correct: bool  # answerable: right and not abstained; unanswerable: abstained
+    features: dict[str, float] | None = None  # None when abstained
+    p: float | None = None
+
+    @property
+    def label(self) -> int:
+        return int(self.answerable and not self.negative and self.correct)
+
+
+class Recorder:
+    """Stands in for the model while asking: keeps the features, lets every answer through."""
+
+    threshold = 0.0
+
+    def __init__(self) -> None:
+        self.last: dict[str, float] | None = None
+
+    def predict_proba(self, features: dict[str, float]) -> float:
+        self.last = dict(features)
+        return 1.0
+
+
+@dataclass
+class Question:
+    id: str
+    question: str
+    group: str
+    split: str
+    answerable: bool
+    negative: bool
+    item: EvalItem | None = None
+
+
+@dataclass
+class FitResult:
+    model: AnswerabilityModel
+    rows: list[Row] = field(default_factory=list)
+
+
+# -- hard negatives -------------------------------------------------------------------------------
+
+
+def swap_for_absent(question: str, report_text: str, seed: str) -> str | None:
+    """`question` with one year, name or organisation swapped for one `report_text` does not contain, or None.
+
+    Example: "How many cases in 2015?" over a report without "2018" -> "How many cases in 2018?".
+    """
+    text = normalise_for_match(report_text)
+    start = int(hashlib.sha256(seed.encode()).hexdigest(), 16)
+    years = YEAR.findall(question)
+    if years:
+        year = int(years[0])
+        for shift in YEAR_SHIFTS:
+            other = str(year + shift)
+            if other not in text:
+                return question.replace(years[0], other, 1)
+    names = [e for e in question_entities(question) if not YEAR.fullmatch(e)]
+    if not names:
+        return None
+    name = names[0]
+    pool = ACRONYM_POOL if name.isupper() and len(name) <= 6 else NAME_POOL
+    for i in range(len(pool)):
+        other = pool[(start + i) % len(pool)]
+        if normalise_for_match(other) not in text:
+            return question.replace(name, other, 1)
+    return None
+
+
+# -- asking ---------------------------------------------------------------------------------------
+
+
+def questions_of(items: list[tuple[str, EvalItem]], splits: tuple[str, ...]) -> list[Question]:
+    return [Question(item.id, item.question, group, item.split or "train", item.answerable, False, item)
+            for group, item in items if (item.split or "train") in splits]
+
+
+def negatives_of(questions: list[Question], report_text: str) -> list[Question]:
+    """A hard negative for each answerable train question whose year or name can be swapped."""
+    found = []
+    for q in questions:
+        if q.split != "train" or not q.answerable:
+            continue
+        swapped = swap_for_absent(q.question, report_text, q.id)
+        if swapped and swapped != q.question:
+            found.append(Question(f"{q.id}~neg", swapped, f"{q.group} / negatives", "train", False, True))
+    return found
+
+
+def ask_all(engine, questions: list[Question], progress: Callable[[int, int], None] | None = None) -> list[Row]:
+    """Every question asked with the model off (a `Recorder` in its place), one `Row` each."""
+    recorder = Recorder()
+    engine.answerability = recorder
+    rows = []
+    for done, q in enumerate(questions, 1):
+        recorder.last = None
+        try:
+            answer = engine.ask(q.question, id=q.id)
+        except QuestionError:
+            rows.append(Row(q.id, q.group, q.split, q.answerable, q.negative, True, not q.answerable))
+            continue
+        if q.answerable:
+            correct = not answer.abstained and q.item is not None and q.item.accepts(answer.answer)
+        else:
+            correct = answer.abstained
+        features = recorder.last if not answer.abstained else None
+        rows.append(Row(q.id, q.group, q.split, q.answerable, q.negative, answer.abstained, correct, features))
+        if progress:
+            progress(done, len(questions))
+    return rows
+
+
+# -- fitting --------------------------------------------------------------------------------------
+
+
+def fit(rows: list[Row]) -> AnswerabilityModel:
+    """Logistic regression on the answered train rows; threshold for <= 3 % false refusals of right answers."""
+    from sklearn.linear_model import LogisticRegression
+
+    train = [r for r in rows if r.split == "train" and r.features is not None]
+    labels = np.asarray([r.label for r in train])
+    if len(set(labels.tolist())) < 2:
+        raise ReportQAError(f"the train split gave {len(train)} answered item(s) of one class only; add "
+                            "unanswerable items or check the indexes before fitting.")
+    x = np.asarray([[r.features[n] for n in FEATURES] for r in train], dtype=float)
+    means = x.mean(axis=0)
+    scales = x.std(axis=0)
+    scales[scales < 1e-9] = 1.0
+    regression = LogisticRegression(C=C, max_iter=2000).fit((x - means) / scales, labels)
+    model = AnswerabilityModel(list(FEATURES), [float(c) for c in regression.coef_[0]],
+                               float(regression.intercept_[0]), means.tolist(), scales.tolist(), 0.0)
+    for r in rows:
+        if r.features is not None:
+            r.p = model.predict_proba(r.features)
+    # <= 3 % of the right answers refused, and (what `wrongly_declined` counts) <= 3 % more of all answerable
+    # train items declined: refusing a wrong answer to an answerable question is still a refusal.
+    right = choose_threshold([r.p for r in train if r.label == 1], MAX_FALSE_REFUSALS)
+    answerable = [r for r in rows if r.split == "train" and r.answerable and not r.negative]
+    scores = [r.p if r.p is not None else 1.0 for r in answerable]  # already declined: not refused by the model
+    model.threshold = min(right, choose_threshold(scores, MAX_FALSE_REFUSALS))
+    return model
+
+
+def choose_threshold(positive_scores: list[float], max_false_refusals: float = MAX_FALSE_REFUSALS) -> float:
+    """The highest cut that refuses (score < cut) at most `max_false_refusals` of the positives.
+
+    Example: 100 positives, 0.03 -> the 4th lowest score: the 3 below it are refused, no more.
+    """
+    if not positive_scores:
+        return 0.0
+    ordered = sorted(positive_scores)
+    allowed = int(np.floor(max_false_refusals * len(ordered) + 1e-9))
+    return float(ordered[min(allowed, len(ordered) - 1)])
+
+
+# -- numbers --------------------------------------------------------------------------------------
+
+
+def measures(rows: list[Row], threshold: float | None) -> dict[str, float | int | None]:
+    """accuracy, declined unanswerable, wrongly declined of `rows`, with the model at `threshold` (None: off)."""
+
+    def declined(r: Row) -> bool:
+        return r.abstained or (threshold is not None and r.p is not None and r.p < threshold)
+
+    answerable = [r for r in rows if r.answerable]
+    unanswerable = [r for r in rows if not r.answerable]
+    return {"n": len(rows),
+            "accuracy": _share(sum(r.correct and not declined(r) for r in answerable), len(answerable)),
+            "declined_unanswerable": _share(sum(declined(r) for r in unanswerable), len(unanswerable)),
+            "wrongly_declined": _share(sum(declined(r) for r in answerable), len(answerable))}
+
+
+def numbers(rows: list[Row], threshold: float) -> dict[str, dict]:
+    """Before/after per group and split, for the bundled sets together, the negatives and everything."""
+    keys: dict[str, list[Row]] = {}
+    for r in rows:
+        real = not r.negative
+        for key in ([f"{r.group} / {r.split}"] if real else [r.group]) + (
+                [f"bundled / {r.split}"] if real and not r.group.startswith("ofsted") else []) + (
+                [f"all / {r.split}"] if real else ["all negatives"]):
+            keys.setdefault(key, []).append(r)
+    return {key: {"before": measures(group, None), "after": measures(group, threshold)}
+            for key, group in sorted(keys.items())}
+
+
+def _share(part: int, whole: int) -> float | None:
+    return round(part / whole, 3) if whole else None
+
+
+# -- the command ----------------------------------------------------------------------------------
+
+
+def default_datasets() -> list[Path]:
+    return sorted(EVALS.glob("*.jsonl"))
+
+
+def add_fit_command(commands: argparse._SubParsersAction) -> None:
+    from ui.cli import common_options
+
+    parser = commands.add_parser(
+        "fit-answerability", help="fit the 'the report does not say' model on the eval train split",
+        description="Ask every train item of the eval datasets, fit the answerability model on the answers "
+                    "(plus generated hard negatives), choose its threshold for <= 3%% false refusals on train, "
+                    "and report the test split before and after.", parents=[common_options()])
+    parser.add_argument("--dataset", action="append", metavar="FILE",
+                        help="JSONL dataset; repeatable, globs expand (default: every evals/*.jsonl)")
+    parser.add_argument("--out", type=Path, default=DEFAULT_MODEL, metavar="FILE",
+                        help=f"where the fitted model goes (default: {DEFAULT_MODEL})")
+    parser.set_defaults(handler=run_fit_command)
+
+
+def run_fit_command(args: argparse.Namespace) -> int:
+    from evals.cli import dataset_paths
+    from evals.reports import ensure_index
+    from retrieval.engine import Engine
+    from ui.cli import settings_from
+
+    settings = settings_from(args)
+    paths = dataset_paths(args.dataset) if args.dataset else default_datasets()
+    datasets = [load_dataset(p) for p in paths]
+    merge_datasets(datasets)  # duplicate ids across files are an error, as for `eval`
+    by_report: dict[str | None, list[tuple[str, EvalItem]]] = {}
+    for path, dataset in zip(paths, datasets, strict=True):
+        for item in dataset.items:
+            by_report.setdefault(item.report, []).append((path.stem, item))
+    rows: list[Row] = []
+    for report, items in by_report.items():
+        if report is not None and not ensure_index(report, settings).ready:
+            print(f"skipping {len(items)} item(s) of report {report}: no index and no source", file=sys.stderr)
+            continue
+        engine = Engine.load(settings=settings, report=report)
+        asked = questions_of(items, ("train", "test"))
+        asked += negatives_of(asked, engine.document.text)
+        print(f"{engine.document.name}: asking {len(asked)} questions…", file=sys.stderr)
+        rows += ask_all(engine, asked)
+    model = fit(rows)
+    model.numbers = {"threshold": model.threshold, "max_false_refusals": MAX_FALSE_REFUSALS,
+                     "train_answered": sum(1 for r in rows if r.split == "train" and r.features is not None),
+                     "train_negatives": sum(1 for r in rows if r.negative),
+                     "groups": numbers(rows, model.threshold)}
+    model.save(args.out)
+    _print(model)
+    print(f"wrote {args.out}", file=sys.stderr)
+    return 0
+
+
+def _print(model: AnswerabilityModel) -> None:
+    print(f"threshold {model.threshold:.3f} (train: <= {MAX_FALSE_REFUSALS:.0%} of right answers refused, "
+          f"<= {MAX_FALSE_REFUSALS:.0%} more answerable items declined); before -> after:")
+    print(f"{'group / split':44} {'n':>4}  {'accuracy':>11}  {'declined unans':>14}  {'wrongly declined':>16}")
+    for key, pair in model.numbers["groups"].items():
+        b, a = pair["before"], pair["after"]
+        cells = [f"{_f(b[m])}->{_f(a[m])}" for m in ("accuracy", "declined_unanswerable", "wrongly_declined")]
+        print(f"{key:44} {b['n']:>4}  {cells[0]:>11}  {cells[1]:>14}  {cells[2]:>16}")
+
+
+def _f(value: float | None) -> str:
+    return "–" if value is None else f"{value:.2f}"
