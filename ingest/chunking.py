@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from ingest import records as kinds
 from ingest.records import Chunk, Document, Section
-from ingest.structure import APPENDIX, CHAPTER, DOMAINS, ORGANISATION_BLOCK, Heading, Outline, Unit
+from ingest.structure import APPENDIX, CHAPTER, NO_PROFILE, Heading, Outline, Profile, Unit
 from ingest.text import content_hash, slugify, split_sentences
 
 # MiniLM reads ~256 word pieces; ~1.3 pieces a word here, so 170 words fill it without being cut.
@@ -33,7 +33,7 @@ def build_document(name: str, outline: Outline, footnotes: dict[int, str],
     text, placed, page_starts = _render(outline)
     doc = Document(name=name, text=text, page_starts=page_starts, sections=[], chunks=[])
     doc.sections = _sections(doc, placed, name)
-    doc.chunks = _chunks(doc, placed, footnotes, max_words)
+    doc.chunks = _chunks(doc, placed, footnotes, max_words, outline.profile)
     if pdf_pages:
         doc.pdf_page_starts = [(offset, pdf_pages[page][0]) for offset, page in page_starts if page in pdf_pages]
         for chunk in doc.chunks:
@@ -140,38 +140,40 @@ def _close_sections(sections: list[Section], doc: Document) -> None:
 # --- chunks --------------------------------------------------------------------------------------
 
 
-def _chunks(doc: Document, placed: list[_Placed], footnotes: dict[int, str], max_words: int) -> list[Chunk]:
+def _chunks(doc: Document, placed: list[_Placed], footnotes: dict[int, str], max_words: int,
+            profile: Profile = NO_PROFILE) -> list[Chunk]:
     chunks: list[Chunk] = []
     taken: set[str] = _Taken()
     pending_text: list[_Placed] = []
     for p in placed:
         if isinstance(p.item, Heading) or p.item.kind != kinds.TEXT:
-            _flush_text(doc, pending_text, chunks, taken, max_words)
+            _flush_text(doc, pending_text, chunks, taken, max_words, profile)
             pending_text = []
         if isinstance(p.item, Unit) and p.item.kind == kinds.TEXT:
             if pending_text and _section_of(doc, p.start) != _section_of(doc, pending_text[0].start):
-                _flush_text(doc, pending_text, chunks, taken, max_words)
+                _flush_text(doc, pending_text, chunks, taken, max_words, profile)
                 pending_text = []
             pending_text.append(p)
         elif isinstance(p.item, Unit):
-            chunks.append(_make_chunk(doc, p.item, p.start, p.end, taken, footnotes))
-    _flush_text(doc, pending_text, chunks, taken, max_words)
+            chunks.append(_make_chunk(doc, p.item, p.start, p.end, taken, footnotes, profile))
+    _flush_text(doc, pending_text, chunks, taken, max_words, profile)
     return chunks
 
 
-def _flush_text(doc: Document, run: list[_Placed], chunks: list[Chunk], taken: set[str], max_words: int) -> None:
+def _flush_text(doc: Document, run: list[_Placed], chunks: list[Chunk], taken: set[str], max_words: int,
+                profile: Profile = NO_PROFILE) -> None:
     """Consecutive prose paragraphs of one section become chunks of at most `max_words` words."""
     group: list[tuple[int, int]] = []
     words = 0
     for start, end in _paragraph_pieces(doc, run, max_words):
         n = len(doc.text[start:end].split())
         if group and words + n > max_words:
-            chunks.append(_make_chunk(doc, Unit(kinds.TEXT, []), group[0][0], group[-1][1], taken, {}))
+            chunks.append(_make_chunk(doc, Unit(kinds.TEXT, []), group[0][0], group[-1][1], taken, {}, profile))
             group, words = [], 0
         group.append((start, end))
         words += n
     if group:
-        chunks.append(_make_chunk(doc, Unit(kinds.TEXT, []), group[0][0], group[-1][1], taken, {}))
+        chunks.append(_make_chunk(doc, Unit(kinds.TEXT, []), group[0][0], group[-1][1], taken, {}, profile))
 
 
 def _paragraph_pieces(doc: Document, run: list[_Placed], max_words: int) -> list[tuple[int, int]]:
@@ -219,7 +221,7 @@ def _section_lookup(doc: Document) -> tuple[list[int], dict[str, Section]]:
 
 
 def _make_chunk(doc: Document, unit: Unit, start: int, end: int, taken: set[str],
-                footnotes: dict[int, str]) -> Chunk:
+                footnotes: dict[int, str], profile: Profile = NO_PROFILE) -> Chunk:
     text = doc.text[start:end]
     section = _section_of(doc, start)
     refs = _footnote_refs(text)
@@ -243,9 +245,9 @@ def _make_chunk(doc: Document, unit: Unit, start: int, end: int, taken: set[str]
         polarity=unit.polarity if unit.kind == kinds.PRACTICE_EXAMPLE else None,
         person=unit.person,
         speaker=unit.speaker,
-        organisation=_organisation(section.path),
-        domain=next((d for d in DOMAINS if any(t.lower() == d.lower() for t in section.path)), None),
-        stage=_stage(section.path),
+        organisation=_organisation(section.path, profile),
+        domain=next((d for d in profile.domains if any(t.lower() == d.lower() for t in section.path)), None),
+        stage=_stage(section.path, profile),
         term=unit.term,
         addressed_to=unit.addressed_to,
         footnotes=refs,
@@ -282,17 +284,22 @@ def _footnote_refs(text: str) -> list[int]:
     return refs
 
 
-def _organisation(path: list[str]) -> str | None:
+def _organisation(path: list[str], profile: Profile) -> str | None:
+    """The organisation a section is about, from a heading the profile knows (HMIP: "CRC effectiveness")."""
+    if profile.organisation_block is None:
+        return None
     for title in reversed(path):
-        match = ORGANISATION_BLOCK.match(title.strip())
+        match = profile.organisation_block.match(title.strip())
         if match:
-            return match.group(1).upper() if match.group(1) else "CRC and NPS"
+            return match.group(1).upper() if match.group(1) else profile.organisation_joint
     return None
 
 
-def _stage(path: list[str]) -> str | None:
+def _stage(path: list[str], profile: Profile) -> str | None:
     """The heading below an organisation block: "Assessment and planning", "Delivery", ..."""
+    if profile.organisation_block is None:
+        return None
     for k, title in enumerate(path[:-1]):
-        if ORGANISATION_BLOCK.match(title.strip()):
+        if profile.organisation_block.match(title.strip()):
             return path[k + 1]
     return None

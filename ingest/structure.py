@@ -9,26 +9,32 @@ so another report of the family parses the same way; a report without them still
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
 
 from ingest import records as kinds
 from ingest.blocks import Block
 from ingest.records import Table
 from ingest.tables import recover_table
 
-DOMAINS = ("Protecting the public", "Reducing reoffending", "Abiding by the sentence")
-ORGANISATION_BLOCK = re.compile(
-    r"^(?:(?:the )?(crc|nps)(?: effectiveness)?|the crc and nps working together)$", re.I
-)
+PROFILE_DIR = Path(__file__).with_name("profiles")
 CHAPTER = re.compile(r"^(\d{1,2})\.\s+(\S.*)$")
 APPENDIX = re.compile(r"^Appendix\s+(\d+|[A-Z])\s*[:.–-]\s*(\S.*)$")
 MARKDOWN_HEADING = re.compile(r"^(#{1,6})\s+(\S.*?)\s*#*$")
 TABLE_START = re.compile(r"^Table\s+(\d+)$")
 FIGURE_START = re.compile(r"^Figure\s+(\d+(?:\.\d+)?)\s*:?\s*(.*)$")
-EXAMPLE_START = re.compile(r"^(Good|Poor) practice examples?:\s*|^(Organisational strength):\s*")
+# Generic case boxes; a profile adds its own box labels (named groups `polarity` and `label`).
+GENERIC_EXAMPLE_START = r"^(?P<case>Case (?:study|example)(?:\s+\d+)?):\s*"
 ADDRESSEE = re.compile(r"^(The .{3,90}?) should:$")
 NUMBERED_ITEM = re.compile(r"^(\d{1,2})\.\s+\S")
+NUMBERED_MARKER = re.compile(r"^(\d{1,2})[.)]$")  # "1." alone on its line, the item text follows
+BULLET = ("•", "", "▪", "◦", "- ", "– ")
+# Headings that ask for improvement: their numbered or bulleted items are recommendations.
+IMPROVEMENT = re.compile(r"\brecommendations?\b|areas? for (?:improvement|development)|what needs to improve"
+                         r"|\bneeds? to (?:do to )?improve\b|priority and immediate action", re.I)
 KEY_FACT = re.compile(r"^([-–]?£?\d[\d,.]*%?(?:\s\(of\s\d+\))?)\s+(\S.*)$")
 QUOTE_OPEN = ("“", '"')
 QUOTE_CLOSE = re.compile(r"[”\"][.,]?\)?\s*$")
@@ -38,6 +44,98 @@ _END_PUNCTUATION = tuple(".,;:!?”’\")")
 # A line ending in one of these continues on the next line: a wrapped sentence, not a title.
 _RUN_ON_WORDS = {"a", "an", "the", "of", "to", "and", "or", "with", "in", "on", "for", "by", "as", "at", "from",
                  "that", "which", "who", "was", "were", "is", "be", "been", "has", "had", "their", "its"}
+
+
+# --- report families -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Profile:
+    """What one family of reports (a publisher) says in its own words; a report with no profile uses
+    only the generic patterns. Loaded from ingest/profiles/<name>.json."""
+
+    name: str
+    publisher: str = ""
+    detect: tuple[str, ...] = ()
+    domains: tuple[str, ...] = ()
+    organisation_block: re.Pattern | None = None  # a heading naming the organisation; group 1 is its name
+    organisation_joint: str | None = None  # the name when the block has no group 1 ("CRC and NPS")
+    example_start: re.Pattern = re.compile(GENERIC_EXAMPLE_START)
+    example_polarity: str | None = None  # a box with a label but no Good/Poor word
+    not_names: frozenset[str] = frozenset()
+    speaker_cues: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    grades: tuple[str, ...] = ()
+    improvement: re.Pattern | None = None
+
+
+NO_PROFILE = Profile("none")
+
+
+def _load_profile(path: Path) -> Profile:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        example = data.get("example_start")
+        org = data.get("organisation_block")
+        improvement = data.get("improvement_headings") or []
+        return Profile(
+            name=data["name"], publisher=data.get("publisher", ""), detect=tuple(data.get("detect", [])),
+            domains=tuple(data.get("domains", [])),
+            organisation_block=re.compile(org, re.I) if org else None,
+            organisation_joint=data.get("organisation_joint"),
+            example_start=re.compile(f"{example}|{GENERIC_EXAMPLE_START}" if example else GENERIC_EXAMPLE_START),
+            example_polarity=data.get("example_polarity"),
+            not_names=frozenset(data.get("not_names", [])),
+            speaker_cues=tuple((role, tuple(keys)) for role, keys in data.get("speaker_cues", {}).items()),
+            grades=tuple(data.get("grades", [])),
+            improvement=re.compile("|".join(improvement), re.I) if improvement else None,
+        )
+    except (KeyError, ValueError, re.error) as error:
+        raise ValueError(f"report profile {path} is malformed ({error}); fix or remove that file") from error
+
+
+@lru_cache(maxsize=1)
+def profiles() -> tuple[Profile, ...]:
+    """Every profile in ingest/profiles/, by file name."""
+    return tuple(_load_profile(path) for path in sorted(PROFILE_DIR.glob("*.json")))
+
+
+def profile_named(name: str) -> Profile:
+    found = next((p for p in profiles() if p.name == name), None)
+    if found is None:
+        known = ", ".join(p.name for p in profiles())
+        raise ValueError(f"unknown report profile {name!r}; known profiles: {known}")
+    return found
+
+
+FIRST_PAGES = 5
+FIRST_PAGES_CHARS = 20000
+
+
+def select_profile(blocks: list[Block]) -> Profile:
+    """The profile whose publisher the first pages name most often; NO_PROFILE when none is named.
+
+    Example: a report whose first page says "HM Inspectorate of Probation" -> the "hmip" profile.
+    """
+    first = min((b.pages[0] for b in blocks if b.pages), default=1)
+    head = "\n".join(b.text for b in blocks if not b.pages or b.pages[0] < first + FIRST_PAGES)[:FIRST_PAGES_CHARS]
+    best, best_count = NO_PROFILE, 0
+    for profile in profiles():
+        count = sum(len(re.findall(re.escape(name), head, re.I)) for name in profile.detect)
+        if count > best_count:
+            best, best_count = profile, count
+    return best
+
+
+def _any_example_start() -> re.Pattern:
+    """Any box label a profile knows (retrieval/forms.py strips it from a practice example's text)."""
+    alternatives: dict[str, None] = {}
+    for profile in (NO_PROFILE, *profiles()):
+        unnamed = re.sub(r"\(\?P<\w+>", "(", profile.example_start.pattern)
+        alternatives.update(dict.fromkeys(part.removeprefix("^") for part in unnamed.split("|^")))
+    return re.compile("|".join(f"^{part}" for part in alternatives))
+
+
+EXAMPLE_START = _any_example_start()
 
 
 @dataclass
@@ -69,23 +167,29 @@ class Unit:
 @dataclass
 class Outline:
     items: list[Heading | Unit] = field(default_factory=list)
+    profile: Profile = NO_PROFILE
 
 
-def outline(blocks: list[Block], markdown: bool = False) -> Outline:
-    """Headings and typed units in document order."""
-    blocks = split_heading_lines(blocks)
-    out = Outline()
-    levels = _LevelTracker()
+def outline(blocks: list[Block], markdown: bool = False, profile: Profile | None = None) -> Outline:
+    """Headings and typed units in document order; `profile` defaults to the one the first pages name."""
+    profile = profile or select_profile(blocks)
+    blocks = split_heading_lines(blocks, profile)
+    out = Outline(profile=profile)
+    levels = _LevelTracker(profile)
     section_kind = ""
     i = 0
     while i < len(blocks):
+        grades = _grade_table(blocks, i, profile)
+        if grades is not None:
+            unit, i = grades
+            out.items.append(unit)
+            continue
         heading = _heading(blocks, i, levels, section_kind, markdown)
         if heading is not None:
             out.items.append(heading)
-            section_kind = _special_section(heading.title) or (
-                section_kind if heading.level > levels.level_of(section_kind) else ""
-            )
-            if _special_section(heading.title):
+            special = _special_section(heading.title, profile)
+            section_kind = special or (section_kind if heading.level > levels.level_of(section_kind) else "")
+            if special:
                 levels.special = (section_kind, heading.level)
             i += 1
             continue
@@ -100,7 +204,8 @@ def outline(blocks: list[Block], markdown: bool = False) -> Outline:
 class _LevelTracker:
     """Levels of headings recognised by pattern; other headings sit one level below the latest."""
 
-    def __init__(self) -> None:
+    def __init__(self, profile: Profile = NO_PROFILE) -> None:
+        self.profile = profile
         self.stack: list[int] = []
         self.chapter_parts: set[str] = set()
         self.seen_chapter = False
@@ -119,7 +224,7 @@ class _LevelTracker:
         return (self.stack[-1] if self.stack else 0) + 1
 
 
-def split_heading_lines(blocks: list[Block]) -> list[Block]:
+def split_heading_lines(blocks: list[Block], profile: Profile = NO_PROFILE) -> list[Block]:
     """A heading glued to its first paragraph becomes two blocks, and so does each bullet line.
 
     Example: ["Local context", "Here we report on probation services delivered in the ..."] -> two blocks.
@@ -133,16 +238,53 @@ def split_heading_lines(blocks: list[Block]) -> list[Block]:
             in_table = False
             out.append(block)
             continue
-        if (
+        if not in_table and len(block.lines) > 1 and _improvement_title(block.lines[0], profile):
+            out.extend(_split_improvement_block(block, profile))
+        elif (
             not in_table
             and len(block.lines) > 1
-            and _heading_like(block.lines[0])
+            and _heading_like(block.lines[0], profile)
             and len(block.lines[1]) >= 55
             and block.lines[1][:1].isupper()
         ):
             out.extend(_split_block(block, 1))
         else:
             out.append(block)
+    return out
+
+
+def _improvement_title(line: str, profile: Profile = NO_PROFILE) -> bool:
+    """A short line asking for improvement: "Recommendations", "What does the school need to do to improve?"."""
+    line = line.strip()
+    if not 0 < len(line) <= 90 or line.endswith((".", ",", ";")) or line.startswith(BULLET):
+        return False
+    return bool(IMPROVEMENT.search(line) or (profile.improvement and profile.improvement.search(line)))
+
+
+def _starts_item(line: str) -> bool:
+    line = line.strip()
+    return bool(NUMBERED_ITEM.match(line) or NUMBERED_MARKER.match(line) or line.startswith(BULLET))
+
+
+def _item_or_title_starts(lines: list[str], k: int, profile: Profile) -> bool:
+    """Line k starts an item or a heading, or follows a heading."""
+    return _starts_item(lines[k]) or _improvement_title(lines[k], profile) or _improvement_title(lines[k - 1], profile)
+
+
+def _split_improvement_block(block: Block, profile: Profile) -> list[Block]:
+    """An improvement heading glued to its list: the heading, each sub-heading and each item become blocks.
+
+    Example: ["What does the council need to improve?", "Areas for improvement", "18. Ensure ...", "more"]
+    -> four blocks: the two headings, then "18. Ensure ... more".
+    """
+    out: list[Block] = []
+    while len(block.lines) > 1:
+        cut = next((k for k in range(1, len(block.lines)) if _item_or_title_starts(block.lines, k, profile)), None)
+        if cut is None:
+            break
+        head, block = _split_block(block, cut)
+        out.append(head)
+    out.append(block)
     return out
 
 
@@ -168,7 +310,7 @@ def _split_block(block: Block, cut: int) -> tuple[Block, Block]:
     return head, tail
 
 
-def _heading_like(line: str) -> bool:
+def _heading_like(line: str, profile: Profile = NO_PROFILE) -> bool:
     line = line.strip()
     return (
         0 < len(line) <= 70
@@ -177,7 +319,7 @@ def _heading_like(line: str) -> bool:
         and not line.endswith(_END_PUNCTUATION)
         and "," not in line  # titles here carry no commas; a wrapped sentence often does
         and line.split()[-1].lower() not in _RUN_ON_WORDS
-        and not EXAMPLE_START.match(line)
+        and not profile.example_start.match(line)
         and not TABLE_START.match(line)
         and not FIGURE_START.match(line)
         and not line.startswith(("•", "-", "–", "Source:"))
@@ -200,20 +342,35 @@ def _heading(blocks: list[Block], i: int, levels: _LevelTracker, section_kind: s
         levels.seen_chapter = True
         levels.chapter_parts = set()
         return Heading(text, levels.structural(1), block)
-    if section_kind == "glossary" or len(block.lines) != 1 or not _heading_like(text):
+    profile = levels.profile
+    if section_kind != "glossary" and len(block.lines) == 1 and _improvement_title(text, profile) and not (
+            _heading_like(text, profile)) and _followed_by_list(blocks, i, profile):
+        return Heading(text, _level_for(text, block, levels), block)
+    if section_kind == "glossary" or len(block.lines) != 1 or not _heading_like(text, profile):
         return None
-    if not _followed_by_body(blocks, i):
+    if not _followed_by_body(blocks, i, profile) and not (
+            _improvement_title(text, profile) and _followed_by_list(blocks, i, profile)):
         return None
     return Heading(text, _level_for(text, block, levels), block)
 
 
+def _followed_by_list(blocks: list[Block], i: int, profile: Profile) -> bool:
+    """An improvement heading followed by an item, or by a sub-heading asking for improvement."""
+    for block in blocks[i + 1 : i + 3]:
+        if block.footnote is not None:
+            continue
+        return _starts_item(block.first_line) or (len(block.lines) == 1 and _improvement_title(block.text, profile))
+    return False
+
+
 def _level_for(title: str, block: Block, levels: _LevelTracker) -> int:
     key = _part_key(title)
+    profile = levels.profile
     if not levels.seen_chapter and block.page_start:
         return levels.structural(1)
-    if key in levels.chapter_parts or key in {_part_key(d) for d in DOMAINS}:
+    if key in levels.chapter_parts or key in {_part_key(d) for d in profile.domains}:
         return levels.structural(2)
-    if ORGANISATION_BLOCK.match(title.strip()):
+    if profile.organisation_block and profile.organisation_block.match(title.strip()):
         return levels.structural(3)
     return levels.generic()
 
@@ -233,7 +390,7 @@ def _chapter_parts(blocks: list[Block], start: int) -> set[str]:
     return parts
 
 
-def _followed_by_body(blocks: list[Block], i: int) -> bool:
+def _followed_by_body(blocks: list[Block], i: int, profile: Profile = NO_PROFILE) -> bool:
     """A title line is followed by prose, a table or figure, or another title."""
     for block in blocks[i + 1 : i + 4]:
         if block.footnote is not None:
@@ -241,17 +398,21 @@ def _followed_by_body(blocks: list[Block], i: int) -> bool:
         first = block.first_line
         if len(block.text) >= 50 or TABLE_START.match(first) or FIGURE_START.match(first):
             return True
-        if EXAMPLE_START.match(first) or first.startswith(QUOTE_OPEN):
+        if profile.example_start.match(first) or first.startswith(QUOTE_OPEN):
             return True
-        return len(block.lines) == 1 and _heading_like(first)
+        return len(block.lines) == 1 and _heading_like(first, profile)
     return False
 
 
-def _special_section(title: str) -> str:
+def _special_section(title: str, profile: Profile = NO_PROFILE) -> str:
     lowered = title.lower()
-    for name in ("glossary", "key facts", "recommendations"):
+    for name in ("glossary", "key facts"):
         if name in lowered:
             return name
+    if _improvement_title(title, profile) and not CHAPTER.match(title):
+        return "improvement"  # a list asking for improvement: numbered, "1." alone, or bulleted items
+    if "recommendations" in lowered:
+        return "recommendations"  # a chapter about them: only "1. Text" items
     return ""
 
 
@@ -261,26 +422,65 @@ def _special_section(title: str) -> str:
 def _unit(blocks: list[Block], i: int, section_kind: str, out: Outline) -> tuple[Unit, int]:
     block = blocks[i]
     first = block.first_line
+    profile = out.profile
     if block.footnote is not None:
         return Unit(kinds.FOOTNOTE, [block], label=f"Footnote {block.footnote}", footnote=block.footnote), i + 1
     if TABLE_START.match(first):
         return _table_unit(blocks, i)
     if FIGURE_START.match(first):
         return _figure_unit(blocks, i)
-    if EXAMPLE_START.match(first):
-        return _example_unit(blocks, i)
+    if profile.example_start.match(first):
+        return _example_unit(blocks, i, profile)
     if first.startswith(QUOTE_OPEN):
-        return _quote_unit(blocks, i)
+        return _quote_unit(blocks, i, profile)
     if section_kind == "glossary":
         return _glossary_unit(blocks, i)
     if section_kind == "key facts" and KEY_FACT.match(block.text):
         match = KEY_FACT.match(block.text)
         return Unit(kinds.KEY_FACT, [block], label=match.group(1), caption=match.group(2)), i + 1
-    if section_kind == "recommendations":
-        unit = _recommendation_unit(blocks, i, out)
+    if section_kind in ("recommendations", "improvement"):
+        unit = _recommendation_unit(blocks, i, out, any_item=section_kind == "improvement")
         if unit is not None:
             return unit
     return Unit(kinds.TEXT, [block]), i + 1
+
+
+GRADE_TABLE_LABEL = "Judgements"
+_LEADING_NUMBER = re.compile(r"^\d{1,2}(?:\.\d{1,2})*\.?\s+")
+
+
+def _grade_table(blocks: list[Block], i: int, profile: Profile) -> tuple[Unit, int] | None:
+    """Judgement lines with the profile's grade words ("Leadership, management and governance   Inadequate",
+    or the judgement on one line and its grade on the next) become one table: judgement -> grade."""
+    if not profile.grades:
+        return None
+    grade = "|".join(re.escape(g) for g in sorted(profile.grades, key=len, reverse=True))
+    same_line = re.compile(rf"^(.*[A-Za-z].*?)\s+({grade})$")
+    alone = re.compile(rf"^(?:{grade})$")
+    rows: list[list[str]] = []
+    j = i
+    while j < len(blocks) and blocks[j].footnote is None:
+        lines = [line.strip() for line in blocks[j].lines]
+        if all(same_line.match(line) and len(line) <= 120 for line in lines):
+            rows.extend(_grade_row(*same_line.match(line).groups()) for line in lines)
+            j += 1
+        elif (j + 1 < len(blocks) and len(lines) <= 3 and len(blocks[j].text) <= 120
+              and not blocks[j].text.endswith((".", ":")) and not alone.match(blocks[j].text)
+              and alone.match(blocks[j + 1].text.strip())):
+            rows.append(_grade_row(blocks[j].text, blocks[j + 1].text.strip()))
+            j += 2
+        else:
+            break
+    if len(rows) < 2:
+        return None
+    table = Table(GRADE_TABLE_LABEL, "Judgements and grades", None, ["Judgement", "Grade"], rows, complete=True)
+    return Unit(kinds.TABLE, blocks[i:j], label=GRADE_TABLE_LABEL, caption=table.caption, table=table,
+                tight=True), j
+
+
+def _grade_row(judgement: str, grade: str) -> list[str]:
+    """Example: ("1. Children who need help and protection", "Inadequate") -> without the "1."."""
+    return [_LEADING_NUMBER.sub("", " ".join(judgement.split())), grade]
 
 
 def _table_unit(blocks: list[Block], i: int) -> tuple[Unit, int]:
@@ -344,80 +544,85 @@ def _figure_unit(blocks: list[Block], i: int) -> tuple[Unit, int]:
     return unit, j
 
 
-def _example_unit(blocks: list[Block], i: int) -> tuple[Unit, int]:
-    match = EXAMPLE_START.match(blocks[i].first_line)
-    polarity = (match.group(1) or "good").lower()
-    label = match.group(2) or f"{match.group(1)} practice example"
+def _example_unit(blocks: list[Block], i: int, profile: Profile = NO_PROFILE) -> tuple[Unit, int]:
+    match = profile.example_start.match(blocks[i].first_line)
+    found = match.groupdict()
+    polarity = (found.get("polarity") or profile.example_polarity or "") or None
+    polarity = polarity.lower() if polarity else None
+    label = found.get("label") or found.get("case") or f"{found.get('polarity')} practice example"
     j = i + 1
-    while j < len(blocks) and _continues_example(blocks[j]):
+    while j < len(blocks) and _continues_example(blocks[j], profile):
         j += 1
     body = " ".join(b.text for b in blocks[i:j])
     unit = Unit(kinds.PRACTICE_EXAMPLE, blocks[i:j], label=label, polarity=polarity,
-                person=find_person(body[match.end() :]))
+                person=find_person(body[match.end() :], profile))
     return unit, j
 
 
-def _continues_example(block: Block) -> bool:
+def _continues_example(block: Block, profile: Profile = NO_PROFILE) -> bool:
     first = block.first_line
     return (
         block.footnote is None
         and block.width <= BOXED_MAX_WIDTH
         and not block.text.endswith(":")
-        and not EXAMPLE_START.match(first)
+        and not profile.example_start.match(first)
         and not TABLE_START.match(first)
         and not FIGURE_START.match(first)
         and not first.startswith(QUOTE_OPEN)
-        and not (len(block.lines) == 1 and _heading_like(first))
+        and not (len(block.lines) == 1 and _heading_like(first, profile))
     )
 
 
+# Capitalised words that start sentences or name things, never a person; a profile adds its own.
 _NOT_NAMES = {
     "The", "This", "That", "There", "These", "They", "Their", "He", "She", "His", "Her", "It", "In", "On", "At",
     "One", "Time", "Despite", "While", "When", "Since", "Given", "During", "Overall", "Instead", "Moreover",
-    "Level", "Layer", "Child", "Need", "Crown", "Prosecution", "Service", "Act", "Offender", "Rehabilitation",
-    "Special", "Educational", "Needs", "Following", "Pre", "Key", "Subsequent", "Additional", "Among", "Mid",
-    "Staffordshire", "Stoke", "England", "March", "April", "July", "September", "Risk", "Management", "System",
-    "Active", "Trust", "Programme", "Probation", "Police", "Court", "Evolve", "Community", "Justice", "Mental",
-    "Health", "Organisational", "Good", "Poor", "Getting", "Home", "Keeping", "Offending", "As", "A", "An",
+    "Following", "Pre", "Key", "Subsequent", "Additional", "Among", "Mid", "England", "January", "February",
+    "March", "April", "July", "September", "October", "November", "December", "Good", "Poor", "As", "A", "An",
 }
 
 
-def find_person(text: str) -> str | None:
+def find_person(text: str, profile: Profile = NO_PROFILE) -> str | None:
     """The pseudonymised name an example is about, when it gives one.
 
     Example: "Arthur is a 53 year old convicted of burglary" -> "Arthur";
     "One barrier in June’s case was her lack of funds" -> "June".
     """
+    not_names = _NOT_NAMES | profile.not_names
     lead = re.match(r"([A-Z][a-z]{2,})(?:,|\s(?:is|was|has|had)\b)", text)
-    if lead and lead.group(1) not in _NOT_NAMES:
+    if lead and lead.group(1) not in not_names:
         return lead.group(1)
     for pattern in (r"\b([A-Z][a-z]{2,})’s\b", r"(?<=[a-z,] )([A-Z][a-z]{2,})\b"):
         for candidate in re.findall(pattern, text):
-            if candidate not in _NOT_NAMES:
+            if candidate not in not_names:
                 return candidate
     return None
 
 
-def _quote_unit(blocks: list[Block], i: int) -> tuple[Unit, int]:
+def _quote_unit(blocks: list[Block], i: int, profile: Profile = NO_PROFILE) -> tuple[Unit, int]:
     j = i
     while j < len(blocks) - 1 and not QUOTE_CLOSE.search(blocks[j].text) and j - i < 5:
         j += 1
     lead_in = blocks[i - 1].text if i > 0 else ""
-    return Unit(kinds.QUOTE, blocks[i : j + 1], speaker=speaker_role(lead_in)), j + 1
+    return Unit(kinds.QUOTE, blocks[i : j + 1], speaker=speaker_role(lead_in, profile)), j + 1
 
 
-def speaker_role(lead_in: str) -> str | None:
+_SPEAKER_CUES = (
+    ("service user", ("service user",)),
+    ("sentencer", ("magistrate", "judge", "sentencer")),
+    ("inspector", ("inspector", "we noted")),
+    ("staff", ("officer", "manager", "staff", "director", "practitioner", "team")),
+)
+
+
+def speaker_role(lead_in: str, profile: Profile = NO_PROFILE) -> str | None:
     """Who is quoted, from the sentence introducing the quote.
 
     Example: "A service user observed:" -> "service user"; "one inspector noted:" -> "inspector".
     """
     lowered = lead_in.lower()[-200:]
-    roles = (
-        ("service user", ("service user", "one said", "participating")),
-        ("sentencer", ("magistrate", "judge", "sentencer")),
-        ("inspector", ("inspector", "we noted", "we noted:")),
-        ("staff", ("officer", "manager", "staff", "director", "she:", "another said", "practitioner", "team")),
-    )
+    extra = dict(profile.speaker_cues)
+    roles = [(role, keys + extra.pop(role, ())) for role, keys in _SPEAKER_CUES] + list(extra.items())
     for role, keys in roles:
         if any(key in lowered for key in keys):
             return role
@@ -458,26 +663,47 @@ def glossary_term(entry: str) -> str:
     return " ".join(term) if len(term) < 4 else tokens[0]
 
 
-def _recommendation_unit(blocks: list[Block], i: int, out: Outline) -> tuple[Unit, int] | None:
-    """"The X should:" sets who the following numbered recommendations are addressed to."""
+def _recommendation_unit(blocks: list[Block], i: int, out: Outline, any_item: bool = True
+                         ) -> tuple[Unit, int] | None:
+    """One numbered or bulleted item of a list asking for improvement.
+
+    "The X should:" sets who the following items are addressed to. An item is "1. Text", a bare "1." then its
+    text, or a bullet (`any_item`; else only "1. Text"); its wrapped lines that became blocks stay with it.
+    """
+    starts = _starts_item if any_item else (lambda text: bool(NUMBERED_ITEM.match(text)))
     addressee_blocks: list[Block] = []
     j = i
     if ADDRESSEE.match(blocks[j].text):
         addressee_blocks = [blocks[j]]
         j += 1
-    if j >= len(blocks) or not NUMBERED_ITEM.match(blocks[j].text):
+    if j >= len(blocks) or not starts(blocks[j].text):
         return None
     addressed_to = (
         ADDRESSEE.match(addressee_blocks[0].text).group(1) if addressee_blocks else _last_addressee(out)
     )
-    number = NUMBERED_ITEM.match(blocks[j].text).group(1)
+    first = blocks[j].text.strip()
+    numbered = NUMBERED_ITEM.match(first) or NUMBERED_MARKER.match(first)
+    number = numbered.group(1) if numbered else str(_items_since_heading(out) + 1)
     end = j + 1
-    while end < len(blocks) and not NUMBERED_ITEM.match(blocks[end].text) and not ADDRESSEE.match(
+    if NUMBERED_MARKER.match(first) and end < len(blocks) and blocks[end].footnote is None and not starts(
+            blocks[end].text):
+        end += 1  # the bare marker's text
+    while end < len(blocks) and not starts(blocks[end].text) and not ADDRESSEE.match(
         blocks[end].text) and blocks[end].footnote is None and len(blocks[end].lines) < 3 and not blocks[
-            end].page_start:
+            end].page_start and not (any_item and len(blocks[end].lines) == 1 and _heading_like(blocks[end].text,
+                                                                                                out.profile)):
         end += 1
     unit = Unit(kinds.RECOMMENDATION, blocks[i:end], label=f"Recommendation {number}", addressed_to=addressed_to)
     return unit, end
+
+
+def _items_since_heading(out: Outline) -> int:
+    count = 0
+    for item in reversed(out.items):
+        if isinstance(item, Heading):
+            break
+        count += isinstance(item, Unit) and item.kind == kinds.RECOMMENDATION
+    return count
 
 
 def _last_addressee(out: Outline) -> str | None:

@@ -40,7 +40,7 @@ def _cite(candidate: Candidate, citations: list[Citation]) -> Citation:
             return citation
     citation = Citation(marker=len(citations) + 1, chunk_id=chunk.id, section=chunk.section_text,
                         pages=chunk.pages, kind=chunk.kind, quote=candidate.text, text=chunk.text,
-                        quote_spans=[candidate.span], label=chunk.label)
+                        quote_spans=[candidate.span], label=chunk.label, pdf_pages=list(chunk.pdf_pages))
     citations.append(citation)
     return citation
 
@@ -105,7 +105,7 @@ def decline(question: str, hits: list[Hit]) -> Answer:
 
 def passages_for(hits: list[Hit]) -> list[Passage]:
     return [Passage(h.rank, h.chunk.id, h.chunk.section_text, h.chunk.pages, h.chunk.kind, round(h.score, 4),
-                    h.chunk.text, h.chunk.label) for h in hits]
+                    h.chunk.text, h.chunk.label, pdf_pages=list(h.chunk.pdf_pages)) for h in hits]
 
 
 # -- checks: citations are checked, never trusted -------------------------------------------------

@@ -353,7 +353,8 @@ def citation_for(marker: int, chunk: Chunk, pieces: list[Piece]) -> Citation:
     unlocated = list(dict.fromkeys(text for span, text in pieces if span is None))
     quote = QUOTE_GAP.join([chunk.text[s.start : s.end] for s in spans] + unlocated)
     return Citation(marker=marker, chunk_id=chunk.id, section=chunk.section_text, pages=chunk.pages,
-                    kind=chunk.kind, quote=quote, text=chunk.text, quote_spans=spans, label=chunk.label)
+                    kind=chunk.kind, quote=quote, text=chunk.text, quote_spans=spans, label=chunk.label,
+                    pdf_pages=list(chunk.pdf_pages))
 
 
 def merge_adjacent(spans: list[Span], text: str) -> list[Span]:

@@ -82,6 +82,7 @@ class Citation:
     quote_spans: list[Span] = field(default_factory=list)  # where the quote sits within `text`
     label: str | None = None  # "Table 11", "ATR", "Good practice example" ...
     report: dict[str, str] | None = None  # asked across a library: {"id", "title", "date"} of its report
+    pdf_pages: list[int] = field(default_factory=list)  # physical 1-based PDF pages; empty for text reports
 
 
 @dataclass
@@ -109,6 +110,7 @@ class Passage:
     text: str
     label: str | None = None
     report: dict[str, str] | None = None  # asked across a library: {"id", "title", "date"} of its report
+    pdf_pages: list[int] = field(default_factory=list)  # physical 1-based PDF pages; empty for text reports
 
 
 @dataclass
