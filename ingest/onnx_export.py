@@ -157,7 +157,10 @@ def main() -> int:
     if reason is not None:
         print(f"no ONNX export for {model}: {reason}; `ask` will use torch", file=sys.stderr)
         return 0
-    print(ensure_onnx(model, Path(resolve_model_path(model))))
+    try:
+        print(ensure_onnx(model, Path(resolve_model_path(model))))
+    except Exception as err:  # noqa: BLE001 - an install must not fail for this: `ask` then runs on torch
+        print(f"no ONNX export for {model} ({type(err).__name__}: {err}); `ask` will use torch", file=sys.stderr)
     return 0
 
 
