@@ -429,15 +429,22 @@ def _chat_tab(engine, last_answer: gr.State, store) -> dict:
         verdict = data.liked if isinstance(data.liked, str) else None
         record_id, line = record_feedback(store, engine, current_turns or [], data.index, verdict)
         if record_id is None and not line:
-            return gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
-        # The status and the detail boxes show; turns now hold the record id of the judged answer.
-        return record_id, line, "", "", gr.Accordion(open=True), current_turns
+            return gr.skip(), gr.skip(), gr.skip(), gr.skip()
+        # The status and the detail boxes show (what is typed there stays: a repeated event must not wipe
+        # it); turns now hold the record id of the judged answer.
+        return record_id, line, gr.Accordion(open=True), current_turns
 
     # One at a time per app, so a repeated event finds the record the first one made.
-    chatbot.like(on_feedback, turns, [feedback_id, feedback_note, note_box, expected_box, feedback_box, turns],
+    chatbot.like(on_feedback, turns, [feedback_id, feedback_note, feedback_box, turns],
                  api_visibility="private", concurrency_limit=1)
-    save_details.click(lambda record_id, note, expected: save_feedback_details(store, record_id, note, expected),
-                       [feedback_id, note_box, expected_box], feedback_note, api_visibility="private")
+
+    def save_details_(record_id, note, expected):
+        line = save_feedback_details(store, record_id, note, expected)
+        done = line.startswith("*Details")
+        return line, ("" if done else gr.skip()), ("" if done else gr.skip())
+
+    save_details.click(save_details_, [feedback_id, note_box, expected_box], [feedback_note, note_box, expected_box],
+                       api_visibility="private")
     picker.input(lambda answer, label: table_updates(answer, label)[:2], [last_answer, picker],
                  [table, chart], api_visibility="private")
 
