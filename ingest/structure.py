@@ -31,7 +31,7 @@ GENERIC_EXAMPLE_START = r"^(?P<case>Case (?:study|example)(?:\s+\d+)?):\s*"
 ADDRESSEE = re.compile(r"^(The .{3,90}?) should:$")
 NUMBERED_ITEM = re.compile(r"^(\d{1,2})\.\s+\S")
 NUMBERED_MARKER = re.compile(r"^(\d{1,2})[.)]$")  # "1." alone on its line, the item text follows
-BULLET = ("•", "", "▪", "◦", "- ", "– ")
+BULLET = ("•", "\uf0b7", "▪", "◦", "- ", "– ")  # \uf0b7: the Symbol-font bullet of Word exports
 # Headings that ask for improvement: their numbered or bulleted items are recommendations.
 IMPROVEMENT = re.compile(r"\brecommendations?\b|areas? for (?:improvement|development)|what needs to improve"
                          r"|\bneeds? to (?:do to )?improve\b|priority and immediate action", re.I)
@@ -189,6 +189,8 @@ def outline(blocks: list[Block], markdown: bool = False, profile: Profile | None
             out.items.append(heading)
             special = _special_section(heading.title, profile)
             section_kind = special or (section_kind if heading.level > levels.level_of(section_kind) else "")
+            if section_kind == "improvement" and not special:
+                section_kind = ""  # an improvement list ends at the next heading not itself asking for improvement
             if special:
                 levels.special = (section_kind, heading.level)
             i += 1
@@ -238,7 +240,7 @@ def split_heading_lines(blocks: list[Block], profile: Profile = NO_PROFILE) -> l
             in_table = False
             out.append(block)
             continue
-        if not in_table and len(block.lines) > 1 and _improvement_title(block.lines[0], profile):
+        if len(block.lines) > 1 and _improvement_title(block.lines[0], profile):
             out.extend(_split_improvement_block(block, profile))
         elif (
             not in_table
@@ -257,6 +259,8 @@ def _improvement_title(line: str, profile: Profile = NO_PROFILE) -> bool:
     """A short line asking for improvement: "Recommendations", "What does the school need to do to improve?"."""
     line = line.strip()
     if not 0 < len(line) <= 90 or line.endswith((".", ",", ";")) or line.startswith(BULLET):
+        return False
+    if len(line.split()) > 12 or line.split()[-1].lower() in _RUN_ON_WORDS:  # a wrapped sentence
         return False
     return bool(IMPROVEMENT.search(line) or (profile.improvement and profile.improvement.search(line)))
 
@@ -464,10 +468,10 @@ def _grade_table(blocks: list[Block], i: int, profile: Profile) -> tuple[Unit, i
         if all(same_line.match(line) and len(line) <= 120 for line in lines):
             rows.extend(_grade_row(*same_line.match(line).groups()) for line in lines)
             j += 1
-        elif (j + 1 < len(blocks) and len(lines) <= 3 and len(blocks[j].text) <= 120
+        elif (j + 1 < len(blocks) and len(lines) <= 3 and len(_judgement(lines)) <= 120
               and not blocks[j].text.endswith((".", ":")) and not alone.match(blocks[j].text)
               and alone.match(blocks[j + 1].text.strip())):
-            rows.append(_grade_row(blocks[j].text, blocks[j + 1].text.strip()))
+            rows.append(_grade_row(_judgement(lines), blocks[j + 1].text.strip()))
             j += 2
         else:
             break
@@ -476,6 +480,15 @@ def _grade_table(blocks: list[Block], i: int, profile: Profile) -> tuple[Unit, i
     table = Table(GRADE_TABLE_LABEL, "Judgements and grades", None, ["Judgement", "Grade"], rows, complete=True)
     return Unit(kinds.TABLE, blocks[i:j], label=GRADE_TABLE_LABEL, caption=table.caption, table=table,
                 tight=True), j
+
+
+def _judgement(lines: list[str]) -> str:
+    """The judgement a grade follows: from its number on, when a title line precedes it.
+
+    Example: ["Children's services in X are good", "1. Children who need help"] -> "1. Children who need help".
+    """
+    start = max((k for k, line in enumerate(lines) if _LEADING_NUMBER.match(line)), default=0)
+    return " ".join(lines[start:])
 
 
 def _grade_row(judgement: str, grade: str) -> list[str]:
