@@ -212,3 +212,25 @@ def test_split_sentences_keeps_abbreviations_and_rows():
 
 def test_normalise_for_match():
     assert normalise_for_match("The  ‘step down’\napproach") == "the 'step down' approach"
+
+
+def test_bundled_report_parse_is_pinned(document):
+    """The eval gate depends on this parse: profiles must not change it (bump PARSER_VERSION if they do)."""
+    assert document.counts() == {"sections": 75, "chunks": 267, "tables": 16, "figures": 11, "examples": 33,
+                                 "quotes": 14, "recommendations": 8, "key_facts": 8, "glossary_entries": 34,
+                                 "footnotes": 18}
+
+
+def test_bundled_report_without_its_profile_still_parses():
+    from ingest.blocks import build_blocks
+    from ingest.chunking import build_document
+    from ingest.clean import clean_report, load_report
+    from ingest.settings import BUNDLED_REPORT
+    from ingest.structure import NO_PROFILE, outline
+
+    cleaned = clean_report(load_report(BUNDLED_REPORT))
+    doc = build_document("plain", outline(build_blocks(cleaned), profile=NO_PROFILE), cleaned.footnotes)
+    counts = doc.counts()
+    assert counts["tables"] == 16 and counts["recommendations"] == 8 and counts["glossary_entries"] == 34
+    assert all(c.organisation is None and c.domain is None for c in doc.chunks)
+    assert len([s for s in doc.sections if s.level == 1 and s.title[:2] in ("1.", "2.", "3.")]) == 3
