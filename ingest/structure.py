@@ -694,6 +694,8 @@ def _recommendation_unit(blocks: list[Block], i: int, out: Outline, any_item: bo
     addressed_to = (
         ADDRESSEE.match(addressee_blocks[0].text).group(1) if addressee_blocks else _last_addressee(out)
     )
+    if any_item:
+        _split_next_item(blocks, j)
     first = blocks[j].text.strip()
     numbered = NUMBERED_ITEM.match(first) or NUMBERED_MARKER.match(first)
     number = numbered.group(1) if numbered else str(_items_since_heading(out) + 1)
@@ -708,6 +710,21 @@ def _recommendation_unit(blocks: list[Block], i: int, out: Outline, any_item: bo
         end += 1
     unit = Unit(kinds.RECOMMENDATION, blocks[i:end], label=f"Recommendation {number}", addressed_to=addressed_to)
     return unit, end
+
+
+def _split_next_item(blocks: list[Block], j: int) -> None:
+    """Items printed without a gap share a block: cut it where the next number starts a line.
+
+    Example: ["18. Ensure that ...", "review in line ...", "19. The authority ..."] -> cut before "19.".
+    """
+    block = blocks[j]
+    first = NUMBERED_ITEM.match(block.first_line.strip())
+    if first is None:
+        return
+    following = f"{int(first.group(1)) + 1}."
+    cut = next((k for k, line in enumerate(block.lines) if k and line.strip().startswith(following + " ")), None)
+    if cut is not None:
+        blocks[j : j + 1] = list(_split_block(block, cut))
 
 
 def _items_since_heading(out: Outline) -> int:
