@@ -32,11 +32,17 @@ def run_serve(args: argparse.Namespace) -> int:
 
     if args.concurrency is not None and args.concurrency < 1:
         raise ReportQAError(f"--concurrency must be at least 1, not {args.concurrency}.")
+    from ui import api
+
+    security = api.ServeSecurity.from_env(args.host)
+    security.check_bind(args.host)  # a non-loopback address needs REPORT_QA_API_TOKEN and REPORT_QA_AUTH
     print("loading the index and the model…", flush=True)
     engine = Engine.load(settings=settings_from(args), report=args.report)
     # Load the model now rather than on the first user's question.
     engine.ask("What does the report say about caseloads?")
-    demo = build_app(engine)
+    # REST API at /api/* (docs at /docs), Host check, body limits, queue-only Gradio API, auth if configured.
+    demo = api.harden(build_app(engine), api.ApiService.for_engine(engine, args.concurrency or CONCURRENCY),
+                      security)
     try:
         _, url, _ = launch_app(demo, args.host, args.port, concurrency=args.concurrency or CONCURRENCY,
                                prevent_thread_lock=True, quiet=True)
