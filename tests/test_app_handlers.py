@@ -215,3 +215,10 @@ def test_a_long_conversation_is_cut_at_an_answer_and_its_ranges_shift(engine):
                                                                "answer": {}}]}, {"messages": 3}])
 def test_a_damaged_saved_conversation_starts_afresh(value):
     assert app.restored_conversation(value) == ([], [])
+
+
+def test_the_conversation_downloads_as_markdown(engine):
+    _, turns = conversation(engine, ["What does ATR stand for?"])
+    text = Path(app.export_conversation(turns, "The report")).read_text(encoding="utf-8")
+    assert text.startswith("# The report: conversation\n\n## What does ATR stand for?")
+    assert "Appendix 4: Glossary, p. 61" in text

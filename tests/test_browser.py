@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -209,6 +210,9 @@ def test_the_conversation_survives_a_reload_until_cleared(page):
     page.locator("#rq-chat a[href='#rq-cite-0-1']").click()  # the restored answer's [1] still opens
     expect(page.locator("#rq-reader #rq-cited")).to_be_visible(timeout=10_000)
     page.get_by_role("tab", name="Chat").click()
+    page.locator("#rq-save-chat").click()  # the restored conversation downloads, with its citations
+    expect(page.locator("#rq-chat-file a")).to_have_attribute("href", re.compile(r"conversation\.md$"),
+                                                       timeout=10_000)
     page.get_by_role("button", name="Clear conversation").click()
     expect(page.locator("#rq-chat [data-testid='user']")).to_have_count(0)
     page.wait_for_timeout(1_000)

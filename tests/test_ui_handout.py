@@ -95,3 +95,14 @@ def test_handout_is_titled_with_the_report_and_every_quote_has_its_page():
     paragraphs = [p.text for p in Document(io.BytesIO(handout.handout_docx(items, title))).paragraphs]
     assert paragraphs[0] == title
     assert "— [1] Key facts, p. 6" in paragraphs
+
+
+def test_a_conversation_exports_as_markdown_with_citations():
+    hostile = Answer(question="![x](http://127.0.0.1:9/p.png)?", answer="The report does not say.",
+                     abstained=True)
+    text = handout.conversation_markdown([ATR.to_json(), hostile.to_json()], "Report <b>")
+    assert text.startswith("# Report &lt;b\\>: conversation\n\n## What does ATR stand for?\n\n"
+                           "ATR Alcohol Treatment Requirement [1]\n\n> ATR Alcohol Treatment Requirement\n>\n"
+                           "> — [1] Appendix 4: Glossary, p. 61")
+    assert "## \\!\\[x\\]\\(http\\://127\\.0\\.0\\.1\\:9/p\\.png\\)?" in text
+    assert "No questions" in handout.conversation_markdown([], "R")

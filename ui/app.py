@@ -301,6 +301,14 @@ def open_feedback_store(engine):
         return None
 
 
+def export_conversation(turns: list[dict], title: str) -> str:
+    """The conversation as a Markdown file (questions, answers, cited quotes with pages) for download."""
+    folder = Path(tempfile.mkdtemp(prefix="report-qa-chat-"))
+    path = folder / "conversation.md"
+    path.write_text(handout.conversation_markdown([t["answer"] for t in turns or []], title), encoding="utf-8")
+    return str(path)
+
+
 def report_title(engine) -> str:
     """The report's title (see render.report_title), reading the source's running footers when the
     index records no title and the source file is at hand."""
@@ -385,7 +393,9 @@ def _chat_tab(engine, last_answer: gr.State, store) -> dict:
                 open_cited = gr.Button("Open cited passage in the report", scale=2, elem_id="rq-open-cited")
             with gr.Row():
                 add_answer = gr.Button("Add last answer to handout", elem_id="rq-add-answer")
+                save_chat = gr.Button("Download conversation (.md)", elem_id="rq-save-chat")
                 clear = gr.Button("Clear conversation")
+            chat_file = gr.File(label="Conversation", visible=False, interactive=False, elem_id="rq-chat-file")
             added = gr.Markdown("")
             # Filled by the page script when an [n] link is clicked (see PAGE_JS); never shown.
             cite_link = gr.Textbox(elem_id="rq-cite-link", elem_classes=["rq-hidden"], show_label=False,
@@ -452,6 +462,9 @@ def _chat_tab(engine, last_answer: gr.State, store) -> dict:
         no_citations = gr.Dropdown(choices=[], value=None)
         return [], None, render.figures_markdown(None), *table_updates(None), no_citations, ""
 
+    title = report_title(engine)
+    save_chat.click(lambda current: gr.File(export_conversation(current, title), visible=True), turns, chat_file,
+                    api_visibility="private")
     forget = (lambda: ([], None, {"messages": [], "turns": []}), None, [turns, feedback_id, saved])
     clear.click(clear_chat, None, [chatbot, last_answer, stats, table, chart, picker, cited, added],
                 api_visibility="private").then(*forget, api_visibility="private")

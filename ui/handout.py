@@ -106,6 +106,22 @@ def plain_md(text: str) -> str:
     return _MARKUP.sub(lambda m: "\\" + m.group(), text).replace("<", "&lt;")
 
 
+def conversation_markdown(answers: list[dict], title: str) -> str:
+    """A saved conversation as Markdown: each question, its answer and every cited quote with section and
+    page. `answers` are Answer JSON objects (as the chat keeps them). Questions are plain text."""
+    parts = [f"# {plain_md(title)}: conversation"]
+    if not answers:
+        parts.append("*No questions asked yet.*")
+    for answer in answers:
+        citations = [c for c in answer.get("citations") or [] if isinstance(c, dict)]
+        quotes = [Quote(drop_footnote_marks(str(c.get("quote") or "")), str(c.get("section") or ""),
+                        tuple(int(p) for p in c.get("pages") or []), c.get("marker")) for c in citations]
+        parts.append(f"## {plain_md(str(answer.get('question') or ''))}")
+        parts.append(_md(drop_footnote_marks(str(answer.get("answer") or ""))))
+        parts += [_quote_markdown(q) for q in quotes if q.text]
+    return "\n\n".join(parts) + "\n"
+
+
 def handout_docx(items: list[HandoutItem], title: str = DEFAULT_TITLE) -> bytes:
     """The handout as a .docx file's bytes (python-docx): headings, answers, quotes with their references."""
     from docx import Document
