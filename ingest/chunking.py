@@ -17,6 +17,9 @@ from ingest.text import content_hash, slugify, split_sentences
 
 # MiniLM reads ~256 word pieces; ~1.3 pieces a word here, so 170 words fill it without being cut.
 MAX_TEXT_WORDS = 170
+# "17. Inspectors found ..." or "3.14 The council ...": a numbered paragraph.
+PARAGRAPH_NUMBER = re.compile(r"^(\d{1,3}(?:\.\d{1,2})?)\.?\s+(?=[A-Z“‘\"])")
+MIN_NUMBERED_PARAGRAPHS = 10
 SUPERSCRIPT_DIGITS = "⁰¹²³⁴⁵⁶⁷⁸⁹"
 
 
@@ -145,6 +148,7 @@ def _chunks(doc: Document, placed: list[_Placed], footnotes: dict[int, str], max
     chunks: list[Chunk] = []
     taken: set[str] = _Taken()
     pending_text: list[_Placed] = []
+    numbered = _numbers_paragraphs(doc, placed)
     for p in placed:
         if isinstance(p.item, Heading) or p.item.kind != kinds.TEXT:
             _flush_text(doc, pending_text, chunks, taken, max_words, profile)
@@ -157,7 +161,31 @@ def _chunks(doc: Document, placed: list[_Placed], footnotes: dict[int, str], max
         elif isinstance(p.item, Unit):
             chunks.append(_make_chunk(doc, p.item, p.start, p.end, taken, footnotes, profile))
     _flush_text(doc, pending_text, chunks, taken, max_words, profile)
+    if numbered:
+        for chunk in chunks:
+            if chunk.kind == kinds.TEXT and chunk.label is None:
+                chunk.label = _paragraph_label(chunk.text)
     return chunks
+
+
+def _numbers_paragraphs(doc: Document, placed: list[_Placed]) -> bool:
+    """A report numbers its paragraphs when many prose paragraphs open with a number, mostly rising."""
+    numbers = []
+    for p in placed:
+        if isinstance(p.item, Unit) and p.item.kind == kinds.TEXT:
+            match = PARAGRAPH_NUMBER.match(doc.text[p.start : p.end])
+            if match:
+                numbers.append(float(match.group(1).split(".")[0]))
+    rising = sum(b > a for a, b in zip(numbers, numbers[1:], strict=False))
+    return len(numbers) >= MIN_NUMBERED_PARAGRAPHS and rising >= 0.8 * (len(numbers) - 1)
+
+
+def _paragraph_label(text: str) -> str | None:
+    """Example: a chunk of paragraphs "17. ...", "18. ..." -> "Paragraphs 17–18"."""
+    found = [m.group(1) for m in (PARAGRAPH_NUMBER.match(piece) for piece in text.split("\n\n")) if m]
+    if not found:
+        return None
+    return f"Paragraph {found[0]}" if len(found) == 1 else f"Paragraphs {found[0]}–{found[-1]}"
 
 
 def _flush_text(doc: Document, run: list[_Placed], chunks: list[Chunk], taken: set[str], max_words: int,

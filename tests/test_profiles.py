@@ -226,3 +226,13 @@ def test_other_reports_recommendations_and_grades_from_pdf_and_text():
         assert sum(c.kind == kinds.RECOMMENDATION for c in doc.chunks) == expected.get(path.stem), path.name
         if path.suffix == ".pdf":
             assert all(c.pdf_pages for c in doc.chunks), path.name
+
+
+def test_numbered_paragraphs_are_labelled(tmp_path):
+    body = "\n\n".join(f"{n}. {PARAGRAPH}" for n in range(1, 13))
+    doc = parse_report(_write(tmp_path, "numbered.txt", f"Inspection findings\n\n{body}\n"))
+    labels = [c.label for c in doc.chunks if c.kind == kinds.TEXT]
+    assert labels[0] == "Paragraph 1" or labels[0].startswith("Paragraphs 1–")
+    assert labels[-1].endswith("12")
+    few = parse_report(_write(tmp_path, "few.txt", f"Findings\n1. {PARAGRAPH}\n\n2. {PARAGRAPH}\n"))
+    assert all(c.label is None for c in few.chunks if c.kind == kinds.TEXT)  # a short list is not numbering
