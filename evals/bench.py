@@ -93,31 +93,32 @@ def time_batch(scratch: Path, questions: list[str]) -> tuple[float, float]:
     batch = scratch / "questions.jsonl"
     batch.write_text("".join(json.dumps({"id": f"q{i}", "question": q}) + "\n" for i, q in enumerate(questions)),
                      encoding="utf-8")
-    started = time.perf_counter()
-    _cli(["ask", "--index-root", str(scratch / "index"), "--batch", str(batch), "--out", str(scratch / "a.jsonl")],
-         allowed=(0, 2))
-    return time.perf_counter() - started, _peak_rss_mb(resource.RUSAGE_CHILDREN)
+    return _measured(["ask", "--index-root", str(scratch / "index"), "--batch", str(batch),
+                      "--out", str(scratch / "a.jsonl")])
 
 
 def time_cold_asks(scratch: Path, question: str, runs: int = COLD_RUNS) -> tuple[float, float]:
     """Median wall seconds and median peak MB of `report-qa ask QUESTION`, each run a new process."""
-    walls, peaks = [], []
-    for _ in range(runs):
-        with tempfile.TemporaryFile() as errors:
-            started = time.perf_counter()
-            child = subprocess.Popen([sys.executable, "-m", "ui.cli", "ask", "--index-root", str(scratch / "index"),
-                                      question], stdout=subprocess.DEVNULL, stderr=errors, env=_env(),
-                                     cwd=Path(__file__).resolve().parent.parent)
-            _, status, usage = os.wait4(child.pid, 0)  # this child's own peak memory, not the max of all so far
-            child.returncode = os.waitstatus_to_exitcode(status)
-            walls.append(time.perf_counter() - started)
-            peaks.append(usage.ru_maxrss / 1024)
-            if child.returncode not in (0, 2):
-                from ingest.errors import ReportQAError
+    runs_measured = [_measured(["ask", "--index-root", str(scratch / "index"), question]) for _ in range(runs)]
+    return (statistics.median(seconds for seconds, _ in runs_measured),
+            statistics.median(peak for _, peak in runs_measured))
 
-                errors.seek(0)
-                raise ReportQAError(f"`report-qa ask` failed during the benchmark: {errors.read().decode()[-300:]}")
-    return statistics.median(walls), statistics.median(peaks)
+
+def _measured(argv: list[str]) -> tuple[float, float]:
+    """Wall seconds and this child's own peak MB (RUSAGE_CHILDREN would give the largest child so far)."""
+    with tempfile.TemporaryFile() as errors:
+        started = time.perf_counter()
+        child = subprocess.Popen([sys.executable, "-m", "ui.cli", *argv], stdout=subprocess.DEVNULL, stderr=errors,
+                                 env=_env(), cwd=Path(__file__).resolve().parent.parent)
+        _, status, usage = os.wait4(child.pid, 0)
+        seconds = time.perf_counter() - started
+        child.returncode = os.waitstatus_to_exitcode(status)  # reaped here; Popen must not wait again
+        if child.returncode not in (0, 2):  # 2: a refused question is still an answer
+            from ingest.errors import ReportQAError
+
+            errors.seek(0)
+            raise ReportQAError(f"`report-qa {argv[0]}` failed during the benchmark: {errors.read().decode()[-300:]}")
+    return seconds, usage.ru_maxrss / 1024
 
 
 def _env() -> dict[str, str]:
