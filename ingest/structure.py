@@ -179,12 +179,12 @@ def outline(blocks: list[Block], markdown: bool = False, profile: Profile | None
     section_kind = ""
     i = 0
     while i < len(blocks):
-        grades = _grade_table(blocks, i, profile)
+        grades = _grade_table(blocks, i, profile) or _section_grade(blocks, i, out)
         if grades is not None:
             unit, i = grades
             out.items.append(unit)
             continue
-        heading = _heading(blocks, i, levels, section_kind, markdown)
+        heading = _heading(blocks, i, levels, section_kind, markdown) or _graded_title(blocks, i, levels)
         if heading is not None:
             out.items.append(heading)
             special = _special_section(heading.title, profile)
@@ -480,6 +480,36 @@ def _grade_table(blocks: list[Block], i: int, profile: Profile) -> tuple[Unit, i
     table = Table(GRADE_TABLE_LABEL, "Judgements and grades", None, ["Judgement", "Grade"], rows, complete=True)
     return Unit(kinds.TABLE, blocks[i:j], label=GRADE_TABLE_LABEL, caption=table.caption, table=table,
                 tight=True), j
+
+
+SECTION_GRADE_LABEL = "Judgement"
+
+
+def _graded_title(blocks: list[Block], i: int, levels: _LevelTracker) -> Heading | None:
+    """A title wrapped over a few lines with a grade word alone after it is a heading (its grade follows).
+
+    Example: ["The experiences and progress of", "children who need help and", "protection"], then "Inadequate".
+    """
+    block, grades = blocks[i], levels.profile.grades
+    if not grades or i + 1 >= len(blocks) or blocks[i + 1].text.strip() not in grades or block.text in grades:
+        return None
+    title = " ".join(line.strip() for line in block.lines)
+    if len(block.lines) > 3 or len(title) > 120 or not title[:1].isupper() or title.endswith(_END_PUNCTUATION):
+        return None
+    return Heading(title, _level_for(title, block, levels), block)
+
+
+def _section_grade(blocks: list[Block], i: int, out: Outline) -> tuple[Unit, int] | None:
+    """A grade word alone right under a heading grades that heading's subject: a one-row table, not a heading.
+
+    Example: heading "Leadership, management and governance", then "Inadequate".
+    """
+    text = blocks[i].text.strip()
+    if text not in out.profile.grades or not out.items or not isinstance(out.items[-1], Heading):
+        return None
+    title = out.items[-1].title
+    table = Table(SECTION_GRADE_LABEL, title, None, ["Judgement", "Grade"], [_grade_row(title, text)], complete=True)
+    return Unit(kinds.TABLE, [blocks[i]], label=SECTION_GRADE_LABEL, caption=title, table=table, tight=True), i + 1
 
 
 def _judgement(lines: list[str]) -> str:

@@ -236,3 +236,13 @@ def test_numbered_paragraphs_are_labelled(tmp_path):
     assert labels[-1].endswith("12")
     few = parse_report(_write(tmp_path, "few.txt", f"Findings\n1. {PARAGRAPH}\n\n2. {PARAGRAPH}\n"))
     assert all(c.label is None for c in few.chunks if c.kind == kinds.TEXT)  # a short list is not numbering
+
+
+def test_a_grade_under_a_wrapped_title_grades_that_section(tmp_path):
+    text = (f"Ofsted inspection of Northwick\n\nExecutive summary\n{PARAGRAPH}\n\n"
+            f"Leadership, management and\ngovernance\n\nInadequate\n\nSummary\n{PARAGRAPH}\n")
+    doc = parse_report(_write(tmp_path, "graded.txt", text))
+    assert "Leadership, management and governance" in [s.title for s in doc.sections]
+    assert "Inadequate" not in [s.title for s in doc.sections]
+    graded = next(c for c in doc.chunks if c.label == "Judgement")
+    assert graded.table.rows == [["Leadership, management and governance", "Inadequate"]]
