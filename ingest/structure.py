@@ -1,10 +1,12 @@
 """Recognise what a report is made of: headings and typed units (tables, figures, practice examples,
 quotes, recommendations, key facts, glossary entries, footnotes, prose).
 
-Everything here keys on the patterns of this family of inspection reports ("Table 8", "Figure 1.1",
-"Good practice example:", "The NPS should:", a chapter cover listing its parts), never on line numbers,
-so another report of the family parses the same way; a report without them still gives headings
-(short title lines, or Markdown `#`) and prose.
+Generic patterns ("Table 8", "Figure 1.1", "The X should:", a chapter cover listing its parts, a list under
+a heading asking for improvement, numbered items) apply to every report, never line numbers. What one family
+says in its own words lives in a profile, ingest/profiles/<name>.json, chosen by the publisher the first
+pages name: HMIP's domains, CRC/NPS blocks, practice-example box labels, not-names and speaker cues; Ofsted's
+grade words (judgement lines become a Judgement -> Grade table) and improvement headings. A report with no
+profile still gives headings (short title lines, or Markdown `#`), prose, tables and recommendations.
 """
 
 from __future__ import annotations
