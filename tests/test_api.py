@@ -317,3 +317,27 @@ def test_harden_mounts_the_api_and_closes_direct_gradio_routes(fake_engine, serv
                 "/api/ask", "/api/reports", "/api/reports/{report}", "/api/feedback"}
     finally:
         demo.close()
+
+
+def test_harden_with_accounts_puts_the_chat_behind_a_login_and_the_api_behind_the_token(fake_engine, service):
+    import httpx
+
+    from ui.app import build_app, launch_app
+
+    token = "t0ken-for-the-api-0123"
+    security = api.ServeSecurity.from_env("127.0.0.1", {api.TOKEN_ENV: token, api.AUTH_ENV: "alice:pw-long"})
+    demo = api.harden(build_app(fake_engine, feedback_store=None), service, security)
+    _, url, _ = launch_app(demo, "127.0.0.1", None, prevent_thread_lock=True, quiet=True)
+    try:
+        with httpx.Client(base_url=url, timeout=30) as http:
+            assert http.post("/gradio_api/call/ask", json={"data": ["What does ATR stand for?"]}).status_code == 401
+            assert http.get("/api/reports").status_code == 401
+            assert http.get("/api/reports", headers={"authorization": f"Bearer {token}"}).status_code == 200
+            assert http.post("/login", data={"username": "alice", "password": "pw-long"}).status_code == 200
+    finally:
+        demo.close()
+
+
+def test_the_engine_the_chat_serves_is_shared_with_the_api(fake_engine):
+    service = api.ApiService.for_engine(fake_engine)
+    assert service.library.engine(fake_engine.document.name) is fake_engine

@@ -222,8 +222,11 @@ class ApiService:
     def for_engine(cls, engine, concurrency: int = CONCURRENCY) -> ApiService:
         """The library under the engine's index root, sharing its (already loaded) embedding model."""
         settings = engine.settings
-        return cls(Library(settings, embedder=engine.embedder, strategy=getattr(engine, "strategy", "fused")),
-                   settings, AnswerGate(concurrency))
+        library = Library(settings, embedder=engine.embedder, strategy=getattr(engine, "strategy", "fused"))
+        name = getattr(getattr(engine, "document", None), "name", None)
+        if any(e.id == name for e in library.entries):  # the report the chat serves: loaded once, not twice
+            library._engines.setdefault(name, engine)  # noqa: SLF001 (the library has no call to add one)
+        return cls(library, settings, AnswerGate(concurrency))
 
     def entries(self) -> list[ReportEntry]:
         """The reports on disk now (a CLI ingest while serving shows up), kept in the library."""
