@@ -341,3 +341,30 @@ def test_harden_with_accounts_puts_the_chat_behind_a_login_and_the_api_behind_th
 def test_the_engine_the_chat_serves_is_shared_with_the_api(fake_engine):
     service = api.ApiService.for_engine(fake_engine)
     assert service.library.engine(fake_engine.document.name) is fake_engine
+
+
+@pytest.mark.slow
+def test_the_real_server_answers_over_the_api_and_refuses_overload(real_engine):
+    """`serve`'s wiring with the real model: answers, 429 once the gate is full, the library unchanged."""
+    import httpx
+
+    from ui.app import build_app, launch_app
+
+    service = api.ApiService.for_engine(real_engine, concurrency=1)
+    service.gate = api.AnswerGate(concurrency=1, waiting=0)
+    demo = api.harden(build_app(real_engine, feedback_store=None), service, api.ServeSecurity())
+    _, url, _ = launch_app(demo, "127.0.0.1", None, prevent_thread_lock=True, quiet=True)
+    try:
+        with httpx.Client(base_url=url, timeout=60) as http:
+            answer = http.post("/api/ask", json={"question": "What does ATR stand for?"}).json()
+            assert "Alcohol Treatment Requirement" in answer["answer"]
+            assert answer["citations"][0]["report"]["id"] == "staffordshire-and-stoke-2017"
+            service.gate.enter()
+            try:
+                busy = http.post("/api/ask", json={"question": "What does ATR stand for?"})
+            finally:
+                service.gate.leave()
+            assert busy.status_code == 429 and busy.headers["retry-after"]
+            assert [r["id"] for r in http.get("/api/reports").json()] == ["staffordshire-and-stoke-2017"]
+    finally:
+        demo.close()
