@@ -95,7 +95,9 @@ _TYPE_CUES: tuple[tuple[AnswerType, re.Pattern[str]], ...] = (
     (AnswerType.VERDICT, re.compile(r"\b(rated|rating|grade|graded|judgement|judgment|judged|verdict|how good|"
                                     r"how well|how effective|overall (?:conclusion|effectiveness|finding))\b", re.I)),
     (AnswerType.LIST, re.compile(r"\b(which|what) (?:recommendations|areas|priorities|strengths|weaknesses|"
-                                 r"actions|steps|improvements|factors|things)\b|\blist\b|\bname (?:the|all)\b",
+                                 r"actions|steps|improvements|factors|things)\b|\blist\b|\bname (?:the|all)\b|"
+                                 r"\bwhat (?:needs?|has|have|must|should) (?:to )?(?:be )?(?:improve|improved|change|"
+                                 r"changed|done)\b|\bwhat (?:did|do|does) (?:\w+ ){1,3}recommend\b",
                                  re.I)),
     (AnswerType.REASON, re.compile(r"^\s*why\b|\b(for what reason|what caused|what explains|because of what|"
                                    r"how come)\b", re.I)),

@@ -31,6 +31,9 @@ SECOND_SENTENCE_RATIO = 0.82  # a second quote must score at least this share of
 MIN_CONFIDENCE = 0.25
 W_PASSAGE_MEANING = 0.3  # measured: 0.2-0.4 gave the same ranks; 0 lost 3 answers
 FALLBACK_RATIO = 0.70  # a sentence that fits the form may score this much lower than the best one
+LIST_TYPE = "list"  # retrieval.analysis.AnswerType.LIST (analysis imports questions; answer stays below it)
+MAX_LIST_ITEMS = 12  # a list answer quotes at most this many items
+LIST_TOPIC_RATIO = 0.5  # a list item is on the question's topic at this share of the best item's word weight
 
 
 class Composer:
@@ -39,16 +42,19 @@ class Composer:
         self.lexical = lexical
         self.chunk_rows = chunk_rows
 
-    def compose(self, question: str, intent: Intent, hits: list[Hit], scores: QueryScores) -> Answer:
-        chosen = self.select(question, intent, hits, scores)
+    def compose(self, question: str, intent: Intent, hits: list[Hit], scores: QueryScores,
+                answer_type: str | None = None) -> Answer:
+        chosen = self.select(question, intent, hits, scores, answer_type=answer_type)
         return build_answer(question, chosen) if chosen else decline(question, hits)
 
     def select(self, question: str, intent: Intent, hits: list[Hit], scores: QueryScores,
-               taken: list[Candidate] | None = None) -> list[Candidate]:
+               taken: list[Candidate] | None = None, answer_type: str | None = None) -> list[Candidate]:
         """The sentence(s) or row(s) that answer, or [] when none is good enough. `taken` are quotes an
-        earlier part of the same question already uses."""
+        earlier part of the same question already uses; `answer_type` is the analysis's expected type
+        (`retrieval.analysis.AnswerType`), which weighs candidates carrying a value of that type."""
         entities = self.specific_entities(question)
-        candidates = self.candidates(question, intent, hits[:CANDIDATE_PASSAGES], scores, entities)
+        candidates = self.candidates(question, intent, hits[:CANDIDATE_PASSAGES], scores, entities,
+                                     answer_type=answer_type)
         if taken:
             candidates = [c for c in candidates if all(c.text != t.text for t in taken)]
         if not candidates:
@@ -66,7 +72,44 @@ class Composer:
                    and self.counts_the_thing_asked(c, intent)]
         if not fitting or self.confidence(fitting[0], scores) < MIN_CONFIDENCE:
             return []
+        if answer_type == LIST_TYPE:
+            whole = self.whole_list(question, fitting[0], scores)
+            if whole:
+                return whole
         return self.choose(fitting, intent)
+
+    def on_topic(self, question: str, items: list) -> list:
+        """The items of a list that the question's own topic picks out ("which recommendations concern care
+        leavers" keeps those naming care leavers), all of them when its words pick out none. Words every
+        item shares say nothing about which one; an item is kept when its weight of the question's words is
+        at least LIST_TOPIC_RATIO of the best item's."""
+        asked = set(content_terms(question))
+        terms = [set(content_terms(item.text)) & asked for item in items]
+        shared = set.intersection(*terms) if terms else set()
+        weights = [sum(self.lexical.weight(t) for t in found - shared) for found in terms]
+        best = max(weights, default=0.0)
+        if best <= 0:
+            return items
+        return [item for item, weight in zip(items, weights, strict=True) if weight >= LIST_TOPIC_RATIO * best]
+
+    def whole_list(self, question: str, best: Candidate, scores: QueryScores) -> list[Candidate]:
+        """"Which recommendations ...?": when the best candidate is one recommendation, every recommendation
+        of its section answers, in the report's order, each its own quote. [] when `best` is not one of a
+        list (the usual choice applies)."""
+        chunk = best.hit.chunk
+        if chunk.kind != kinds.RECOMMENDATION:
+            return []
+        siblings = [c for c in self.search.chunks
+                    if c.kind == kinds.RECOMMENDATION and c.section_id == chunk.section_id
+                    and c.addressed_to == chunk.addressed_to]  # "... for the council alone": its own list
+        siblings = self.on_topic(question, siblings)
+        if len(siblings) < 2:
+            return []
+        listed = []
+        for sibling in siblings[:MAX_LIST_ITEMS]:
+            hit = best.hit if sibling.id == chunk.id else Hit(sibling, best.hit.score, 0)
+            listed.append(self._whole(hit, self.chunk_rows[sibling.id], scores, best.coverage, 1.0, Intent()))
+        return listed
 
     def next_sentence(self, candidate: Candidate) -> Candidate | None:
         chunk = candidate.hit.chunk
@@ -134,7 +177,7 @@ class Composer:
     # -- candidates ------------------------------------------------------------------------------
 
     def candidates(self, question: str, intent: Intent, hits: list[Hit], scores: QueryScores,
-                   entities: list[str] | None = None) -> list[Candidate]:
+                   entities: list[str] | None = None, answer_type: str | None = None) -> list[Candidate]:
         top_score = hits[0].score if hits and hits[0].score > 0 else 1.0
         weights = {t: self.lexical.weight(t) for t in set(content_terms(question))}
         case_weights = focus_weights(question, weights)
@@ -148,7 +191,7 @@ class Composer:
             passage_coverage = float(scores.passage_coverage[row])
             rows = table_rows(hit.chunk)
             if hit.chunk.kind in WHOLE_PASSAGE_KINDS:
-                found.append(self._whole(hit, row, scores, passage_coverage, prior, intent))
+                found.append(self._whole(hit, row, scores, passage_coverage, prior, intent, answer_type))
                 continue
             for sentence_row, span in zip(self.search.sentence_rows(row), hit.chunk.sentences, strict=False):
                 if rows:
@@ -161,7 +204,7 @@ class Composer:
                 dense = (1 - W_PASSAGE_MEANING) * float(scores.sentence_sims[sentence_row]) \
                     + W_PASSAGE_MEANING * float(scores.dense[row])
                 found.append(self._candidate(hit, span, dense, float(own), passage_coverage, prior, intent,
-                                             is_row=False, entities=entities))
+                                             is_row=False, entities=entities, answer_type=answer_type))
             for span, cells in rows:
                 sims = [float(scores.sentence_sims[r]) for r, s in zip(self.search.sentence_rows(row),
                         hit.chunk.sentences, strict=False) if span.start <= s.start < span.end]
@@ -171,27 +214,29 @@ class Composer:
                     # A short row of figures embeds poorly alone; the table as a whole says what it measures.
                     dense = 0.5 * dense + 0.5 * float(scores.dense[row])
                 found.append(self._candidate(hit, span, dense, float(own), passage_coverage, prior,
-                                             intent, is_row=True, cells=cells, entities=entities))
+                                             intent, is_row=True, cells=cells, entities=entities,
+                                             answer_type=answer_type))
         found.sort(key=lambda c: -c.score)
         return found
 
     def _whole(self, hit: Hit, row: int, scores: QueryScores, passage_coverage: float, prior: float,
-               intent: Intent) -> Candidate:
+               intent: Intent, answer_type: str | None = None) -> Candidate:
         """A glossary entry or key fact answers as a whole: the term with its definition, the figure with
         what it measures."""
         sims = [float(scores.sentence_sims[r]) for r in self.search.sentence_rows(row)]
         return self._candidate(hit, Span(0, len(hit.chunk.text)), max(sims, default=float(scores.dense[row])),
-                               passage_coverage, passage_coverage, prior, intent, is_row=False)
+                               passage_coverage, passage_coverage, prior, intent, is_row=False,
+                               answer_type=answer_type)
 
     def _candidate(self, hit: Hit, span: Span, dense: float, own_coverage: float, passage_coverage: float,
                    prior: float, intent: Intent, is_row: bool, cells: list[str] | None = None,
-                   entities: list[str] | None = None) -> Candidate:
+                   entities: list[str] | None = None, answer_type: str | None = None) -> Candidate:
         text = hit.chunk.text[span.start : span.end]
         coverage_ = own_coverage
         # A table row, glossary entry or key fact leans on its passage's title and caption for context.
         if is_row or hit.chunk.kind in (kinds.GLOSSARY, kinds.KEY_FACT):
             coverage_ = 0.5 * own_coverage + 0.5 * passage_coverage
-        score = 0.45 * dense + 0.35 * coverage_ + 0.20 * prior + fit_bonus(text, hit.chunk, intent, is_row)
+        score = 0.45 * dense + 0.35 * coverage_ + 0.20 * prior + fit_bonus(text, hit.chunk, intent, is_row, answer_type)
         if entities:  # the sentence itself names what the question is specifically about
             named = sum(1 for e in entities if e in normalise_for_match(text))
             score += FIT / 2 * named / len(entities)

@@ -18,18 +18,17 @@ from ingest.errors import IndexProblem, ReportQAError
 from ingest.pipeline import report_name
 from ingest.settings import BUNDLED_REPORT, Settings, load_settings
 from ingest.store import StoredIndex, load_index
+from retrieval.analysis import QuestionAnalysis, QuestionPart, analyse
 from retrieval.answer import Composer
 from retrieval.candidate import Candidate
 from retrieval.citations import build_answer, decline, passages_for, verify
 from retrieval.lexical import LexicalIndex
 from retrieval.questions import (
-    Part,
     check_language,
     expand_acronyms,
     has_report_word,
     intent_of,
     kind_hint,
-    question_parts,
     resolve_follow_up,
     stem,
     validate_question,
@@ -119,13 +118,13 @@ class Engine:
         scores = self._score(question)
         hits = self.search.rank(scores, max(k, 5), self.strategy, filters)
         retrieved = time.perf_counter()
-        parts = question_parts(question)
+        analysis = analyse(question)  # read once; the stages below use it instead of the question's wording
         if not has_report_word(question, self.lexical.vocabulary):  # "a", "1", "asdf": nothing to answer from
             answer = decline(question, hits)
-        elif len(parts) == 1:
-            answer = self.composer.compose(question, intent_of(question), hits, scores)
+        elif not analysis.multi_part:
+            answer = self.composer.compose(question, analysis.intent, hits, scores, str(analysis.answer_type))
         else:
-            answer = self._answer_in_parts(question, parts, hits, filters)
+            answer = self._answer_in_parts(analysis, hits, filters)
         from retrieval.answerability import screen  # fitted "does the report say?"; no model file: no-op
 
         answer = verify(screen(self, question, answer, hits, scores))
@@ -145,16 +144,16 @@ class Engine:
                              "total": round((done - started) * 1000, 2)}
         return answer
 
-    def _answer_in_parts(self, question: str, parts: list[Part], hits: list[Hit], filters: Filters | None) -> Answer:
-        """Each part of a two-part or comparison question answered on its own, then quoted together."""
+    def _answer_in_parts(self, analysis: QuestionAnalysis, hits: list[Hit], filters: Filters | None) -> Answer:
+        """Each part of a two-part or comparison question answered on its own, then quoted together; a part
+        the report does not answer is named in the note."""
+        question = analysis.question
         chosen: list[Candidate] = []
         unanswered: list[str] = []
-        for part in parts:
-            scores = self._score(part.query, kind_text=part.text)
-            part_hits = self.search.rank(scores, 5, self.strategy, filters)
-            picked = self.composer.select(part.query, intent_of(part.text), part_hits, scores, taken=chosen)
+        for part in analysis.parts:
+            picked = self._answer_part(part, filters, chosen)
             if picked:
-                chosen.extend(picked[:1])
+                chosen.extend(picked)
             else:
                 unanswered.append(part.text)
         if not chosen:
@@ -163,6 +162,14 @@ class Engine:
         if unanswered:
             answer.note = f"The report does not answer this part: {'; '.join(unanswered)}"
         return answer
+
+    def _answer_part(self, part: QuestionPart, filters: Filters | None, taken: list[Candidate]) -> list[Candidate]:
+        """One part's quote(s): the part's best candidate, or the whole list when the part asks for one."""
+        scores = self._score(part.query, kind_text=part.text)
+        part_hits = self.search.rank(scores, 5, self.strategy, filters)
+        picked = self.composer.select(part.query, intent_of(part.text), part_hits, scores, taken=taken,
+                                      answer_type=str(part.answer_type))
+        return picked if str(part.answer_type) == "list" else picked[:1]
 
     def _score(self, question: str, kind_text: str | None = None) -> QueryScores:
         """Every passage and sentence scored for a question. Spelled-out acronyms help word matching; the

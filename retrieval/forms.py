@@ -106,12 +106,62 @@ def _names_someone(text: str, chunk: Chunk) -> bool:
     return bool(re.search(r"\b(?:Dame|Sir|Lord|Lady|Mr|Mrs|Ms|Miss|Dr|Judge|Professor)\.? [A-Z][a-z]+", text))
 
 
-def fit_bonus(text: str, chunk: Chunk, intent: Intent, is_row: bool) -> float:
-    """How well a sentence fits the form of answer the question asks for (a number, a date, a place ...)."""
+_MONTH = (r"(?:January|February|March|April|May|June|July|August|September|October|November|December|"
+          r"Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept?|Oct|Nov|Dec)\.?")
+# A date of the kind "when" asks for: a day or month with its year, or a numeric date. A bare year is weaker.
+_FULL_DATE = re.compile(rf"\b\d{{1,2}}(?:st|nd|rd|th)?\s+{_MONTH}\s+(?:19|20)\d\d\b|\b{_MONTH}\s+\d{{1,2}},?\s+"
+                        rf"(?:19|20)\d\d\b|\b{_MONTH}\s+(?:to|and|-|–)\s+(?:\d{{1,2}}\s+)?{_MONTH}\s+(?:19|20)\d\d\b|"
+                        rf"\b\d{{1,2}}[/.]\d{{1,2}}[/.](?:19|20)?\d\d\b")
+_MONTH_YEAR = re.compile(rf"\b(?:{_MONTH}|[Ss]pring|[Ss]ummer|[Aa]utumn|[Ww]inter)\s+(?:of\s+)?(?:19|20)\d\d\b")
+_TITLED_NAME = re.compile(r"\b(?:Dame|Sir|Lord|Lady|Mr|Mrs|Ms|Miss|Dr|Judge|Professor|Cllr|Councillor)\.? [A-Z][a-z]+")
+# Two or three capitalised words in a row, not an institution's: "Jane Smith", "Mary-Ann O'Neil".
+_NAME_PAIR = re.compile(r"\b[A-Z][a-z]+(?:-[A-Z][a-z]+)?(?: [A-Z]\.)? (?:O'|Mc|Mac)?[A-Z][a-z]+"
+                        r"(?:-[A-Z][a-z]+)?\b")
+_NOT_NAME_WORDS = re.compile(r"\b(?:The|This|That|These|Local|Council|Service|Services|Authority|Board|Trust|"
+                             r"Children|Children's|Inspector|Inspectorate|Report|Government|Department|Office|"
+                             r"Court|County|City|Centre|Team|Partnership|Safeguarding|Ofsted|Her|His|Majesty's)\b")
+SIGNATURE_WORDS = 10  # a line this short carrying a name reads as a signature or by-line
+
+
+def date_fit(text: str) -> float:
+    """How well `text` carries the date a "when" question asks for: a full date or a month with its year
+    scores FIT, a bare year or month a quarter of it, no date -FIT. Example: "in May 2016" -> FIT."""
+    if _FULL_DATE.search(text) or _MONTH_YEAR.search(text):
+        return FIT
+    return FIT / 4 if _DATE.search(text) else -FIT
+
+
+def person_fit(text: str) -> float:
+    """How well `text` carries a person's name: a titled name or a short signature-like line with a name
+    scores FIT, a capitalised name pair in a longer sentence half of it, otherwise 0."""
+    if _TITLED_NAME.search(text):
+        return FIT
+    pairs = [m.group() for m in _NAME_PAIR.finditer(text) if not _NOT_NAME_WORDS.search(m.group())]
+    if not pairs:
+        return 0.0
+    return FIT if len(text.split()) <= SIGNATURE_WORDS else FIT / 2
+
+
+def type_fit(text: str, answer_type: str | None) -> float | None:
+    """The expected-type check for the answer types with a recognisable value (dates, people); None for
+    the others, which keep the intent's checks."""
+    if answer_type == "date":
+        return date_fit(text)
+    if answer_type == "person":
+        return person_fit(text)
+    return None
+
+
+def fit_bonus(text: str, chunk: Chunk, intent: Intent, is_row: bool, answer_type: str | None = None) -> float:
+    """How well a sentence fits the form of answer the question asks for (a number, a date, a place ...).
+    `answer_type` is the analysis's expected type (`retrieval.analysis.AnswerType`), when known."""
     bonus = 0.0
+    typed = type_fit(text, answer_type)
     if intent.wants_number:
         bonus += FIT if has_figure(text) else (0.0 if _NUMBER_WORDS.search(text) else -FIT)
-    if intent.wants_date:
+    if answer_type == "date":
+        bonus += typed or 0.0
+    elif intent.wants_date:
         bonus += FIT if _DATE.search(text) else -FIT
     if intent.wants_place:
         bonus += FIT / 2 if _PLACE.search(text) else -FIT / 2
@@ -134,8 +184,12 @@ def fit_bonus(text: str, chunk: Chunk, intent: Intent, is_row: bool) -> float:
             bonus += FIT if chunk.person in text else -FIT
         elif chunk.addressed_to:  # a recommendation says who should act
             bonus += FIT
+        elif answer_type == "person":
+            bonus += typed or 0.0
         elif _NAME.search(text):
             bonus += FIT / 2
+    elif answer_type == "person":  # "what name ..." / "name of the person" without a who-cue
+        bonus += typed or 0.0
     if chunk.kind == kinds.PRACTICE_EXAMPLE and EXAMPLE_OPENING.match(text) and not (
             intent.wants_name or intent.wants_person):
         bonus -= FIT  # the opening introduces the case the question describes; the answer comes later
