@@ -7,6 +7,10 @@ What it measures, each the way a user meets it:
 - batch: `report-qa ask --batch` of 100 questions in a new process, index and model load included;
 - memory: peak resident memory of the batch process and of this one;
 - baseline: the plain LangChain pipeline's build time and warm ask latency, on the same questions.
+- library (only with --library FOLDER or --library-index DIR): a fresh `report-qa ingest FOLDER` in a new
+  process (wall, pages/s, files refused), then, in another new process holding the whole library, its load
+  time (what `serve` pays before the first answer), warm `ask` p50 / p95 across all reports over the
+  Ofsted eval questions, and that process's memory.
 """
 
 from __future__ import annotations
@@ -26,8 +30,10 @@ from pathlib import Path
 from ingest.settings import BUNDLED_REPORT
 
 DATASET = Path(__file__).resolve().parent / "dataset.jsonl"
+LIBRARY_QUESTIONS = sorted(Path(__file__).resolve().parent.glob("ofsted-*.jsonl"))
 BATCH_SIZE = 100
 COLD_RUNS = 5
+LIBRARY_ASKS = 50
 
 
 @dataclass
@@ -43,10 +49,28 @@ def add_bench(commands) -> None:
     bench = commands.add_parser("bench", parents=[common_options()], help="measure ingest time, latency, memory",
                                 description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     bench.add_argument("--dataset", type=Path, default=DATASET, help="questions to time (default: the eval set)")
+    bench.add_argument("--library", type=Path, metavar="FOLDER",
+                       help="also ingest this folder of reports fresh and time asking across all of them")
+    bench.add_argument("--library-index", type=Path, metavar="DIR",
+                       help="also time asking across this already-built library (no ingest timed)")
+    bench.add_argument("--library-only", action="store_true", help="with --library/--library-index: skip the "
+                       "bundled-report measurements")
     bench.set_defaults(handler=run_bench)
 
 
 def run_bench(args: argparse.Namespace) -> int:
+    from ingest.errors import ReportQAError
+
+    if args.library_only and not (args.library or args.library_index):
+        raise ReportQAError("--library-only needs --library FOLDER or --library-index DIR.")
+    if not args.library_only:
+        run_bundled_bench(args)
+    if args.library or args.library_index:
+        run_library_bench(args.library, args.library_index)
+    return 0
+
+
+def run_bundled_bench(args: argparse.Namespace) -> None:
     from retrieval.baseline import LangChainBaseline
     from retrieval.engine import Engine
     from ui.cli import settings_from
@@ -73,7 +97,114 @@ def run_bench(args: argparse.Namespace) -> int:
     print(f"LangChain baseline: build {build:.1f} s; ask p50 {base.p50_ms:.1f} ms, p95 {base.p95_ms:.1f} ms")
     print(f"peak memory of this process: {_peak_rss_mb(resource.RUSAGE_SELF):.0f} MB")
     print("answer quality: `report-qa eval --compare` (the same questions, ours beside the baseline)")
-    return 0
+
+
+def run_library_bench(folder: Path | None, index_root: Path | None) -> None:
+    """Ingest `folder` fresh (unless a built `index_root` is given) and time asks across the whole library."""
+    from ingest.errors import ReportQAError
+
+    with tempfile.TemporaryDirectory(prefix="report-qa-bench-library-") as scratch:
+        if index_root is None:
+            if not folder.is_dir():
+                raise ReportQAError(f"--library {folder} is not a folder; give a folder of .pdf/.txt/.md reports.")
+            index_root = Path(scratch) / "index"
+            ingest = time_library_ingest(folder, index_root)
+            print(f"library ingest of {folder} (new process): {ingest.seconds:.0f} s ({ingest.seconds / 60:.1f} min) · "
+                  f"{ingest.built} reports built, {ingest.failed} refused · {ingest.pages} pages, "
+                  f"{ingest.pages / max(ingest.seconds, 1e-9):.1f} pages/s")
+            for line in ingest.errors:
+                print(f"  {line}")
+        stats = time_library_asks(index_root, library_questions())
+        print(f"library of {stats['reports']} reports, {stats['chunks']} passages: load {stats['load_s']:.2f} s "
+              f"(reports listed, model and first-stage vectors read)")
+        print(f"ask across the library, warm: p50 {stats['p50_ms']:.1f} ms, p95 {stats['p95_ms']:.1f} ms over "
+              f"{stats['n']} questions (first pass, engines loading: p95 {stats['first_p95_ms']:.0f} ms; "
+              f"{stats['engines']} report engines loaded)")
+        print(f"memory of the process holding the library: {stats['rss_mb']:.0f} MB resident, "
+              f"peak {stats['peak_mb']:.0f} MB")
+
+
+@dataclass
+class LibraryIngest:
+    seconds: float
+    built: int
+    failed: int
+    pages: int
+    errors: list[str]
+
+
+def time_library_ingest(folder: Path, index_root: Path) -> LibraryIngest:
+    started = time.perf_counter()
+    done = _cli(["ingest", "--json", "--index-root", str(index_root), str(folder)], allowed=(0, 2))
+    seconds = time.perf_counter() - started
+    records = json.loads(done.stdout or "[]")
+    records = records if isinstance(records, list) else [records]
+    errors = [line for line in done.stderr.splitlines() if line.startswith("error:")]
+    pages = sum(_pages(Path(r["index_dir"])) for r in records if not r.get("reused"))
+    return LibraryIngest(seconds, sum(1 for r in records if not r.get("reused")), len(errors), pages, errors)
+
+
+def _pages(index_dir: Path) -> int:
+    from ingest.store import read_manifest
+
+    manifest = read_manifest(index_dir)
+    return int(manifest.pages or 0) if manifest is not None else 0
+
+
+def library_questions(limit: int = LIBRARY_ASKS) -> list[str]:
+    """An even sample of the Ofsted eval questions (some name a place, most do not)."""
+    questions = list(dict.fromkeys(q for path in LIBRARY_QUESTIONS for q in _questions(path)))
+    step = max(1, len(questions) // limit)
+    return questions[::step][:limit]
+
+
+def time_library_asks(index_root: Path, questions: list[str]) -> dict:
+    """Asks across the library in a new process: its load time, latency and memory are the library's own."""
+    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as handle:
+        json.dump(questions, handle)
+    try:
+        with tempfile.TemporaryFile() as out:
+            child = subprocess.Popen([sys.executable, "-c", "import evals.bench as b; b._library_worker()",
+                                      str(index_root), handle.name], stdout=out, stderr=subprocess.PIPE, env=_env(),
+                                     cwd=Path(__file__).resolve().parent.parent)
+            errors = child.stderr.read()
+            _, status, usage = os.wait4(child.pid, 0)
+            child.returncode = os.waitstatus_to_exitcode(status)
+            out.seek(0)
+            text = out.read().decode()
+        if child.returncode != 0:
+            from ingest.errors import ReportQAError
+
+            raise ReportQAError(f"asking across the library {index_root} failed: {errors.decode()[-300:]}")
+        return {**json.loads(text), "peak_mb": usage.ru_maxrss / 1024}
+    finally:
+        os.unlink(handle.name)
+
+
+def _library_worker() -> None:
+    """Child of `time_library_asks`: argv is INDEX_ROOT QUESTIONS.json; prints one JSON object."""
+    from ingest.settings import load_settings
+    from retrieval.library import Library
+
+    index_root, questions_file = sys.argv[1], sys.argv[2]
+    questions = json.loads(Path(questions_file).read_text(encoding="utf-8"))
+    started = time.perf_counter()
+    library = Library(load_settings(index_root=Path(index_root)))
+    library.warm()
+    load = time.perf_counter() - started
+    first = time_asks(library.ask, questions)  # loads the engines the questions reach
+    warm = time_asks(library.ask, questions)
+    print(json.dumps({"reports": len(library.entries), "chunks": sum(e.metadata.chunks for e in library.entries),
+                      "load_s": load, "p50_ms": warm.p50_ms, "p95_ms": warm.p95_ms, "n": warm.n,
+                      "first_p95_ms": first.p95_ms, "engines": len(library._engines),  # noqa: SLF001
+                      "rss_mb": _current_rss_mb()}))
+
+
+def _current_rss_mb() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return _peak_rss_mb(resource.RUSAGE_SELF)
 
 
 def _questions(path: Path) -> list[str]:
