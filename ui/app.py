@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -21,8 +22,11 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
 import gradio as gr  # noqa: E402
 
+from ingest.catalog import list_reports  # noqa: E402
+from ingest.clean import MAX_REPORT_BYTES  # noqa: E402
 from ingest.errors import ReportQAError  # noqa: E402
 from ingest.settings import BUNDLED_REPORT, PROJECT_ROOT  # noqa: E402
+from retrieval.library import Library, Selection  # noqa: E402
 from retrieval.records import Answer  # noqa: E402
 from ui import feedback, handout, render  # noqa: E402
 
@@ -57,6 +61,18 @@ mark { background: #ffe066; color: inherit; padding: 0 1px; }
 .rq-poor summary::before { content: "✘ "; color: #b3261e; }
 .rq-contents { max-height: 72vh; overflow-y: auto; }
 .rq-hidden { display: none !important; }
+/* Phones (390 px): one column, the question box and Ask in view, every tab reachable. */
+@media (max-width: 640px) {
+  #rq-chat { height: 52vh !important; max-height: 52vh; }
+  #rq-ask-row { position: sticky; bottom: 0; z-index: 5; background: var(--background-fill-primary);
+                flex-wrap: nowrap !important; }
+  #rq-ask-row > * { min-width: 0 !important; }
+  #rq-ask { min-width: 4.5rem !important; flex: 0 0 auto !important; }
+  .tab-wrapper, .tab-container, [role="tablist"] { flex-wrap: wrap !important; overflow-x: auto;
+                                                   height: auto !important; }
+  [role="tablist"] button { flex: 0 0 auto; }
+  .tab-container .overflow-menu { display: none !important; }
+}
 """
 
 # The chat shows text with character references (so a question's Markdown/HTML stays literal) and
@@ -109,10 +125,12 @@ def ask_json(engine, question: str) -> dict[str, Any]:
 
 
 def chat_turn(engine, message: str, history: list[dict] | None,
-              turn: int | None = None) -> tuple[list[dict], Answer | None]:
+              turn: int | None = None, *, library: Library | None = None,
+              reports: list[str] | None = None) -> tuple[list[dict], Answer | None]:
     """One question in the chat: the history with the question and the answer (or a clear error) added.
 
     `turn` (how many answers came before) makes the answer's [n] markers links to their passages.
+    With a `library`, the question goes to the chosen `reports` (none chosen: the whole library).
     A blank message changes nothing and asks nothing.
     """
     messages = render.normalise_history(history)
@@ -121,7 +139,7 @@ def chat_turn(engine, message: str, history: list[dict] | None,
     previous = render.last_question(messages)
     messages.append({"role": "user", "content": render.user_echo(message)})
     try:
-        answer = engine.ask(message, previous=previous)
+        answer = ask_selected(engine, library, message, previous, reports)
     except ReportQAError as err:
         return [*messages, render.error_message(str(err))], None
     except Exception as err:
@@ -143,29 +161,201 @@ def table_updates(answer: Answer | None, label: str | None = None) -> tuple:
     return frame, gr.Plot(value=chart, label=f"{figure.label} as a chart", visible=chart is not None), picker
 
 
-def marker_passage(engine, turns: list[dict], href: str) -> tuple[str | None, str]:
-    """(section id, section HTML) for marker [n] of answer t, from its link "#rq-cite-t-n"."""
+def marker_target(turns: list[dict], href: str) -> tuple[str | None, str | None, list] | None:
+    """(report id, chunk id, quote spans) of marker [n] of answer t, from its link "#rq-cite-t-n"."""
     where = render.parse_cite_href(href)
     if where is None or where[0] >= len(turns or []):
-        return None, render.section_html(engine.document, None)
+        return None
     turn, marker = where
     citation = next((c for c in turns[turn]["answer"].get("citations") or [] if c.get("marker") == marker), None)
-    chunk = render.find_chunk(engine.document, citation.get("chunk_id") if citation else None)
-    if chunk is None:
-        return None, render.section_html(engine.document, None)
-    spans = [render.as_span(s) for s in citation.get("quote_spans") or []]
-    return chunk.section_id, render.section_html(engine.document, chunk.section_id, chunk.id, spans)
+    if citation is None:
+        return None
+    report = (citation.get("report") or {}).get("id")
+    return report, citation.get("chunk_id"), [render.as_span(s) for s in citation.get("quote_spans") or []]
 
 
-def citation_passage(engine, answer: Answer | None, chunk_id: str | None) -> tuple[str | None, str]:
-    """(section id, section HTML) with the cited passage boxed and its quote marked."""
-    chunk = render.find_chunk(engine.document, chunk_id)
-    if chunk is None:
+def marker_passage(engine, turns: list[dict], href: str, library: Library | None = None) -> tuple[str | None, str]:
+    """(section id, section HTML) for marker [n] of answer t, from its link "#rq-cite-t-n"."""
+    target = marker_target(turns, href)
+    if target is None:
         return None, render.section_html(engine.document, None)
+    return open_passage(engine, library, *target)[1:]
+
+
+def citation_target(answer: Answer | None, chunk_id: str | None) -> tuple[str | None, str | None, list]:
+    """(report id, chunk id, quote spans) of the answer's citation (or closest passage) `chunk_id`."""
     citation = next((c for c in (answer.citations if answer else []) if c.chunk_id == chunk_id), None)
+    passage = next((p for p in (answer.passages if answer else []) if p.chunk_id == chunk_id), None)
+    source = citation or passage
+    report = (getattr(source, "report", None) or {}).get("id") if source else None
     # A closest passage of an abstained answer has no quote: it is boxed, nothing is marked.
     spans = [render.as_span(s) for s in citation.quote_spans] if citation else []
-    return chunk.section_id, render.section_html(engine.document, chunk.section_id, chunk.id, spans)
+    return report, chunk_id, spans
+
+
+def citation_passage(engine, answer: Answer | None, chunk_id: str | None,
+                     library: Library | None = None) -> tuple[str | None, str]:
+    """(section id, section HTML) with the cited passage boxed and its quote marked."""
+    return open_passage(engine, library, *citation_target(answer, chunk_id))[1:]
+
+
+def open_passage(engine, library: Library | None, report: str | None, chunk_id: str | None,
+                 spans: list) -> tuple[str | None, str | None, str]:
+    """(report id, section id, section HTML) of a passage in its own report; (None, None, hint) if gone."""
+    document = document_for(engine, library, report)
+    chunk = render.find_chunk(document, chunk_id)
+    if chunk is None:
+        return None, None, render.section_html(document, None)
+    label = reader_label(library, report or document.name)
+    return (report or document.name, chunk.section_id,
+            render.section_html(document, chunk.section_id, chunk.id, spans, report=label))
+
+
+# ---------- the library: choosing reports, adding one ----------
+
+UPLOAD_SUFFIXES = (".pdf", ".txt", ".md")
+MAX_UPLOAD_BYTES = MAX_REPORT_BYTES
+
+
+def open_library(engine) -> Library | None:
+    """The library under the engine's index root, sharing its engine and embedding model (loaded once)."""
+    settings = getattr(engine, "settings", None)
+    if settings is None or getattr(engine, "document", None) is None:
+        return None
+    try:
+        library = Library(settings, embedder=engine.embedder, strategy=getattr(engine, "strategy", "fused"))
+    except (ReportQAError, OSError) as err:
+        log.warning("library disabled: %s", err)
+        return None
+    if any(e.id == engine.document.name for e in library.entries):
+        library._engines.setdefault(engine.document.name, engine)  # noqa: SLF001 (no call to add one)
+    return library
+
+
+def ask_selected(engine, library: Library | None, question: str, previous: str | None,
+                 reports: list[str] | None) -> Answer:
+    """Ask the chosen reports through the library (none chosen: all of them); the engine alone without one."""
+    if library is None or not library.entries:
+        return engine.ask(question, previous=previous)
+    return library.ask(question, previous=previous, selection=Selection(reports=tuple(reports or ())))
+
+
+def entry_label(entry) -> str:
+    """Example: "Inspection of youth offending work in Birmingham · Ofsted · 2016-05"."""
+    m = entry.metadata
+    return " · ".join([m.title or entry.id, m.publisher or "publisher unknown", m.date or "undated"])
+
+
+def report_choices(library: Library | None) -> list[tuple[str, str]]:
+    return [(entry_label(e), e.id) for e in (library.entries if library else [])]
+
+
+def refreshed_picker(library: Library | None, chosen: list[str] | None):
+    """The picker over the reports on disk now, keeping the chosen ones that are still there."""
+    if library is None:
+        return gr.skip()
+    library.entries = list_reports(library.settings.index_root)
+    known = {e.id for e in library.entries}
+    return gr.Dropdown(choices=report_choices(library), value=[r for r in chosen or [] if r in known])
+
+
+def reader_label(library: Library | None, report: str | None) -> str | None:
+    """The report's title and date for the reader's heading line; None with a single-report app."""
+    if library is None or not report:
+        return None
+    entry = next((e for e in library.entries if e.id == report), None)
+    return render.report_label(entry.summary()) if entry else None
+
+
+def document_for(engine, library: Library | None, report: str | None):
+    """The document of report `report` (the engine's own when it is that one, or unknown)."""
+    if library is None or not report or report == engine.document.name:
+        return engine.document
+    try:
+        return library.engine(report).document
+    except ReportQAError:
+        return engine.document
+
+
+def sniff_report(path: Path, size: int) -> None:
+    """The content decides what a file is: a PDF by its %PDF- header, text by decoding as UTF-8."""
+    with open(path, "rb") as handle:
+        head = handle.read(8192)
+    is_pdf = head[:1024].lstrip().startswith(b"%PDF-")
+    named_pdf = path.suffix.lower() == ".pdf"
+    if named_pdf and not is_pdf:
+        raise ReportQAError(f"{path.name} is named .pdf but its content is not a PDF (it starts "
+                            f"{head[:20].decode('latin-1')!r}); upload the real PDF.")
+    if is_pdf and not named_pdf:
+        raise ReportQAError(f"{path.name} is a PDF named {path.suffix}; rename it to .pdf and upload it again.")
+    if not is_pdf:
+        if b"\x00" in head:
+            raise ReportQAError(f"{path.name} is binary, not text (it holds NUL bytes); upload a PDF, .txt or .md.")
+        try:
+            path.read_bytes().decode("utf-8-sig")
+        except UnicodeDecodeError as err:
+            raise ReportQAError(f"{path.name} is not UTF-8 text (bad byte at offset {err.start}); save it as "
+                                "UTF-8 and upload it again.") from None
+
+
+def check_upload(path: Path, max_bytes: int = MAX_UPLOAD_BYTES) -> None:
+    """Refuse a file the library must not take: wrong suffix, empty, too big, content not what it says."""
+    if path.suffix.lower() not in UPLOAD_SUFFIXES:
+        raise ReportQAError(f"{path.name} is not a report file; upload a .pdf, .txt or .md file.")
+    size = path.stat().st_size
+    if size == 0:
+        raise ReportQAError(f"{path.name} is empty; upload a report with text in it.")
+    if size > max_bytes:
+        raise ReportQAError(f"{path.name} is {size:,} bytes, over the {max_bytes:,}-byte limit; split the "
+                            "report or upload a smaller file.")
+    sniff_report(path, size)
+
+
+def upload_report(library: Library | None, upload: str | None, progress=None,
+                  max_bytes: int = MAX_UPLOAD_BYTES) -> tuple[str | None, str]:
+    """Check and ingest one uploaded file into the library: (new report id or None, a line for the user).
+
+    Nothing is written under the index root unless every check passes; a failed ingest leaves the library
+    as it was (ingest builds in a hidden folder and renames it in when done).
+    """
+    from ingest.metadata import report_id
+    from ingest.pipeline import ingest
+
+    if library is None:
+        return None, "⚠️ Reports cannot be added here (no library folder)."
+    if not upload:
+        return None, "*Choose a .pdf, .txt or .md file first.*"
+    source = Path(upload)
+    folder = Path(tempfile.mkdtemp(prefix="report-qa-upload-"))
+    try:
+        name = render.plain(source.name)
+        check_upload(source, max_bytes)
+        new_id = report_id(source.stem)
+        entries = list_reports(library.settings.index_root)
+        if any(e.id == new_id for e in entries):
+            raise ReportQAError(f"a report {new_id!r} is already in the library; rename the file to add it "
+                                "beside it, or remove the old one (`report-qa remove`).")
+        path = folder / source.name
+        shutil.copyfile(source, path)
+        Path(library.settings.index_root).mkdir(parents=True, exist_ok=True)
+        embedder = getattr(library.embedder, "inner", library.embedder)
+        step = (lambda stage, done, total: progress(done / total if total else 0, desc=f"Ingesting: {stage}")) \
+            if progress is not None else None
+        result = ingest(path, library.settings, embedder=embedder, progress=step)
+    except ReportQAError as err:
+        shown = str(err).replace(str(folder), "the upload")
+        return None, f"⚠️ Not added: {render.plain(shown)}"
+    except Exception as err:  # a parser crash on a hostile file: the app keeps serving, the log has it
+        log.exception("upload of %.80r failed", str(source))
+        return None, f"⚠️ Not added: {name} could not be read ({type(err).__name__}); try another file."
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    library.entries = list_reports(library.settings.index_root)
+    library._engines.pop(result.report_name, None)  # noqa: SLF001 (a stale engine of an older build)
+    entry = next((e for e in library.entries if e.id == result.report_name), None)
+    label = entry_label(entry) if entry else result.report_name
+    return result.report_name, (f"*Added “{render.plain(label)}” ({result.counts.get('chunks', 0)} passages). "
+                                "It is selected above: ask it a question.*")
 
 
 # Shown on every answer (the Chatbot's feedback menu), stored as feedback.VERDICTS.
@@ -338,8 +528,12 @@ def export_handout(items: list[handout.HandoutItem], title: str = handout.DEFAUL
 # ---------- the app ----------
 
 
-def build_app(engine, eval_summary: Path = EVAL_SUMMARY, feedback_store: Any = "default") -> gr.Blocks:
+def build_app(engine, eval_summary: Path = EVAL_SUMMARY, feedback_store: Any = "default",
+              library: Any = "default") -> gr.Blocks:
+    """The app over `engine`'s report and the `library` of reports beside it (default: the one under the
+    engine's index root, sharing the engine; None: the engine's report alone, no picker or upload)."""
     store = open_feedback_store(engine) if feedback_store == "default" else feedback_store
+    library = open_library(engine) if library == "default" else library
     with gr.Blocks(title="Report Q&A", analytics_enabled=False) as demo:
         last_answer = gr.State(None)
         items = gr.State([])
@@ -349,15 +543,18 @@ def build_app(engine, eval_summary: Path = EVAL_SUMMARY, feedback_store: Any = "
                     elem_id="rq-title")
         with gr.Tabs() as tabs:
             with gr.Tab("Chat", id="chat"):
-                chat = _chat_tab(engine, last_answer, store)
+                chat = _chat_tab(engine, last_answer, store, library)
             with gr.Tab("Read the report", id="read"):
-                reader = _read_tab(engine)
+                reader = _read_tab(engine, library)
             with gr.Tab("For trainers", id="trainers"):
                 trainer = _trainers_tab(engine, items, title)
             with gr.Tab("For evaluators", id="evaluators"):
                 _evaluators_tab(eval_summary, store)
-        _wire_cross_tab(engine, tabs, chat, reader, trainer, last_answer, items, title)
+        _wire_cross_tab(engine, library, tabs, chat, reader, trainer, last_answer, items, title)
         demo.load(restored_conversation, chat["saved"], [chat["chatbot"], chat["turns"]], api_visibility="private")
+        if chat["reports"] is not None:  # reports added or removed elsewhere (CLI, API) since the start
+            demo.load(lambda chosen: refreshed_picker(library, chosen), chat["reports"], chat["reports"],
+                      api_visibility="private")
         _api(engine)
     return demo
 
@@ -370,12 +567,39 @@ def _api(engine) -> None:
     gr.api(ask, api_name="ask", concurrency_id="engine")
 
 
-def _chat_tab(engine, last_answer: gr.State, store) -> dict:
+def _library_box(library: Library | None) -> Any:
+    """The report picker (all / one / several) and, beside it, the upload of a new report."""
+    if library is None:
+        return None
+    with gr.Row(elem_id="rq-library"):
+        reports = gr.Dropdown(report_choices(library), value=[], multiselect=True, scale=4,
+                              label="Reports to ask (none chosen: the whole library)", elem_id="rq-reports")
+        with gr.Column(scale=2, min_width=200):
+            with gr.Accordion("Add a report (PDF, .txt, .md)", open=False, elem_id="rq-upload-box"):
+                upload = gr.File(label=f"Report file (up to {MAX_UPLOAD_BYTES // 1_000_000} MB)",
+                                 file_types=list(UPLOAD_SUFFIXES), type="filepath", elem_id="rq-upload")
+                add = gr.Button("Add to the library", elem_id="rq-upload-add")
+                status = gr.Markdown("", elem_id="rq-upload-status")
+
+    def add_report(path, progress=gr.Progress()):  # noqa: B008 (how Gradio hands a handler its progress bar)
+        new_id, line = upload_report(library, path, progress)
+        if new_id is None:
+            return line, gr.skip(), gr.skip()
+        return line, gr.Dropdown(choices=report_choices(library), value=[new_id]), None
+
+    # One upload at a time: ingest keeps both cores busy.
+    add.click(add_report, upload, [status, reports, upload], api_visibility="private",
+              concurrency_limit=1, concurrency_id="ingest")
+    return reports
+
+
+def _chat_tab(engine, last_answer: gr.State, store, library: Library | None = None) -> dict:
     turns = gr.State([])  # {"start", "end", "question", "answer"} per answer, for feedback on any of them
     feedback_id = gr.State(None)
     # The conversation survives a reload (and a restart: the key is kept in the index root); one per report.
     saved = gr.BrowserState({"messages": [], "turns": []}, storage_key=f"report-qa-chat-{engine.document.name}",
                             secret=browser_secret(engine))
+    reports = _library_box(library)
     with gr.Row():
         with gr.Column(scale=3):
             # No "share" button: it would post the conversation to the Hugging Face hub.
@@ -383,7 +607,7 @@ def _chat_tab(engine, last_answer: gr.State, store) -> dict:
                                  elem_id="rq-chat",
                                  buttons=["copy", "copy_all"],
                                  placeholder="Ask a question about the report, or pick an example below.")
-            with gr.Row():
+            with gr.Row(elem_id="rq-ask-row"):
                 box = gr.Textbox(placeholder="Ask a question about the report…", show_label=False, scale=5,
                                  lines=1, max_lines=6, elem_id="rq-question")
                 send = gr.Button("Ask", variant="primary", scale=1, elem_id="rq-ask")
@@ -419,11 +643,12 @@ def _chat_tab(engine, last_answer: gr.State, store) -> dict:
 
     outputs = [chatbot, box, last_answer, stats, table, chart, picker, cited, turns]
 
-    def respond(message, history, current_turns):
+    def respond(message, history, current_turns, chosen=None):
         if not (message or "").strip():  # an empty message sends nothing and changes nothing
             return (gr.skip(),) * len(outputs)
         start = len(render.normalise_history(history)) + 1  # after the question's own message
-        messages, answer = chat_turn(engine, message, history, turn=len(current_turns or []))
+        messages, answer = chat_turn(engine, message, history, turn=len(current_turns or []), library=library,
+                                     reports=list(chosen or []))
         choices = render.citation_choices(answer)
         if answer is not None:
             current_turns = [*(current_turns or []), {"start": start, "end": len(messages),
@@ -432,7 +657,8 @@ def _chat_tab(engine, last_answer: gr.State, store) -> dict:
                 gr.Dropdown(choices=choices, value=choices[0][1] if choices else None), current_turns)
 
     for trigger in (box.submit, send.click):
-        trigger(respond, [box, chatbot, turns], outputs, api_visibility="private", concurrency_id="engine").then(
+        inputs = [box, chatbot, turns, *([reports] if reports is not None else [])]
+        trigger(respond, inputs, outputs, api_visibility="private", concurrency_id="engine").then(
             saved_conversation, [chatbot, turns], saved, api_visibility="private")
 
     def on_feedback(current_turns, data: gr.LikeData):
@@ -470,11 +696,12 @@ def _chat_tab(engine, last_answer: gr.State, store) -> dict:
                 api_visibility="private").then(*forget, api_visibility="private")
     chatbot.clear(*forget, api_visibility="private")
     return {"cited": cited, "open_cited": open_cited, "add_answer": add_answer, "added": added,
-            "cite_link": cite_link, "turns": turns, "saved": saved, "chatbot": chatbot}
+            "cite_link": cite_link, "turns": turns, "saved": saved, "chatbot": chatbot, "reports": reports}
 
 
-def _read_tab(engine) -> dict:
+def _read_tab(engine, library: Library | None = None) -> dict:
     document = engine.document
+    shown_report = gr.State(document.name)  # the report the reader shows (a citation may open another)
     with gr.Row():
         with gr.Column(scale=1):
             picker = gr.Dropdown(label="Section", choices=render.section_choices(document),
@@ -483,10 +710,15 @@ def _read_tab(engine) -> dict:
             gr.Markdown(render.contents_markdown(document), elem_classes=["rq-contents"])
         with gr.Column(scale=3):
             first = document.sections[0].id if document.sections else None
-            view = gr.HTML(render.section_html(document, first), elem_id="rq-reader")
-    picker.input(lambda section_id: render.section_html(document, section_id), picker, view,
-                 api_visibility="private")
-    return {"picker": picker, "view": view}
+            view = gr.HTML(render.section_html(document, first, report=reader_label(library, document.name)),
+                           elem_id="rq-reader")
+
+    def read(section_id, report):
+        return render.section_html(document_for(engine, library, report), section_id,
+                                   report=reader_label(library, report))
+
+    picker.input(read, [picker, shown_report], view, api_visibility="private")
+    return {"picker": picker, "view": view, "report": shown_report}
 
 
 def _trainers_tab(engine, items: gr.State, title: str) -> dict:
@@ -580,28 +812,31 @@ def _metric_names(summary: dict | None) -> list[str]:
     return sorted(names, key=lambda name: name != "accuracy")
 
 
-def _wire_cross_tab(engine, tabs, chat: dict, reader: dict, trainer: dict, last_answer, items,
+def _wire_cross_tab(engine, library, tabs, chat: dict, reader: dict, trainer: dict, last_answer, items,
                     title: str) -> None:
     """Events that reach across tabs: open a citation in the reader; add the last answer to the handout."""
 
-    def open_citation(answer, chunk_id):
-        section_id, view = citation_passage(engine, answer, chunk_id)
+    def opened(report, section_id, view):
         if section_id is None:
-            return gr.skip(), gr.skip(), gr.skip()
-        return gr.Tabs(selected="read"), section_id, view
+            return gr.skip(), gr.skip(), gr.skip(), gr.skip()
+        sections = render.section_choices(document_for(engine, library, report))
+        return gr.Tabs(selected="read"), gr.Dropdown(choices=sections, value=section_id), view, report
+
+    def open_citation(answer, chunk_id):
+        return opened(*open_passage(engine, library, *citation_target(answer, chunk_id)))
 
     # The tab's content renders after the switch; scroll once it is there.
     scroll = ("() => setTimeout(() => document.getElementById('rq-cited')"
               "?.scrollIntoView({block: 'center'}), 300)")
-    outputs = [tabs, reader["picker"], reader["view"]]
+    outputs = [tabs, reader["picker"], reader["view"], reader["report"]]
     chat["open_cited"].click(open_citation, [last_answer, chat["cited"]], outputs,
                              api_visibility="private").then(None, js=scroll)
 
     def open_marker(turns, href):
-        section_id, view = marker_passage(engine, turns, href)
-        if section_id is None:
-            return gr.skip(), gr.skip(), gr.skip()
-        return gr.Tabs(selected="read"), section_id, view
+        target = marker_target(turns, href)
+        if target is None:
+            return gr.skip(), gr.skip(), gr.skip(), gr.skip()
+        return opened(*open_passage(engine, library, *target))
 
     chat["cite_link"].change(open_marker, [chat["turns"], chat["cite_link"]], outputs,
                             api_visibility="private").then(None, js=scroll)

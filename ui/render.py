@@ -217,8 +217,22 @@ def answer_markdown(answer: Answer, turn: int | None = None) -> str:
 
 
 def citation_title(citation: Citation) -> str:
-    """Example: "[1] Table 11 · 3. An evaluation > Reducing reoffending · p. 27"."""
-    return f"[{citation.marker}] {_where(citation.label, citation.section, citation.pages)}"
+    """Example: "[1] Table 11 · 3. An evaluation > Reducing reoffending · p. 27"; asked across a library,
+    the report comes first: "[1] Ofsted: Birmingham (2016) · Table 11 · … · p. 27"."""
+    where = _where(citation.label, citation.section, citation.pages)
+    source = report_label(getattr(citation, "report", None))
+    return f"[{citation.marker}] {source + ' · ' if source else ''}{where}"
+
+
+def report_label(report: dict | None, limit: int = 60) -> str:
+    """Example: {"title": "Inspection of Birmingham", "date": "2016-05"} -> "Inspection of Birmingham (2016-05)"."""
+    if not report:
+        return ""
+    title = str(report.get("title") or report.get("id") or "")
+    if len(title) > limit:
+        title = title[: limit - 1].rstrip() + "…"
+    date = report.get("date")
+    return f"{title} ({date})" if date else title
 
 
 def _where(label: str | None, section: str, pages: Sequence[int]) -> str:
@@ -237,6 +251,8 @@ def citation_message(citation: Citation) -> dict:
 
 def passage_message(passage: Passage) -> dict:
     title = _where(passage.label, passage.section, passage.pages)
+    source = report_label(getattr(passage, "report", None))
+    title = f"{source} · {title}" if source else title
     return {
         "role": "assistant",
         "content": shown(passage.text),
@@ -457,7 +473,7 @@ def find_chunk(document: Document, chunk_id: str | None) -> Chunk | None:
 
 
 def section_html(document: Document, section_id: str | None, chunk_id: str | None = None,
-                 quote_spans: Sequence[Span] = ()) -> str:
+                 quote_spans: Sequence[Span] = (), report: str | None = None) -> str:
     """A section's heading and text; a cited passage in it is boxed and its quote marked.
 
     `quote_spans` are offsets within the cited chunk's text (as in Citation.quote_spans).
@@ -474,7 +490,7 @@ def section_html(document: Document, section_id: str | None, chunk_id: str | Non
         body = shown(text)
     else:
         body = _boxed_passage(text, chunk.start - section.start, chunk.end - section.start, quote_spans)
-    crumbs = escape(section.path_text)
+    crumbs = escape(f"{report} · {section.path_text}" if report else section.path_text)
     pages = escape(pages_text(section.pages))
     return (f"<div class='rq-section'><p class='rq-crumbs'>{crumbs} · {pages}</p>"
             f"<div class='rq-text'>{body}</div></div>")
