@@ -127,7 +127,9 @@ def analyse(question: str) -> QuestionAnalysis:
     """
     entities = tuple(dict.fromkeys(question_entities(question)))
     shared = tuple(e for e in entities if not YEAR.fullmatch(e))
-    parts = tuple(_part(p.text, p.query, shared) for p in question_parts(question))
+    found = question_parts(question)
+    pairs = [(p.text, p.query) for p in found] if len(found) > 1 else more_parts(question)
+    parts = tuple(_part(text, query, shared) for text, query in pairs)
     return QuestionAnalysis(
         question=question,
         answer_type=answer_type_of(question) if len(parts) == 1 else parts[0].answer_type,
@@ -143,3 +145,45 @@ def _part(text: str, query: str, shared: tuple[str, ...]) -> QuestionPart:
     own = tuple(question_entities(text))
     return QuestionPart(text=text, query=query, answer_type=answer_type_of(text),
                         constraints=tuple(dict.fromkeys(own + shared)))
+
+
+# A second wh-question joined by a bare "and": "Who led the visit and when did it happen?".
+_AND_WH = re.compile(r",?\s+and\s+(?=(?:what|which|who|whom|when|where|how)\b)", re.I)
+# "... in March 2013 compared with March 2012?": the thing measured, at two values of a time or name.
+_COMPARED_WITH = re.compile(r"\s*,?\s+(?:(?:as )?compared (?:with|to)|compare[sd]? (?:with|to)|versus|vs\.?|"
+                            r"against)\s+", re.I)
+_PERIOD = re.compile(r"(?:(?:January|February|March|April|May|June|July|August|September|October|November|"
+                     r"December)\s+)?(?:19|20)\d\d(?:\s*[-–/]\s*\d{2,4})?")
+# "the judgements for A and for B": the same preposition repeated after "and".
+_SAME_PREPOSITION = re.compile(r"\b(for|on|in|of|about|at)\s+(.+?)\s+and\s+(?:on\s+|for\s+|in\s+|of\s+|about\s+|"
+                               r"at\s+)?\1\s+(.+?)(\s*[?.!]?\s*)$", re.I)
+
+
+def more_parts(question: str) -> list[tuple[str, str]]:
+    """(text, query) of each part of a question `question_parts` reads as one, by three general forms;
+    [(question, question)] when none applies.
+
+    Examples: "Who led it and when did it start?" -> ("Who led it", ...), ("when did it start?", "when did it
+    start? Who led it"); "How many were approved in 2014 compared with 2015?" -> "How many were approved in
+    2014?", "How many were approved in 2015?"; "What were the grades for help and for care?" -> "What were the
+    grades for help?", "What were the grades for care?".
+    """
+    pieces = [p.strip() for p in _AND_WH.split(question) if p.strip()]
+    if len(pieces) == 2 and all(content_terms(p) for p in pieces):
+        first, second = pieces
+        return [(first, first), (second, f"{second} {first}")]
+    compared = _COMPARED_WITH.split(question.strip().rstrip("?.! "), maxsplit=1)
+    if len(compared) == 2:
+        left, right = compared
+        earlier = list(_PERIOD.finditer(left))
+        if earlier and _PERIOD.fullmatch(right.strip()):
+            last = earlier[-1]
+            second = f"{left[: last.start()]}{right.strip()}{left[last.end():]}?"
+            return [(f"{left}?", f"{left}?"), (second, second)]
+    same = _SAME_PREPOSITION.search(question)
+    if same and content_terms(same.group(2)) and content_terms(same.group(3)):
+        head, end = question[: same.start()], same.group(4) or "?"
+        first = f"{head}{same.group(1)} {same.group(2)}{end}"
+        second = f"{head}{same.group(1)} {same.group(3)}{end}"
+        return [(first, first), (second, second)]
+    return [(question, question)]

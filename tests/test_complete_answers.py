@@ -95,3 +95,20 @@ def test_ask_analyses_the_question_once(park_engine, monkeypatch):
     monkeypatch.setattr(engine_module, "analyse", lambda q: calls.append(q) or real(q))
     park_engine.ask("When did the inspection take place, and who led it?")
     assert len(calls) == 1
+
+
+@pytest.mark.parametrize(("question", "first", "second"), [
+    ("Who planted the oak and when did it flower?", "Who planted the oak", "when did it flower?"),
+    ("How many ducks hatched in 2017 compared with 2018?", "How many ducks hatched in 2017?",
+     "How many ducks hatched in 2018?"),
+    ("What were the grades for the lawns and for the ponds?", "What were the grades for the lawns?",
+     "What were the grades for the ponds?"),
+])
+def test_three_general_forms_of_a_two_part_question_are_split(question, first, second):
+    parts = analyse(question).parts
+    assert [p.text for p in parts] == [first, second]
+
+
+def test_a_plain_question_stays_one_part():
+    assert len(analyse("What were the strengths and weaknesses of the cafe?").parts) == 1
+    assert len(analyse("How many benches are by the lake?").parts) == 1
