@@ -16,7 +16,7 @@ from ingest.records import Span
 from ingest.text import normalise_for_match
 from retrieval.candidate import Candidate
 from retrieval.citations import build_answer, decline
-from retrieval.forms import FIT, answers_the_form, fit_bonus, focus_weights, has_figure, mentions
+from retrieval.forms import CAPITALISED_RUN, FIT, answers_the_form, fit_bonus, focus_weights, has_figure, mentions
 from retrieval.lexical import LexicalIndex
 from retrieval.questions import YEAR, Intent, content_terms, question_entities, stem
 from retrieval.records import Answer, Hit
@@ -31,6 +31,8 @@ SECOND_SENTENCE_RATIO = 0.82  # a second quote must score at least this share of
 MIN_CONFIDENCE = 0.25
 W_PASSAGE_MEANING = 0.3  # measured: 0.2-0.4 gave the same ranks; 0 lost 3 answers
 FALLBACK_RATIO = 0.70  # a sentence that fits the form may score this much lower than the best one
+NAME_PASSAGES = 3  # a capitalised phrase in more passages than this is a place or body, not a person
+_LOWER_WORD = re.compile(r"(?<![\w'’-])[a-z][a-z'’-]+\b")
 LIST_TYPE = "list"  # retrieval.analysis.AnswerType.LIST (analysis imports questions; answer stays below it)
 MAX_LIST_ITEMS = 12  # a list answer quotes at most this many items
 LIST_TOPIC_RATIO = 0.5  # a list item is on the question's topic at this share of the best item's word weight
@@ -41,6 +43,7 @@ class Composer:
         self.search = search
         self.lexical = lexical
         self.chunk_rows = chunk_rows
+        self._lower_case_words: frozenset[str] | None = None
 
     def compose(self, question: str, intent: Intent, hits: list[Hit], scores: QueryScores,
                 answer_type: str | None = None) -> Answer:
@@ -66,9 +69,10 @@ class Composer:
         if entry is not None:
             return [entry]
         named = question_entities(question)
+        asked = self.not_name_words(question)
         fitting = [c for c in candidates[:MAX_CONSIDERED]
                    if c.score >= FALLBACK_RATIO * candidates[0].score
-                   and answers_the_form(c, intent, entities, self.expansions(), named)
+                   and answers_the_form(c, intent, entities, self.expansions(), named, asked)
                    and self.counts_the_thing_asked(c, intent)]
         if not fitting or self.confidence(fitting[0], scores) < MIN_CONFIDENCE:
             return []
@@ -154,6 +158,20 @@ class Composer:
                 return self._whole(hit, self.chunk_rows[chunk.id], scores, 1.0, 1.0, intent)
         return None
 
+    def not_name_words(self, question: str) -> frozenset[str]:
+        """Stemmed words a person's name is not made of: the question's own (the role asked about, "chief
+        executive"), every word the report also writes in lower case ("community", "partnership") and the
+        words of capitalised phrases in many passages (a place: "West Midlands"; a person is named rarely)."""
+        if self._lower_case_words is None:
+            lower = {w for c in self.search.chunks for w in _LOWER_WORD.findall(c.text)}
+            runs: dict[str, int] = {}
+            for chunk in self.search.chunks:
+                for run in set(CAPITALISED_RUN.findall(chunk.text)):
+                    runs[run] = runs.get(run, 0) + 1
+            frequent = {run for run, n in runs.items() if n > NAME_PASSAGES}
+            self._lower_case_words = frozenset(content_terms(" ".join(sorted(lower | frequent))))
+        return self._lower_case_words | frozenset(content_terms(question))
+
     def expansions(self) -> dict[str, str]:
         """Acronyms the glossary spells out. Example: {"PSO": "Probation services officer", ...}."""
         return self.lexical.acronyms
@@ -180,6 +198,7 @@ class Composer:
                    entities: list[str] | None = None, answer_type: str | None = None) -> list[Candidate]:
         top_score = hits[0].score if hits and hits[0].score > 0 else 1.0
         weights = {t: self.lexical.weight(t) for t in set(content_terms(question))}
+        asked = self.not_name_words(question)
         case_weights = focus_weights(question, weights)
         if entities is None:
             entities = self.specific_entities(question)
@@ -204,7 +223,8 @@ class Composer:
                 dense = (1 - W_PASSAGE_MEANING) * float(scores.sentence_sims[sentence_row]) \
                     + W_PASSAGE_MEANING * float(scores.dense[row])
                 found.append(self._candidate(hit, span, dense, float(own), passage_coverage, prior, intent,
-                                             is_row=False, entities=entities, answer_type=answer_type))
+                                             is_row=False, entities=entities, answer_type=answer_type,
+                                             asked=asked))
             for span, cells in rows:
                 sims = [float(scores.sentence_sims[r]) for r, s in zip(self.search.sentence_rows(row),
                         hit.chunk.sentences, strict=False) if span.start <= s.start < span.end]
@@ -215,7 +235,7 @@ class Composer:
                     dense = 0.5 * dense + 0.5 * float(scores.dense[row])
                 found.append(self._candidate(hit, span, dense, float(own), passage_coverage, prior,
                                              intent, is_row=True, cells=cells, entities=entities,
-                                             answer_type=answer_type))
+                                             answer_type=answer_type, asked=asked))
         found.sort(key=lambda c: -c.score)
         return found
 
@@ -230,13 +250,15 @@ class Composer:
 
     def _candidate(self, hit: Hit, span: Span, dense: float, own_coverage: float, passage_coverage: float,
                    prior: float, intent: Intent, is_row: bool, cells: list[str] | None = None,
-                   entities: list[str] | None = None, answer_type: str | None = None) -> Candidate:
+                   entities: list[str] | None = None, answer_type: str | None = None,
+                   asked: frozenset[str] = frozenset()) -> Candidate:
         text = hit.chunk.text[span.start : span.end]
         coverage_ = own_coverage
         # A table row, glossary entry or key fact leans on its passage's title and caption for context.
         if is_row or hit.chunk.kind in (kinds.GLOSSARY, kinds.KEY_FACT):
             coverage_ = 0.5 * own_coverage + 0.5 * passage_coverage
-        score = 0.45 * dense + 0.35 * coverage_ + 0.20 * prior + fit_bonus(text, hit.chunk, intent, is_row, answer_type)
+        fit = fit_bonus(text, hit.chunk, intent, is_row, answer_type, asked)
+        score = 0.45 * dense + 0.35 * coverage_ + 0.20 * prior + fit
         if entities:  # the sentence itself names what the question is specifically about
             named = sum(1 for e in entities if e in normalise_for_match(text))
             score += FIT / 2 * named / len(entities)

@@ -14,7 +14,7 @@ from ingest.records import Chunk
 from ingest.structure import EXAMPLE_START as EXAMPLE_OPENING
 from ingest.text import normalise_for_match, number_value, numbers_in
 from retrieval.candidate import Candidate
-from retrieval.questions import Intent, content_terms
+from retrieval.questions import STOPWORDS, Intent, content_terms
 
 _WH_WORD = re.compile(r"\b(what|which|who|whom|whose|when|where|why|how)\b", re.I)
 PREMISE_WEIGHT = 0.3
@@ -53,7 +53,8 @@ FIT = 0.08  # reward for the form of answer asked for; the same amount is taken 
 
 
 def answers_the_form(candidate: Candidate, intent: Intent, entities: list[str],
-                     expansions: dict[str, str] | None = None, named: list[str] | None = None) -> bool:
+                     expansions: dict[str, str] | None = None, named: list[str] | None = None,
+                     asked: frozenset[str] = frozenset()) -> bool:
     """Hard checks: a number for "how many", a date for "when", a name for "what is the name of", and
     every specific name or year of the question in the passage. Failing them means "not this sentence"."""
     text = candidate.text
@@ -66,7 +67,7 @@ def answers_the_form(candidate: Candidate, intent: Intent, entities: list[str],
         return False
     if intent.wants_money and not _MONEY.search(text):
         return False
-    if intent.wants_name and not _names_someone(text, chunk):
+    if intent.wants_name and not _names_someone(text, chunk, asked):
         return False
     # A table row must itself carry the names asked about: "PSO" picks the PSO row, not the table.
     if candidate.is_row:
@@ -99,11 +100,11 @@ def mentions(terms: set[str], term: str) -> bool:
     return term in terms or (len(term) >= 4 and any(t.startswith(term) for t in terms))
 
 
-def _names_someone(text: str, chunk: Chunk) -> bool:
-    """A pseudonymised person of a practice example, or a titled name ("Dame Glenys Stacey")."""
+def _names_someone(text: str, chunk: Chunk, asked: frozenset[str] = frozenset()) -> bool:
+    """A pseudonymised person of a practice example, a titled name ("Dame Glenys Stacey") or a name pair."""
     if chunk.person and chunk.person in text:
         return True
-    return bool(re.search(r"\b(?:Dame|Sir|Lord|Lady|Mr|Mrs|Ms|Miss|Dr|Judge|Professor)\.? [A-Z][a-z]+", text))
+    return person_fit(text, asked) > 0  # a titled name, or a capitalised name pair that is no institution's
 
 
 _MONTH = (r"(?:January|February|March|April|May|June|July|August|September|October|November|December|"
@@ -114,9 +115,9 @@ _FULL_DATE = re.compile(rf"\b\d{{1,2}}(?:st|nd|rd|th)?\s+{_MONTH}\s+(?:19|20)\d\
                         rf"\b\d{{1,2}}[/.]\d{{1,2}}[/.](?:19|20)?\d\d\b")
 _MONTH_YEAR = re.compile(rf"\b(?:{_MONTH}|[Ss]pring|[Ss]ummer|[Aa]utumn|[Ww]inter)\s+(?:of\s+)?(?:19|20)\d\d\b")
 _TITLED_NAME = re.compile(r"\b(?:Dame|Sir|Lord|Lady|Mr|Mrs|Ms|Miss|Dr|Judge|Professor|Cllr|Councillor)\.? [A-Z][a-z]+")
-# Two or three capitalised words in a row, not an institution's: "Jane Smith", "Mary-Ann O'Neil".
-_NAME_PAIR = re.compile(r"\b[A-Z][a-z]+(?:-[A-Z][a-z]+)?(?: [A-Z]\.)? (?:O'|Mc|Mac)?[A-Z][a-z]+"
-                        r"(?:-[A-Z][a-z]+)?\b")
+# A run of capitalised words: "Jane Smith", "Mary-Ann O'Neil", "Our Plan To Change Lives".
+CAPITALISED_RUN = re.compile(r"\b(?:O'|Mc|Mac)?[A-Z][a-z]+(?:-[A-Z][a-z]+)?(?:\s+(?:[A-Z]\.\s+)?(?:O'|Mc|Mac)?"
+                              r"[A-Z][a-z]+(?:-[A-Z][a-z]+)?)+\b")
 _NOT_NAME_WORDS = re.compile(r"\b(?:The|This|That|These|Local|Council|Service|Services|Authority|Board|Trust|"
                              r"Children|Children's|Inspector|Inspectorate|Report|Government|Department|Office|"
                              r"Court|County|City|Centre|Team|Partnership|Safeguarding|Ofsted|Her|His|Majesty's)\b")
@@ -131,32 +132,47 @@ def date_fit(text: str) -> float:
     return FIT / 4 if _DATE.search(text) else -FIT
 
 
-def person_fit(text: str) -> float:
+def person_fit(text: str, asked: frozenset[str] = frozenset()) -> float:
     """How well `text` carries a person's name: a titled name or a short signature-like line with a name
-    scores FIT, a capitalised name pair in a longer sentence half of it, otherwise 0."""
+    scores FIT, a capitalised name pair in a longer sentence half of it, otherwise 0. A pair using a word of
+    `asked` (stemmed: the question's words, the report's lower-case words) is a role or body ("Chief
+    Executive", "Community Company"), not a name."""
     if _TITLED_NAME.search(text):
         return FIT
-    pairs = [m.group() for m in _NAME_PAIR.finditer(text) if not _NOT_NAME_WORDS.search(m.group())]
+    pairs = [m.group() for m in CAPITALISED_RUN.finditer(text) if _looks_like_a_name(m.group(), asked)]
     if not pairs:
         return 0.0
     return FIT if len(text.split()) <= SIGNATURE_WORDS else FIT / 2
 
 
-def type_fit(text: str, answer_type: str | None) -> float | None:
+def _looks_like_a_name(run: str, asked: frozenset[str]) -> bool:
+    """Two or three capitalised words, none a small word ("Our", "To": a title's), an institution's word,
+    or a word of the question (the role asked about)."""
+    words = run.split()
+    if not 2 <= len([w for w in words if not w.endswith(".")]) <= 3:
+        return False
+    if any(w.lower() in STOPWORDS for w in words) or _NOT_NAME_WORDS.search(run):
+        return False
+    return not set(content_terms(run)) & asked
+
+
+def type_fit(text: str, answer_type: str | None, asked: frozenset[str] = frozenset()) -> float | None:
     """The expected-type check for the answer types with a recognisable value (dates, people); None for
-    the others, which keep the intent's checks."""
+    the others, which keep the intent's checks. `asked`: the question's stemmed content words."""
     if answer_type == "date":
         return date_fit(text)
     if answer_type == "person":
-        return person_fit(text)
+        return person_fit(text, asked)
     return None
 
 
-def fit_bonus(text: str, chunk: Chunk, intent: Intent, is_row: bool, answer_type: str | None = None) -> float:
+def fit_bonus(text: str, chunk: Chunk, intent: Intent, is_row: bool, answer_type: str | None = None,
+              asked: frozenset[str] = frozenset()) -> float:
     """How well a sentence fits the form of answer the question asks for (a number, a date, a place ...).
-    `answer_type` is the analysis's expected type (`retrieval.analysis.AnswerType`), when known."""
+    `answer_type` is the analysis's expected type (`retrieval.analysis.AnswerType`), when known; `asked`
+    the question's stemmed content words."""
     bonus = 0.0
-    typed = type_fit(text, answer_type)
+    typed = type_fit(text, answer_type, asked)
     if intent.wants_number:
         bonus += FIT if has_figure(text) else (0.0 if _NUMBER_WORDS.search(text) else -FIT)
     if answer_type == "date":

@@ -112,3 +112,15 @@ def test_three_general_forms_of_a_two_part_question_are_split(question, first, s
 def test_a_plain_question_stays_one_part():
     assert len(analyse("What were the strengths and weaknesses of the cafe?").parts) == 1
     assert len(analyse("How many benches are by the lake?").parts) == 1
+
+
+def test_a_who_question_gets_the_sentence_naming_a_person(park_engine):
+    answer = park_engine.ask("Who led the inspection?")
+    assert "Harriet Quill" in answer.answer
+
+
+def test_the_role_asked_about_and_the_reports_lower_case_words_are_not_a_name(park_engine):
+    not_names = park_engine.composer.not_name_words("Who is the Chief Gardener?")
+    assert person_fit("Chief Gardener", not_names) == 0  # the role asked about
+    assert person_fit("The Broken Benches", not_names) == 0  # words the report writes in lower case
+    assert person_fit("Harriet Quill", not_names) == FIT
