@@ -33,6 +33,7 @@ W_PASSAGE_MEANING = 0.3  # measured: 0.2-0.4 gave the same ranks; 0 lost 3 answe
 FALLBACK_RATIO = 0.70  # a sentence that fits the form may score this much lower than the best one
 NAME_PASSAGES = 3  # a capitalised phrase in more passages than this is a place or body, not a person
 _LOWER_WORD = re.compile(r"(?<![\w'’-])[a-z][a-z'’-]+\b")
+FRONT_MATTER_TYPES = ("date", "person")  # answer types the report's opening passage often holds
 LIST_TYPE = "list"  # retrieval.analysis.AnswerType.LIST (analysis imports questions; answer stays below it)
 MAX_LIST_ITEMS = 12  # a list answer quotes at most this many items
 LIST_TOPIC_RATIO = 0.5  # a list item is on the question's topic at this share of the best item's word weight
@@ -56,7 +57,10 @@ class Composer:
         earlier part of the same question already uses; `answer_type` is the analysis's expected type
         (`retrieval.analysis.AnswerType`), which weighs candidates carrying a value of that type."""
         entities = self.specific_entities(question)
-        candidates = self.candidates(question, intent, hits[:CANDIDATE_PASSAGES], scores, entities,
+        considered = hits[:CANDIDATE_PASSAGES]
+        if answer_type in FRONT_MATTER_TYPES:
+            considered = considered + self.front_matter(considered)
+        candidates = self.candidates(question, intent, considered, scores, entities,
                                      answer_type=answer_type)
         if taken:
             candidates = [c for c in candidates if all(c.text != t.text for t in taken)]
@@ -157,6 +161,14 @@ class Composer:
                 hit = hit or Hit(chunk, hits[0].score if hits else 1.0, 0)
                 return self._whole(hit, self.chunk_rows[chunk.id], scores, 1.0, 1.0, intent)
         return None
+
+    def front_matter(self, hits: list[Hit]) -> list[Hit]:
+        """The report's opening passage (title, dates, by-line) as one more place a "when" or "who" answer
+        may be, scored as the weakest retrieved passage; [] when it is already among `hits`."""
+        first = next((c for c in self.search.chunks if c.kind == kinds.TEXT), None)
+        if first is None or any(h.chunk.id == first.id for h in hits):
+            return []
+        return [Hit(first, min((h.score for h in hits), default=0.0), len(hits) + 1)]
 
     def not_name_words(self, question: str) -> frozenset[str]:
         """Stemmed words a person's name is not made of: the question's own (the role asked about, "chief

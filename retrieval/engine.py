@@ -116,9 +116,9 @@ class Engine:
         if filters is not None:
             filters.check(self.document.chunks)
         scores = self._score(question)
+        analysis = analyse(question)  # read once; the stages below use it instead of the question's wording
         hits = self.search.rank(scores, max(k, 5), self.strategy, filters)
         retrieved = time.perf_counter()
-        analysis = analyse(question)  # read once; the stages below use it instead of the question's wording
         if not has_report_word(question, self.lexical.vocabulary):  # "a", "1", "asdf": nothing to answer from
             answer = decline(question, hits)
         elif not analysis.multi_part:

@@ -124,3 +124,13 @@ def test_the_role_asked_about_and_the_reports_lower_case_words_are_not_a_name(pa
     assert person_fit("Chief Gardener", not_names) == 0  # the role asked about
     assert person_fit("The Broken Benches", not_names) == 0  # words the report writes in lower case
     assert person_fit("Harriet Quill", not_names) == FIT
+
+
+def test_a_when_question_also_considers_the_reports_opening_passage(park_engine):
+    from retrieval.records import Hit
+
+    chunks = park_engine.document.chunks
+    later = [Hit(c, 0.5, i) for i, c in enumerate(chunks[-2:], 1)]
+    opening = park_engine.composer.front_matter(later)
+    assert [h.chunk.id for h in opening] == [chunks[0].id] and opening[0].score == 0.5
+    assert park_engine.composer.front_matter(opening) == []  # already there: not added twice
