@@ -220,3 +220,128 @@ def test_the_conversation_survives_a_reload_until_cleared(page):
     page.locator("#rq-question textarea").wait_for()
     page.wait_for_timeout(1_500)
     expect(page.locator("#rq-chat [data-testid='user']")).to_have_count(0)
+
+
+# ---------- the library: upload a report, ask it; the phone layout ----------
+
+SMALL_REPORT = """Harbour Town Council
+
+Inspection of harbour safety
+Report published: 4 April 2022
+
+Summary
+
+The harbour master checks the lifebuoys every morning before the ferries leave.
+"""
+
+UPLOADED_REPORT = """Lantern Valley Council
+
+Inspection of library services
+Report published: 3 March 2021
+
+Summary
+
+The Lantern Valley mobile library visits seventeen villages every fortnight. Volunteers run the \
+reading clubs for children in the summer holidays.
+"""
+
+
+@pytest.fixture(scope="module")
+def library_server(tmp_path_factory):
+    """A fresh library (one small report, the hashing fake embedder: no model) behind a real server."""
+    if not CHROMIUM.exists():
+        pytest.skip("no /usr/bin/chromium: install it with `apt-get install -y chromium` (or `make browser`)")
+    from tests.fakes import engine_over_text
+    from tests.test_app_server import free_port
+    from ui.app import build_app, launch_app
+
+    engine = engine_over_text(tmp_path_factory.mktemp("browser-library"), SMALL_REPORT)
+    demo = build_app(engine, eval_summary=tmp_path_factory.mktemp("no-eval") / "summary.json")
+    _, url, _ = launch_app(demo, "127.0.0.1", free_port(), prevent_thread_lock=True, quiet=True)
+    yield url.rstrip("/")
+    demo.close()
+
+
+def _shots(tmp_path: Path) -> Path:
+    """Where screenshots go: the test's tmp_path, or $REPORT_QA_SCREENSHOTS (keep them out of the repo)."""
+    import os
+
+    folder = Path(os.environ.get("REPORT_QA_SCREENSHOTS") or tmp_path)
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def _library_page(url: str, viewport: dict):
+    """A context manager: a page on the library server that fails the test on a front-end error."""
+    from contextlib import contextmanager
+
+    from playwright.sync_api import sync_playwright
+
+    @contextmanager
+    def opened():
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=FLAGS)
+            page = browser.new_page(viewport=viewport)
+            errors: list[str] = []
+            page.on("pageerror", lambda err: errors.append(str(err)))
+            page.goto(url)
+            page.locator("#rq-question textarea").wait_for()
+            yield page
+            browser.close()
+        assert errors == []
+
+    return opened()
+
+
+def test_upload_a_report_then_ask_it_and_the_citation_names_it(library_server, tmp_path):
+    from playwright.sync_api import expect
+
+    report = tmp_path / "Lantern Valley 2021.txt"
+    report.write_text(UPLOADED_REPORT, encoding="utf-8")
+    with _library_page(library_server, {"width": 1400, "height": 1000}) as page:
+        page.locator("#rq-upload-box").get_by_text("Add a report").click()
+        page.locator("#rq-upload input[type=file]").set_input_files(str(report))
+        page.locator("#rq-upload-add").click()
+        expect(page.locator("#rq-upload-status")).to_contain_text("Added", timeout=30_000)
+        # The picker now holds the new report, chosen.
+        expect(page.locator("#rq-reports")).to_contain_text("Lantern Valley", timeout=5_000)
+        page.screenshot(path=_shots(tmp_path) / "uploaded.png", full_page=True, animations="disabled")
+        ask(page, "Who runs the reading clubs for children?")
+        answer = bot_messages(page).first
+        expect(answer).to_contain_text("reading clubs", timeout=20_000)
+        expect(answer).to_contain_text("Sources:")
+        expect(answer).to_contain_text("Lantern Valley")  # the sources line names the report
+        title = page.locator("#rq-chat .thought-group .title").first
+        expect(title).to_be_visible()
+        expect(title).to_contain_text("Lantern Valley")
+        page.screenshot(path=_shots(tmp_path) / "upload-answer.png", full_page=True, animations="disabled")
+        # A bad upload says why and adds nothing.
+        bad = tmp_path / "fake.pdf"
+        bad.write_text("not a pdf at all", encoding="utf-8")
+        page.locator("#rq-upload input[type=file]").set_input_files(str(bad))
+        page.locator("#rq-upload-add").click()
+        expect(page.locator("#rq-upload-status")).to_contain_text("not a PDF", timeout=10_000)
+    assert (_shots(tmp_path) / "upload-answer.png").stat().st_size > 0
+
+
+def _in_view(page, selector: str) -> bool:
+    box = page.locator(selector).first.bounding_box()
+    return box is not None and box["y"] >= 0 and box["y"] + box["height"] <= 844 and box["x"] + box["width"] <= 390
+
+
+def test_phone_layout_keeps_ask_and_every_tab_reachable(library_server, tmp_path):
+    from playwright.sync_api import expect
+
+    with _library_page(library_server, {"width": 390, "height": 844}) as page:
+        page.screenshot(path=_shots(tmp_path) / "phone-start.png", animations="disabled")
+        assert _in_view(page, "#rq-question textarea"), "the question box is off screen at 390x844"
+        assert _in_view(page, "#rq-ask"), "the Ask button is off screen at 390x844"
+        ask(page, "Who checks the lifebuoys?")
+        expect(bot_messages(page).first).to_contain_text("harbour master", timeout=20_000)
+        assert _in_view(page, "#rq-ask"), "the Ask button left the screen after an answer"
+        for name in ("Read the report", "For trainers", "For evaluators", "Chat"):
+            tab = page.get_by_role("tab", name=name)
+            expect(tab).to_be_visible()
+            tab.click()
+            expect(tab).to_have_attribute("aria-selected", "true")
+        page.screenshot(path=_shots(tmp_path) / "phone-answer.png", animations="disabled")

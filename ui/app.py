@@ -61,17 +61,16 @@ mark { background: #ffe066; color: inherit; padding: 0 1px; }
 .rq-poor summary::before { content: "✘ "; color: #b3261e; }
 .rq-contents { max-height: 72vh; overflow-y: auto; }
 .rq-hidden { display: none !important; }
-/* Phones (390 px): one column, the question box and Ask in view, every tab reachable. */
+/* Phones (390 px): the question box and Ask stay at the bottom of the screen, the chat fits above them;
+   the tabs wrap onto a second line (Tabs overflow_behavior="wrap") rather than hiding in a menu. */
 @media (max-width: 640px) {
-  #rq-chat { height: 52vh !important; max-height: 52vh; }
-  #rq-ask-row { position: sticky; bottom: 0; z-index: 5; background: var(--background-fill-primary);
-                flex-wrap: nowrap !important; }
+  #rq-chat { height: 55vh !important; max-height: 55vh; }
+  #rq-ask-row { position: fixed; left: 0; right: 0; bottom: 0; z-index: 20; margin: 0; padding: .4rem .5rem;
+                background: var(--background-fill-primary); border-top: 1px solid var(--border-color-primary);
+                flex-wrap: nowrap !important; gap: .4rem; }
   #rq-ask-row > * { min-width: 0 !important; }
   #rq-ask { min-width: 4.5rem !important; flex: 0 0 auto !important; }
-  .tab-wrapper, .tab-container, [role="tablist"] { flex-wrap: wrap !important; overflow-x: auto;
-                                                   height: auto !important; }
-  [role="tablist"] button { flex: 0 0 auto; }
-  .tab-container .overflow-menu { display: none !important; }
+  .gradio-container { padding-bottom: 5rem !important; }
 }
 """
 
@@ -541,7 +540,7 @@ def build_app(engine, eval_summary: Path = EVAL_SUMMARY, feedback_store: Any = "
         gr.Markdown(f"## {render.plain(title)}\n"
                     "Ask this report: answers quote it verbatim, with [n] markers pointing at the cited passages.",
                     elem_id="rq-title")
-        with gr.Tabs() as tabs:
+        with gr.Tabs(overflow_behavior="wrap") as tabs:  # every tab in sight on a phone
             with gr.Tab("Chat", id="chat"):
                 chat = _chat_tab(engine, last_answer, store, library)
             with gr.Tab("Read the report", id="read"):
