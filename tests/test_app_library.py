@@ -152,6 +152,18 @@ def test_with_one_report_the_answer_is_the_engines(two):
     assert [c["chunk_id"] for c in through["citations"]] == [c["chunk_id"] for c in alone["citations"]]
 
 
+def test_a_library_of_one_report_answers_exactly_as_the_single_report_app(tmp_path):
+    from tests.fakes import engine_over_text
+
+    engine = engine_over_text(tmp_path, STOKE)
+    library = app.open_library(engine)
+    assert [e.id for e in library.entries] == ["small-report"]
+    question = "How is adoption performance?"
+    _, through = app.chat_turn(engine, question, [], library=library, reports=[])
+    assert through.to_json() | {"timings_ms": None} == engine.ask(question).to_json() | {"timings_ms": None}
+    assert all(c.report is None for c in through.citations)
+
+
 class Progress:
     def __init__(self) -> None:
         self.calls: list[tuple[float, str]] = []

@@ -233,8 +233,9 @@ def open_library(engine) -> Library | None:
 
 def ask_selected(engine, library: Library | None, question: str, previous: str | None,
                  reports: list[str] | None) -> Answer:
-    """Ask the chosen reports through the library (none chosen: all of them); the engine alone without one."""
-    if library is None or not library.entries:
+    """Ask the chosen reports through the library (none chosen: all of them). With a library of one report
+    (or none) the engine answers alone, exactly as the single-report app did: no report named per citation."""
+    if library is None or len(library.entries) < 2:
         return engine.ask(question, previous=previous)
     return library.ask(question, previous=previous, selection=Selection(reports=tuple(reports or ())))
 
