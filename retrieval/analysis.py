@@ -96,6 +96,8 @@ _TYPE_CUES: tuple[tuple[AnswerType, re.Pattern[str]], ...] = (
                                     r"how well|how effective|overall (?:conclusion|effectiveness|finding))\b", re.I)),
     (AnswerType.LIST, re.compile(r"\b(which|what) (?:recommendations|areas|priorities|strengths|weaknesses|"
                                  r"actions|steps|improvements|factors|things)\b|\blist\b|\bname (?:the|all)\b|"
+                                 r"\b(?:which|what) (?:are|were) (?:the |its |their )?(?:\w+ )?(?:recommendations|"
+                                 r"areas for (?:improvement|development)|priorities|improvements|actions)\b|"
                                  r"\bwhat (?:needs?|has|have|must|should) (?:to )?(?:be )?(?:improve|improved|change|"
                                  r"changed|done)\b|\bwhat (?:did|do|does) (?:\w+ ){1,3}recommend\b",
                                  re.I)),

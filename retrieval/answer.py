@@ -89,10 +89,10 @@ class Composer:
     def on_topic(self, question: str, items: list) -> list:
         """The items of a list that the question's own topic picks out ("which recommendations concern care
         leavers" keeps those naming care leavers), all of them when its words pick out none. Words every
-        item shares say nothing about which one; an item is kept when its weight of the question's words is
-        at least LIST_TOPIC_RATIO of the best item's."""
+        item shares (with whom it is addressed to) say nothing about which one; an item is kept when its
+        weight of the question's words is at least LIST_TOPIC_RATIO of the best item's."""
         asked = set(content_terms(question))
-        terms = [set(content_terms(item.text)) & asked for item in items]
+        terms = [set(content_terms(f"{item.addressed_to or ''} {item.text}")) & asked for item in items]
         shared = set.intersection(*terms) if terms else set()
         weights = [sum(self.lexical.weight(t) for t in found - shared) for found in terms]
         best = max(weights, default=0.0)

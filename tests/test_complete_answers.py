@@ -134,3 +134,13 @@ def test_a_when_question_also_considers_the_reports_opening_passage(park_engine)
     opening = park_engine.composer.front_matter(later)
     assert [h.chunk.id for h in opening] == [chunks[0].id] and opening[0].score == 0.5
     assert park_engine.composer.front_matter(opening) == []  # already there: not added twice
+
+
+def test_whom_a_list_is_addressed_to_does_not_narrow_it(park_engine):
+    from types import SimpleNamespace
+
+    items = [SimpleNamespace(addressed_to="The park trust", text="The park trust should: 1. repair the benches."),
+             SimpleNamespace(addressed_to="The park trust", text="2. train every gardener in first aid.")]
+    assert park_engine.composer.on_topic("What are the recommendations for the park trust?", items) == items
+    narrowed = park_engine.composer.on_topic("Which recommendations for the park trust concern benches?", items)
+    assert narrowed == items[:1]
