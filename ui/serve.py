@@ -41,8 +41,8 @@ def run_serve(args: argparse.Namespace) -> int:
     # Load the model now rather than on the first user's question.
     engine.ask("What does the report say about caseloads?")
     # REST API at /api/* (docs at /docs), Host check, body limits, queue-only Gradio API, auth if configured.
-    demo = api.harden(build_app(engine), api.ApiService.for_engine(engine, args.concurrency or CONCURRENCY),
-                      security)
+    service = api.ApiService.for_engine(engine, args.concurrency or CONCURRENCY)
+    demo = api.harden(build_app(engine, library=service.library), service, security)  # one library for both
     try:
         _, url, _ = launch_app(demo, args.host, args.port, concurrency=args.concurrency or CONCURRENCY,
                                prevent_thread_lock=True, quiet=True)
