@@ -40,7 +40,7 @@ def test_ask_returns_k_passages_and_the_best_sentence_of_the_first(baseline):
 
 
 def test_it_never_abstains(baseline):
-    answer = baseline.ask("What is the annual budget of the NPS Midlands division?", k=5)
+    answer = baseline.ask("What is the yearly budget of the NPS Midlands division?", k=5)
     assert not answer.abstained and len(answer.passages) == 5
 
 

@@ -115,7 +115,7 @@ def test_a_plain_question_stays_one_part():
 
 
 def test_a_who_question_gets_the_sentence_naming_a_person(park_engine):
-    answer = park_engine.ask("Who led the inspection?")
+    answer = park_engine.ask("Who led this inspection?")
     assert "Harriet Quill" in answer.answer
 
 

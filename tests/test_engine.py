@@ -41,7 +41,7 @@ def test_filters_restrict_passages(fake_engine):
 
 
 def test_glossary_questions_answer_with_the_entry(fake_engine):
-    answer = fake_engine.ask("What does RAR stand for?")
+    answer = fake_engine.ask("What does the acronym RAR stand for?")
     assert "Rehabilitation Activity Requirement" in answer.answer
     assert answer.citations[0].kind == "glossary"
 
@@ -65,8 +65,8 @@ def test_lowest_values_of_a_table_come_back_with_ties(fake_engine):
 @pytest.mark.parametrize(
     "question",
     [
-        "What is the annual budget of the NPS Midlands division?",  # money the report never gives
-        "What is the name of the chief executive of the Reducing Reoffending Partnership?",  # a name it lacks
+        "What is the yearly budget of the NPS Midlands division?",  # money the report never gives
+        "What is the name of the Reducing Reoffending Partnership's chief executive?",  # a name it lacks
         "What did the 2019 re-inspection find?",  # a year it never mentions
     ],
 )
@@ -100,7 +100,7 @@ def test_an_index_built_with_another_model_is_refused(fake_engine):
 # --- the real model and index ---------------------------------------------------------------------
 
 KNOWN_ANSWERS = [
-    ("For NPS cases with an alcohol need, what percentage received sufficient intervention?", r"80\s*%"),
+    ("Among NPS cases with an alcohol need, what percentage received sufficient intervention?", r"80\s*%"),
     ("Which accredited course deals with temper?", r"Resolve"),
     ("What does ATR stand for?", r"Alcohol Treatment Requirement"),
     ("In one CRC case a woman could not afford to travel, so she was visited at home. What name is she given?",
@@ -121,7 +121,7 @@ def test_known_answers_with_the_real_model(real_engine, question, pattern):
 
 @pytest.mark.slow
 def test_the_real_model_declines_what_the_report_does_not_say(real_engine):
-    assert real_engine.ask("Who is the Staffordshire Police and Crime Commissioner?").abstained
+    assert real_engine.ask("Who is the Chief Constable of Northumbria Police?").abstained  # never named
 
 
 def test_a_follow_up_names_how_it_was_read(fake_engine):
@@ -147,7 +147,7 @@ def test_a_count_must_be_of_the_thing_asked_about(fake_engine):
 
 
 def test_what_is_a_named_thing_gets_the_sentence_naming_it_and_the_next(fake_engine):
-    answer = fake_engine.ask("What's the Evolve project?")
+    answer = fake_engine.ask("What's the Evolve project about?")
     assert "Evolve" in answer.answer
     assert len(answer.citations[0].quote_spans) == 2
 
@@ -158,7 +158,7 @@ def test_recommendation_questions_are_answered_by_recommendations(fake_engine):
 
 
 def test_a_lead_in_sentence_is_never_the_answer(fake_engine):
-    for question in ("How was the NPS's public protection work rated overall?",
+    for question in ("Overall, how was the NPS's public protection work rated?",
                      "What are the enablers and barriers for the CRC in protecting the public?"):
         answer = fake_engine.ask(question)
         assert not answer.answer.split(" [")[0].rstrip().endswith(":"), answer.answer

@@ -31,7 +31,7 @@ def test_bad_questions_are_refused_with_a_clear_message(question, message):
 
 
 def test_whitespace_is_tidied():
-    assert validate_question("  What does\nRAR   stand for? ") == "What does RAR stand for?"
+    assert validate_question("  What does\nthe acronym   RAR stand for? ") == "What does the acronym RAR stand for?"
 
 
 @pytest.mark.parametrize(
@@ -57,8 +57,8 @@ def test_english_questions_pass_the_language_check():
     [
         ("How many cases were inspected?", "wants_number"),
         ("What proportion of NPS cases had a plan?", "wants_number"),
-        ("What does RAR stand for?", "wants_definition"),
-        ("What is an SFO?", "wants_definition"),
+        ("What does the acronym RAR stand for?", "wants_definition"),
+        ("What's an SFO?", "wants_definition"),
         ("When did the CSC become operational?", "wants_date"),
         ("Where are women's services delivered?", "wants_place"),
         ("What is the name given to the man on a life licence?", "wants_name"),
@@ -105,7 +105,7 @@ def test_question_entities_are_names_and_years():
          ["When did the centre open", "at what capacity was it running?"]),
         ("Compare the CRC and NPS on drug misuse.",
          ["Compare the CRC on drug misuse.", "Compare the NPS on drug misuse."]),
-        ("What does RAR stand for?", ["What does RAR stand for?"]),
+        ("What does the acronym RAR stand for?", ["What does the acronym RAR stand for?"]),
         ("How do thinking and behaviour scores vary?", ["How do thinking and behaviour scores vary?"]),
     ],
 )
@@ -126,7 +126,7 @@ PREVIOUS = "What share of CRC cases with a drug need had enough intervention?"
     [
         ("What about the NPS?", "What share of NPS cases with a drug need had enough intervention?"),  # swap a name
         ("And when did it start?", f"And when did it start? {PREVIOUS}"),  # a pronoun leans on the previous one
-        ("What does RAR stand for?", "What does RAR stand for?"),  # stands on its own
+        ("What does the acronym RAR stand for?", "What does the acronym RAR stand for?"),  # stands on its own
     ],
 )
 def test_follow_ups_are_read_in_the_light_of_the_previous_question(follow_up, read_as):
@@ -175,7 +175,7 @@ def test_rare_acronyms_are_spelled_out_for_search():
         ("How many serious further offences were committed?", {"serious", "offenc"}),
         ("How many hours of unpaid work were completed?", {"hour", "unpaid", "work"}),
         ("About how many people live in the county?", set()),  # too general to look for
-        ("What does RAR stand for?", set()),
+        ("What does the acronym RAR stand for?", set()),
     ],
 )
 def test_counted_terms(question, counted):
@@ -190,7 +190,7 @@ def test_counted_terms(question, counted):
         ("What happened when the court team rang the call centre?", True),
         ("Why were RARs rarely used?", True),
         ("How many cases were inspected?", False),
-        ("What does RAR stand for?", False),
+        ("What does the acronym RAR stand for?", False),
     ],
 )
 def test_questions_asking_for_an_account(question, account):
