@@ -79,20 +79,8 @@ def _is_markdown(path: Path) -> bool:
     return path.suffix.lower() in (".md", ".markdown")
 
 
-def parse_if_needed(path: Path, settings: Settings, model: str, rebuild: bool = False) -> Document | None:
-    """The parse `ingest` would do, or None when it would reuse the index: for parsing ahead in another
-    process while this one embeds. Errors are raised as `ingest` would raise them."""
-    raw_bytes = _read_bytes(path)
-    wanted = _settings_fingerprint(settings, model, hashlib.sha256(raw_bytes).hexdigest())
-    existing = read_manifest(settings.index_dir(report_name(path)))
-    if existing is not None and not rebuild and _rebuild_reason(existing, wanted) is None:
-        return None
-    return parse_report(path, settings.max_words)
-
-
 def ingest(path: Path, settings: Settings, embedder: Embedder | None = None, rebuild: bool = False,
-           progress: Progress | None = None, parsed: Document | None = None) -> IngestResult:
-    """`parsed`: this file's `parse_if_needed`, done ahead (else it is parsed here)."""
+           progress: Progress | None = None) -> IngestResult:
     started = time.perf_counter()
     progress = progress or (lambda stage, done, total: None)
     raw_bytes = _read_bytes(path)
@@ -109,7 +97,7 @@ def ingest(path: Path, settings: Settings, embedder: Embedder | None = None, reb
                             time.perf_counter() - started)
     reason = "rebuild asked for" if rebuild and reason is None else (reason or "no index yet")
     progress("parse", 0, 1)
-    document = parsed if parsed is not None else parse_report(path, settings.max_words)
+    document = parse_report(path, settings.max_words)
     progress("parse", 1, 1)
     embedder = embedder or make_embedder(settings.model, settings.batch_size, backend=settings.embed_backend)
     chunk_vectors, sentence_vectors, owner = embed_document(document, embedder, settings.batch_size, progress)

@@ -158,31 +158,6 @@ def test_five_library_pdfs_and_the_html_one_ingest_with_one_error_line(tmp_path,
     assert data["passages"] and all(p["report"]["id"].startswith("ofsted-") for p in data["passages"])
 
 
-def test_a_batch_of_files_is_parsed_ahead_in_a_worker_with_the_same_result(tmp_path, fake_model, capsys,
-                                                                           monkeypatch):
-    import ingest.pipeline
-    from ingest.catalog import list_reports
-    from ui.cli import PARSE_AHEAD_FROM
-
-    real = ingest.pipeline.parse_report
-    here: list[str] = []  # files parsed in this process: only the one the worker refused
-    monkeypatch.setattr(ingest.pipeline, "parse_report", lambda path, *a: here.append(path.name) or real(path, *a))
-
-    folder = tmp_path / "reports"
-    folder.mkdir()
-    for i in range(PARSE_AHEAD_FROM):
-        (folder / f"ofsted-town-{i}-2018.txt").write_text(EXTRA.replace("Hartlepool", f"Town{i}"), encoding="utf-8")
-    (folder / "broken.txt").write_bytes(b"\x00\x01\x02 not text")
-    root = tmp_path / "index"
-    assert main(["ingest", "--index-root", str(root), "--model", FAKE_MODEL, str(folder)]) == 2
-    captured = capsys.readouterr()
-    assert [line for line in captured.err.splitlines() if line.startswith("error:")][0].count("broken.txt") == 1
-    assert f"{PARSE_AHEAD_FROM} built" in captured.out and "1 failed" in captured.out
-    assert len(list_reports(root)) == PARSE_AHEAD_FROM and here == []
-    assert main(["ingest", "--index-root", str(root), "--model", FAKE_MODEL, str(folder)]) == 2
-    assert f"0 built, {PARSE_AHEAD_FROM} unchanged" in capsys.readouterr().out
-
-
 def test_the_first_stage_score_is_the_dense_part_of_the_fused_score_even_with_a_chunk_without_sentences():
     import numpy as np
 

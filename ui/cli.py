@@ -18,8 +18,6 @@ from ingest.errors import ReportQAError
 from ingest.settings import BUNDLED_REPORT, load_settings
 
 EXIT_USAGE = 2
-PARSE_AHEAD_FROM = 6  # files in one ingest from which the next ones are parsed in a second process
-PARSE_AHEAD = 2  # files parsed ahead of the one being embedded
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -117,15 +115,12 @@ def run_ingest(args: argparse.Namespace) -> int:
     files, failed = _report_files(args.paths, expand_paths)
     embedder = _LazyEmbedder(settings)  # the model loads only if some report needs embedding
     progress = _IngestProgress(len(files), quiet=args.json)
-    ahead = _ParseAhead(files, settings, embedder.name, args.rebuild) if len(files) >= PARSE_AHEAD_FROM else None
     results, pages = [], 0
     try:
         for path in files:
             progress.start(path)
             try:
-                parsed = ahead.take(path) if ahead is not None else None
-                result = ingest(path, settings, embedder=embedder, rebuild=args.rebuild, progress=progress.step,
-                                parsed=parsed)
+                result = ingest(path, settings, embedder=embedder, rebuild=args.rebuild, progress=progress.step)
             except ReportQAError as err:
                 failed.append(path)
                 progress.say(f"error: {path}: {_without_path(str(err), path)}", error=True)
@@ -146,8 +141,6 @@ def run_ingest(args: argparse.Namespace) -> int:
                 progress.say(_ingest_line(result))
     finally:
         progress.close()
-        if ahead is not None:
-            ahead.close()
     seconds = time.perf_counter() - started
     if args.json:
         records = [{**asdict(r), "document": None, "index_dir": str(r.index_dir)} for r in results]
@@ -232,37 +225,6 @@ class _LazyEmbedder:
             self._real = embed.make_embedder(self.settings.model, self.settings.batch_size,
                                              backend=self.settings.embed_backend)
         return self._real.embed(texts)
-
-
-class _ParseAhead:
-    """Parses the next files in one worker process while this one embeds: parsing is ~10-15 % of an ingest
-    and the embedder leaves some of the second core idle. A file the worker fails on is parsed again here,
-    so its error line (or a worker crash) is reported exactly as without it."""
-
-    def __init__(self, files: list[Path], settings, model: str, rebuild: bool) -> None:
-        import multiprocessing
-        from concurrent.futures import ProcessPoolExecutor
-
-        self.files, self.settings, self.model, self.rebuild = files, settings, model, rebuild
-        self.pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
-        self.futures: dict[Path, object] = {}
-        self.next = 0
-
-    def take(self, path: Path):
-        from ingest.pipeline import parse_if_needed
-
-        while self.next < len(self.files) and len(self.futures) <= PARSE_AHEAD:
-            file = self.files[self.next]
-            self.futures[file] = self.pool.submit(parse_if_needed, file, self.settings, self.model, self.rebuild)
-            self.next += 1
-        future = self.futures.pop(path, None)
-        try:
-            return future.result() if future is not None else None
-        except Exception:  # noqa: BLE001 - parsed again in this process, which reports the error
-            return None
-
-    def close(self) -> None:
-        self.pool.shutdown(wait=False, cancel_futures=True)
 
 
 class _IngestProgress:
