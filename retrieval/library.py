@@ -12,8 +12,9 @@ report's engine's answer, with its report named in each citation and passage.
 Across many reports a cheap first stage picks the candidates: the question's vector against every
 report's passage and sentence vectors at once (one matrix product, the dense part of the fused score),
 each report scored by its best passage; only the best SHORTLIST reports are then scored in full by their
-engines. Over the 109-report library this keeps a warm ask under 100 ms, where scoring every report in
-full took ~1 s, and only the shortlisted reports' engines are ever loaded.
+engines. Over the 108-report Ofsted library (8,746 passages) a warm ask took p50 14 ms, p95 19 ms this way
+against p50 64 ms, p95 83 ms scoring every report (quiet 2-core machine), and only the shortlisted
+reports' engines are ever loaded.
 """
 
 from __future__ import annotations
