@@ -55,3 +55,12 @@ def _add_fit_answerability(commands) -> None:
 
 
 REGISTER.append(_add_fit_answerability)
+
+
+def _add_compare(commands) -> None:
+    from ui.compare_cli import add_compare
+
+    add_compare(commands)
+
+
+REGISTER.append(_add_compare)
