@@ -1,114 +1,310 @@
-"""Many users at once against a running `report-qa serve`: bounded, loopback, through the `/ask` endpoint.
+"""Many users at once against `report-qa serve`'s REST API (POST /api/ask): bounded, loopback only.
 
-    report-qa serve &                      # in another shell; this script starts nothing itself
-    python scripts/load_test.py            # 16 users x 4 questions against http://127.0.0.1:7860
-    python scripts/load_test.py --users 8 --questions 2 --url http://127.0.0.1:7861
+    report-qa serve &                                   # in another shell, or let --soak start one
+    python scripts/load_test.py                         # 16 closed-loop clients for 30 s
+    python scripts/load_test.py --clients 64 --think 5 --duration 60
+    python scripts/load_test.py --soak 300 --server-pid 1234
+    python scripts/load_test.py --soak 300              # starts `report-qa serve` on a free port itself
 
-Each simulated user opens its own gradio_client connection and asks its questions one after another,
-as a person would; latency is measured per question, from submit to answer.
+Each client asks a question, waits for the answer, sleeps `--think` seconds, and asks the next (a closed
+loop), until `--duration` seconds or `--max-requests` requests in all. Questions come from
+evals/dataset.jsonl; each one gets a random harmless suffix word ("please", "thanks", ...) so that every
+request is a distinct text and the server's question-vector cache does not flatter the numbers.
+A 429 (server full) counts apart from errors; the client waits its Retry-After before asking again.
 """
 
 from __future__ import annotations
 
 import argparse
+import http.client
+import json
 import os
+import random
+import signal
+import socket
+import subprocess
 import sys
+import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
 
-os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
-
-QUESTIONS = [
-    "What does ATR stand for?",
-    "How many cases were in the inspection sample?",
-    "What proportion of NPS cases with an alcohol need had sufficient intervention?",
-    "How many cases do some CRC officers hold?",
-    "What is the CJMH team?",
-    "What does the report say about the weather in Stoke?",  # an abstention costs the same work
-]
-# Bounds: this is a check that a small team can share the app, not a stress tool.
-MAX_USERS = 64
-MAX_QUESTIONS = 20
+REPO = Path(__file__).resolve().parents[1]
+DATASET = REPO / "evals" / "dataset.jsonl"
+SUFFIXES = ("please", "thanks", "briefly", "exactly", "overall", "today", "again", "kindly", "now", "here")
+MAX_CLIENTS = 128
+MAX_DURATION = 1800.0  # seconds, the longest run or soak
+MAX_REQUESTS = 200_000
+MAX_THINK = 60.0
+TIMEOUT = 30.0  # seconds per request
+LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 
 
 @dataclass
-class Result:
-    latencies: list[float] = field(default_factory=list)  # seconds, answered questions only
-    failures: list[str] = field(default_factory=list)
+class Stats:
+    latencies: list[float] = field(default_factory=list)  # seconds, answered requests only
+    errors: list[str] = field(default_factory=list)
+    refused: int = 0  # 429s
     seconds: float = 0.0
+    lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    @property
+    def requests(self) -> int:
+        return len(self.latencies) + len(self.errors) + self.refused
 
 
 def percentile(values: list[float], share: float) -> float:
     """Nearest-rank percentile. Example: percentile([1, 2, 3, 4], 0.5) -> 2; (..., 0.95) -> 4."""
     if not values:
         return float("nan")
+    if not 0 < share <= 1:
+        raise ValueError(f"share must be in (0, 1], not {share}")
     ordered = sorted(values)
     rank = max(1, -(-len(ordered) * share // 1))  # ceil(n * share), at least the first value
     return ordered[int(rank) - 1]
 
 
-def one_user(url: str, user: int, questions: int) -> tuple[list[float], list[str]]:
-    from gradio_client import Client
-
-    latencies, failures = [], []
-    try:
-        client = Client(url, analytics_enabled=False, verbose=False)
-    except Exception as err:  # the server is down or refused us: every question of this user fails
-        return [], [f"user {user}: cannot connect ({type(err).__name__}: {err})"] * questions
-    for i in range(questions):
-        question = QUESTIONS[(user + i) % len(QUESTIONS)]
-        started = time.perf_counter()
-        try:
-            answer = client.predict(question, api_name="/ask")
-        except Exception as err:
-            failures.append(f"user {user}: {type(err).__name__}: {err}")
-            continue
-        if not isinstance(answer, dict) or "error" in answer or not answer.get("answer"):
-            failures.append(f"user {user}: bad answer to {question!r}: {str(answer)[:120]}")
-            continue
-        latencies.append(time.perf_counter() - started)
-    return latencies, failures
+def summary(stats: Stats) -> dict[str, float]:
+    """The figures the report prints: throughput (answers/s), latency in ms, error and 429 counts."""
+    ms = [v * 1000 for v in stats.latencies]
+    return {
+        "requests": stats.requests,
+        "answered": len(stats.latencies),
+        "errors": len(stats.errors),
+        "refused_429": stats.refused,
+        "seconds": round(stats.seconds, 2),
+        "throughput": round(len(stats.latencies) / stats.seconds, 2) if stats.seconds > 0 else 0.0,
+        "p50_ms": round(percentile(ms, 0.5), 1),
+        "p95_ms": round(percentile(ms, 0.95), 1),
+        "max_ms": round(max(ms, default=float("nan")), 1),
+    }
 
 
-def run(url: str, users: int = 16, questions: int = 4) -> Result:
-    users, questions = min(users, MAX_USERS), min(questions, MAX_QUESTIONS)
-    result = Result()
-    started = time.perf_counter()
-    with ThreadPoolExecutor(max_workers=users) as pool:
-        for latencies, failures in pool.map(lambda u: one_user(url, u, questions), range(users)):
-            result.latencies += latencies
-            result.failures += failures
-    result.seconds = time.perf_counter() - started
-    return result
-
-
-def report(result: Result, users: int, questions: int) -> str:
-    asked = len(result.latencies) + len(result.failures)
+def report(stats: Stats, clients: int, think: float) -> str:
+    s = summary(stats)
     lines = [
-        f"{users} users x {questions} questions = {asked} requests in {result.seconds:.1f}s "
-        f"({asked / result.seconds:.1f} answers/s)" if result.seconds else "no requests",
-        f"answered {len(result.latencies)}, failed {len(result.failures)}",
-        f"latency p50 {percentile(result.latencies, 0.5) * 1000:.0f} ms, "
-        f"p95 {percentile(result.latencies, 0.95) * 1000:.0f} ms, "
-        f"max {max(result.latencies, default=float('nan')) * 1000:.0f} ms",
+        f"{clients} clients, think {think:g} s: {s['requests']} requests in {s['seconds']:.1f} s, "
+        f"{s['throughput']:.1f} answers/s",
+        f"answered {s['answered']}, errors {s['errors']}, 429 {s['refused_429']}",
+        f"latency p50 {s['p50_ms']:.0f} ms, p95 {s['p95_ms']:.0f} ms, max {s['max_ms']:.0f} ms",
     ]
-    lines += [f"  failure: {f}" for f in result.failures[:10]]
+    lines += [f"  error: {e}" for e in stats.errors[:10]]
     return "\n".join(lines)
 
 
+def load_questions(path: Path = DATASET) -> list[str]:
+    if not path.is_file():
+        raise SystemExit(f"no question file {path}; pass --questions with a JSONL file of {{'question': ...}}.")
+    questions = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.strip():
+            text = json.loads(line).get("question")
+            if isinstance(text, str) and text.strip():
+                questions.append(text.strip())
+    if not questions:
+        raise SystemExit(f"{path} holds no questions; each line needs a 'question' field.")
+    return questions
+
+
+def variant(question: str, rng: random.Random) -> str:
+    """The question with a harmless suffix word and a random number of spaces, so each text is new."""
+    return f"{question.rstrip()}{' ' * rng.randint(1, 3)}{rng.choice(SUFFIXES)} {rng.randint(0, 10**6)}"
+
+
+def check_url(url: str) -> tuple[str, int]:
+    parts = urlsplit(url)
+    if parts.scheme != "http" or parts.hostname not in LOOPBACK:
+        raise ValueError(f"--url {url!r} is not http on loopback; this script only talks to 127.0.0.1.")
+    return parts.hostname, parts.port or 80
+
+
+def validate(args: argparse.Namespace) -> None:
+    """Every bound in range, or a ValueError naming the bad value."""
+    check_url(args.url)
+    if not 1 <= args.clients <= MAX_CLIENTS:
+        raise ValueError(f"--clients must be 1..{MAX_CLIENTS}, not {args.clients}.")
+    if not 0 <= args.think <= MAX_THINK:
+        raise ValueError(f"--think must be 0..{MAX_THINK:g} s, not {args.think}.")
+    if not 0 < args.duration <= MAX_DURATION:
+        raise ValueError(f"--duration must be in (0, {MAX_DURATION:g}] s, not {args.duration}.")
+    if not 1 <= args.max_requests <= MAX_REQUESTS:
+        raise ValueError(f"--max-requests must be 1..{MAX_REQUESTS}, not {args.max_requests}.")
+    if args.soak is not None and not 0 < args.soak <= MAX_DURATION:
+        raise ValueError(f"--soak must be in (0, {MAX_DURATION:g}] s, not {args.soak}.")
+    if args.server_pid is not None and args.server_pid < 1:
+        raise ValueError(f"--server-pid must be a process id, not {args.server_pid}.")
+
+
+def one_client(host: str, port: int, questions: list[str], think: float, deadline: float,
+               budget: list[int], stats: Stats, seed: int) -> None:
+    rng = random.Random(seed)
+    conn = http.client.HTTPConnection(host, port, timeout=TIMEOUT)
+    try:
+        while time.monotonic() < deadline:
+            with stats.lock:
+                if budget[0] <= 0:
+                    return
+                budget[0] -= 1
+            body = json.dumps({"question": variant(rng.choice(questions), rng)})
+            started = time.perf_counter()
+            try:
+                conn.request("POST", "/api/ask", body, {"Content-Type": "application/json"})
+                reply = conn.getresponse()
+                data = reply.read()
+            except (OSError, http.client.HTTPException) as err:
+                with stats.lock:
+                    stats.errors.append(f"{type(err).__name__}: {err}")
+                conn.close()
+                conn = http.client.HTTPConnection(host, port, timeout=TIMEOUT)
+                time.sleep(0.2)
+                continue
+            elapsed = time.perf_counter() - started
+            pause = think
+            with stats.lock:
+                if reply.status == 200:
+                    stats.latencies.append(elapsed)
+                elif reply.status == 429:
+                    stats.refused += 1
+                    pause = max(think, float(reply.getheader("Retry-After") or 1))
+                else:
+                    stats.errors.append(f"HTTP {reply.status}: {data[:120]!r}")
+            if pause:
+                time.sleep(min(pause, max(0.0, deadline - time.monotonic())))
+    finally:
+        conn.close()
+
+
+def run(url: str, clients: int, think: float, duration: float, max_requests: int,
+        questions: list[str], seed: int = 0) -> Stats:
+    host, port = check_url(url)
+    stats = Stats()
+    budget = [max_requests]
+    started = time.perf_counter()
+    deadline = time.monotonic() + duration
+    threads = [threading.Thread(target=one_client, daemon=True,
+                                args=(host, port, questions, think, deadline, budget, stats, seed * 1000 + i))
+               for i in range(clients)]
+    for i, thread in enumerate(threads):
+        thread.start()
+        if think:  # users arrive spread over one think time, not all in the same instant
+            time.sleep(think / clients)
+    for thread in threads:
+        thread.join(timeout=duration + TIMEOUT + 5)
+    stats.seconds = time.perf_counter() - started
+    return stats
+
+
+# ---------- memory (soak) ----------
+
+
+def rss_mb(pid: int) -> float:
+    """Resident memory of `pid` in MB, from /proc (Linux)."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except FileNotFoundError:
+        raise SystemExit(f"no process {pid}; pass --server-pid of a running `report-qa serve`.") from None
+    raise SystemExit(f"/proc/{pid}/status has no VmRSS line; is {pid} a running process?")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_server(port: int, wait: float = 180.0) -> subprocess.Popen:
+    exe = Path(sys.executable).with_name("report-qa")
+    command = [str(exe)] if exe.exists() else [sys.executable, "-m", "ui.cli"]
+    server = subprocess.Popen([*command, "serve", "--host", "127.0.0.1", "--port", str(port)], cwd=REPO,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    deadline = time.monotonic() + wait
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise SystemExit(f"report-qa serve exited with {server.returncode}; run it by hand to see why.")
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            conn.request("GET", "/api/reports")
+            if conn.getresponse().status == 200:
+                return server
+        except OSError:
+            pass
+        time.sleep(1)
+    stop_server(server)
+    raise SystemExit(f"report-qa serve did not answer on port {port} within {wait:.0f} s.")
+
+
+def stop_server(server: subprocess.Popen) -> None:
+    if server.poll() is None:
+        os.killpg(server.pid, signal.SIGTERM)
+        try:
+            server.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)
+            server.wait(timeout=5)
+
+
+def soak(args: argparse.Namespace, questions: list[str]) -> int:
+    server = None
+    url, pid = args.url, args.server_pid
+    if pid is None:
+        port = free_port()
+        print(f"starting report-qa serve on 127.0.0.1:{port}…", flush=True)
+        server = start_server(port)
+        url, pid = f"http://127.0.0.1:{port}", server.pid
+    try:
+        run(url, min(args.clients, 4), 0.0, 10.0, 500, questions, seed=99)  # warm up before the first sample
+        start = rss_mb(pid)
+        print(f"soak {args.soak:g} s, {args.clients} clients; server pid {pid} RSS at start {start:.0f} MB",
+              flush=True)
+        stats = run(url, args.clients, args.think, args.soak, args.max_requests, questions, seed=args.seed)
+        end = rss_mb(pid)
+        print(report(stats, args.clients, args.think))
+        print(f"RSS start {start:.0f} MB, end {end:.0f} MB, growth {end - start:+.0f} MB")
+        return 1 if stats.errors else 0
+    finally:
+        if server is not None:
+            stop_server(server)
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0],
+                                epilog="Every question is made distinct by a random suffix word and number, so "
+                                "a question-vector cache on the server cannot flatter the figures.")
+    p.add_argument("--url", default="http://127.0.0.1:7860", help="a running server (loopback only; "
+                   "default %(default)s)")
+    p.add_argument("--clients", type=int, default=16, help=f"closed-loop clients (1..{MAX_CLIENTS}, default 16)")
+    p.add_argument("--think", type=float, default=0.0, help="seconds each client waits between answer and "
+                   "next question (default 0)")
+    p.add_argument("--duration", type=float, default=30.0, help="seconds to run (default 30)")
+    p.add_argument("--max-requests", type=int, default=20_000, help="requests in all, at most (default 20000)")
+    p.add_argument("--questions", type=Path, default=DATASET, help="JSONL with a 'question' field per line")
+    p.add_argument("--seed", type=int, default=0, help="random seed for questions and suffixes")
+    p.add_argument("--json", action="store_true", help="print the figures as one JSON object too")
+    p.add_argument("--soak", type=float, default=None, metavar="SECONDS",
+                   help="run this long and print the server's RSS at start and end (and the growth)")
+    p.add_argument("--server-pid", type=int, default=None, help="with --soak: the server's pid; without it "
+                   "the script starts `report-qa serve` on a free port and stops it after")
+    return p
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--url", default="http://127.0.0.1:7860", help="a running app (default: %(default)s)")
-    parser.add_argument("--users", type=int, default=16, help=f"concurrent users (max {MAX_USERS})")
-    parser.add_argument("--questions", type=int, default=4, help=f"questions per user (max {MAX_QUESTIONS})")
-    args = parser.parse_args(argv)
-    if args.users < 1 or args.questions < 1:
-        parser.error("--users and --questions must be at least 1")
-    users, questions = min(args.users, MAX_USERS), min(args.questions, MAX_QUESTIONS)
-    result = run(args.url, users, questions)
-    print(report(result, users, questions))
-    return 1 if result.failures else 0
+    p = parser()
+    args = p.parse_args(argv)
+    try:
+        validate(args)
+    except ValueError as err:
+        p.error(str(err))
+    questions = load_questions(args.questions)
+    if args.soak is not None:
+        return soak(args, questions)
+    stats = run(args.url, args.clients, args.think, args.duration, args.max_requests, questions, seed=args.seed)
+    print(report(stats, args.clients, args.think))
+    if args.json:
+        print(json.dumps(summary(stats)))
+    return 1 if stats.errors or not stats.latencies else 0
 
 
 if __name__ == "__main__":
