@@ -7,9 +7,10 @@
 Each report's judgement tables (the "Judgements" table ingest builds from a grading grid: Judgement -> Grade)
 are read from its stored chunks; no embedding is needed. The row whose judgement shares most of the query's
 words (words compared loosely: "leavers" ~ "leaver", a small typo allowed) gives the grade. The heading a grid
-sits under, when it states a grade of the grid ("Children's services in Birmingham are inadequate", "The
-overall judgement is good"), counts as an "Overall effectiveness" row. Reports with no matching row are kept,
-with value None, so that a comparison shows what is missing.
+sits under, or a one-line passage just before it, when it states a grade of the grid ("Children's services in
+Birmingham are inadequate", "The overall judgement is good"), counts as an "Overall effectiveness" row (after
+the grid's own rows: a grid with an "Overall effectiveness" row is read from that row). Reports with no
+matching row are kept, with value None, so that a comparison shows what is missing.
 """
 
 from __future__ import annotations
@@ -23,11 +24,13 @@ from typing import Any
 from ingest.catalog import ReportEntry
 from ingest.errors import IndexProblem, ReportQAError
 from ingest.records import TABLE, Chunk
+from ingest.structure import GRADE_TABLE_LABEL
 from retrieval.records import Citation
 
-JUDGEMENT_LABEL = "Judgements"  # the label ingest.structure gives a grading grid's table
+JUDGEMENT_LABEL = GRADE_TABLE_LABEL  # "Judgements": the label ingest gives a grading grid's table
 OVERALL = "Overall effectiveness"  # the name of the headline judgement read from the grid's heading
 MIN_MATCH = 0.5  # share of the query's words a row must have
+HEADLINE_CHARS = 160  # a passage before a grid this short may be its headline
 _STOP = {"the", "of", "and", "for", "in", "a", "an", "to", "is", "are", "be", "by", "on", "s"}
 
 
@@ -47,11 +50,12 @@ class _Row:
     judgement: str
     grade: str
     chunk: Chunk
-    from_heading: bool = False
+    quote: str | None = None  # the headline's words, for the overall judgement read from it
 
 
 def compare(library, judgement_query: str, selection=None) -> list[Comparison]:
-    """The grade of the judgement best matching `judgement_query` in each selected report, by report date.
+    """The grade of the judgement best matching `judgement_query` in each selected report, oldest first
+    (undated reports last); a report without a matching row has value None.
 
     Raises ReportQAError when the query has no words, the library is empty, or no report has a matching row.
     """
@@ -70,27 +74,42 @@ def compare(library, judgement_query: str, selection=None) -> list[Comparison]:
         known = ", ".join(sorted(seen)[:12]) or "none (no report has a judgements table)"
         raise ReportQAError(f"no report grades a judgement matching {judgement_query!r}; judgements in these "
                             f"reports: {known}.")
-    return sorted(results, key=lambda r: (r.report.get("date") or "", r.report["id"]))
+    return sorted(results, key=lambda r: (not r.report.get("date"), r.report.get("date") or "", r.report["id"]))
 
 
 def judgement_rows(entry: ReportEntry) -> list[_Row]:
-    """Every (judgement, grade) row of a report's judgement tables, and the headline one from their heading."""
+    """Every (judgement, grade) row of a report's judgement tables, and the headline one stated above them."""
     rows: list[_Row] = []
-    for chunk in _table_chunks(entry):
-        table = chunk.table
-        grades = list(dict.fromkeys(row[-1] for row in table.rows if len(row) >= 2 and row[-1].strip()))
-        rows.extend(_Row(row[0], row[-1], chunk) for row in table.rows if len(row) >= 2 and row[-1].strip())
-        heading = chunk.section_path[-1] if chunk.section_path else ""
-        headline = _grade_in(heading, grades)
+    chunks = _chunks(entry)
+    for i, chunk in enumerate(chunks):
+        if not _is_judgements(chunk):
+            continue
+        graded = [row for row in chunk.table.rows if len(row) >= 2 and row[-1].strip()]
+        rows.extend(_Row(row[0], row[-1], chunk) for row in graded)
+        headline = _headline(chunk, chunks[i - 1] if i else None, list(dict.fromkeys(r[-1] for r in graded)))
         if headline:
-            rows.append(_Row(OVERALL, headline, chunk, from_heading=True))
+            rows.append(_Row(OVERALL, headline[1], chunk, quote=headline[0]))
     return rows
 
 
+def _headline(table: Chunk, before: Chunk | None, grades: list[str]) -> tuple[str, str] | None:
+    """(the words, the grade) of a headline stating one of the grid's grades: the heading the grid sits under,
+    or a one-line passage just before it ("Children's services in Northwick require improvement to be good")."""
+    candidates = [table.section_path[-1]] if table.section_path else []
+    if before is not None and before.section_id == table.section_id and len(before.text) <= HEADLINE_CHARS:
+        candidates.append(before.text.strip())
+    for text in candidates:
+        grade = _grade_in(text, grades)
+        if grade:
+            return text, grade
+    return None
+
+
 def best_row(wanted: list[str], rows: list[_Row]) -> _Row | None:
-    scored = [(_score(wanted, _words(r.judgement)), r) for r in rows]
+    scored = [((*_score(wanted, _words(r.judgement)), r.quote is None), r) for r in rows]
     scored = [(s, r) for s, r in scored if s[0] >= MIN_MATCH]
-    return max(scored, key=lambda pair: pair[0])[1] if scored else None
+    # most of the query's words first; then a row of the grid itself over a headline; then the fewest other words
+    return max(scored, key=lambda pair: (pair[0][0], pair[0][2], pair[0][1]))[1] if scored else None
 
 
 def _score(wanted: list[str], words: list[str]) -> tuple[float, float]:
@@ -121,16 +140,18 @@ def _grade_in(heading: str, grades: list[str]) -> str | None:
     return max(stated, key=lambda g: len(_words(g))) if stated else None
 
 
-def _table_chunks(entry: ReportEntry) -> list[Chunk]:
+def _chunks(entry: ReportEntry) -> list[Chunk]:
     path = entry.path / "chunks.jsonl"
     try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-        chunks = [Chunk.from_json(json.loads(line)) for line in lines if line and '"table": {' in line]
+        return [Chunk.from_json(json.loads(line)) for line in path.read_text(encoding="utf-8").splitlines() if line]
     except (OSError, ValueError, TypeError, KeyError) as err:
         raise IndexProblem(f"cannot read {path} ({type(err).__name__}: {err}); run `report-qa ingest --rebuild` "
                            f"on {entry.source_name}.") from err
-    return [c for c in chunks if c.kind == TABLE and c.table is not None
-            and (c.label == JUDGEMENT_LABEL or [x.lower() for x in c.table.columns[:1]] == ["judgement"])]
+
+
+def _is_judgements(chunk: Chunk) -> bool:
+    return chunk.kind == TABLE and chunk.table is not None and (
+        chunk.label == JUDGEMENT_LABEL or [c.lower() for c in chunk.table.columns[:1]] == ["judgement"])
 
 
 def _comparison(entry: ReportEntry, row: _Row | None) -> Comparison:
@@ -148,11 +169,11 @@ def _citation(entry: ReportEntry, row: _Row) -> Citation:
 
 
 def _quote(text: str, row: _Row):
-    """The line of the table text holding the row; for the headline, the heading (it is the section's title)."""
+    """The words of the table text holding the row, and where they are; for the headline, its words."""
     from ingest.records import Span
 
-    if row.from_heading:
-        return row.chunk.section_path[-1], []
+    if row.quote is not None:  # the headline is outside the table's text: its section title or the passage before
+        return row.quote, []
     at = text.find(row.judgement)
     if at < 0:
         return f"{row.judgement} {row.grade}", []
