@@ -64,9 +64,13 @@ def compare(library, judgement_query: str, selection=None) -> list[Comparison]:
         raise ReportQAError(f"judgement {judgement_query!r} has no words to match; e.g. "
                             "`report-qa compare \"overall effectiveness\"`.")
     entries = library.select(selection)
+    chunks = {e.id: _chunks(e) for e in entries}
+    # a headline may state a grade its own grid does not use ("require improvement to be good" over Good rows)
+    grades = list(dict.fromkeys(row[-1] for cs in chunks.values() for c in cs if _is_judgements(c)
+                                for row in c.table.rows if len(row) >= 2 and row[-1].strip()))
     results, seen = [], set()
     for entry in entries:
-        rows = judgement_rows(entry)
+        rows = judgement_rows(entry, chunks[entry.id], grades)
         seen.update(r.judgement for r in rows)
         best = best_row(wanted, rows)
         results.append(_comparison(entry, best))
@@ -77,16 +81,19 @@ def compare(library, judgement_query: str, selection=None) -> list[Comparison]:
     return sorted(results, key=lambda r: (not r.report.get("date"), r.report.get("date") or "", r.report["id"]))
 
 
-def judgement_rows(entry: ReportEntry) -> list[_Row]:
-    """Every (judgement, grade) row of a report's judgement tables, and the headline one stated above them."""
+def judgement_rows(entry: ReportEntry, chunks: list[Chunk] | None = None,
+                   grades: list[str] | None = None) -> list[_Row]:
+    """Every (judgement, grade) row of a report's judgement tables, and the headline one stated above them
+    (read with `grades`, the grade words of the library; default: those of the report's own grids)."""
     rows: list[_Row] = []
-    chunks = _chunks(entry)
+    chunks = _chunks(entry) if chunks is None else chunks
     for i, chunk in enumerate(chunks):
         if not _is_judgements(chunk):
             continue
         graded = [row for row in chunk.table.rows if len(row) >= 2 and row[-1].strip()]
         rows.extend(_Row(row[0], row[-1], chunk) for row in graded)
-        headline = _headline(chunk, chunks[i - 1] if i else None, list(dict.fromkeys(r[-1] for r in graded)))
+        own = list(dict.fromkeys(r[-1] for r in graded))
+        headline = _headline(chunk, chunks[i - 1] if i else None, own if grades is None else grades)
         if headline:
             rows.append(_Row(OVERALL, headline[1], chunk, quote=headline[0]))
     return rows
@@ -99,6 +106,8 @@ def _headline(table: Chunk, before: Chunk | None, grades: list[str]) -> tuple[st
     if before is not None and before.section_id == table.section_id and len(before.text) <= HEADLINE_CHARS:
         candidates.append(before.text.strip())
     for text in candidates:
+        if text[:1].isdigit():  # "1. Children who need help and protection Requires Improvement": a grid row
+            continue
         grade = _grade_in(text, grades)
         if grade:
             return text, grade
