@@ -53,6 +53,10 @@ REPORTS = {
     "eastmoor": _ofsted_like("Eastmoor County", "7 May 2019 to 18 May 2019", "Children's services in Eastmoor are good",
                              ("Good", "Good", "Outstanding"), overall="The overall effectiveness of children's "
                              "services   Outstanding\n\n"),
+    # its headline states a grade its own grid does not use: read with the grade words of the whole library
+    "southbay": _ofsted_like("Southbay City", "2 June 2022 to 13 June 2022",
+                             "Children's services in Southbay require improvement to be good",
+                             ("Good", "Inadequate", "Good")),
     "riverside-review": f"""Annual review of the Riverside Library Service
 
 Summary
@@ -87,7 +91,7 @@ def test_a_grid_row_gives_each_report_its_grade(library):
     from retrieval.compare import compare
 
     assert _values(compare(library, "care leavers")) == {"northwick": "Good", "eastmoor": "Outstanding",
-                                                          "riverside-review": None}
+                                                          "southbay": "Good", "riverside-review": None}
     assert _values(compare(library, "help and protection"))["northwick"] == "Inadequate"
     assert _values(compare(library, "leaders' impact"))["eastmoor"] == "Good"  # words, not the exact phrase
 
@@ -97,7 +101,7 @@ def test_the_headline_over_the_grid_is_the_overall_judgement(library):
 
     results = compare(library, "overall effectiveness")
     assert _values(results) == {"northwick": "Requires improvement", "eastmoor": "Outstanding",
-                                "riverside-review": None}
+                                "southbay": "Requires improvement", "riverside-review": None}
     found = {r.report["id"]: r for r in results}
     assert found["eastmoor"].judgement == "The overall effectiveness of children's services"
     assert found["northwick"].citation.quote == "Children's services in Northwick require improvement to be good"
@@ -138,7 +142,7 @@ def test_cli_table_and_filters(library, capsys):
     root = str(library.settings.index_root)
     assert main(["compare", "care leavers", "--since", "2020", "--index-root", root]) == 0
     out = capsys.readouterr().out
-    assert "northwick" in out and "Good" in out and "eastmoor" not in out
+    assert "northwick" in out and "southbay" in out and "Good" in out and "eastmoor" not in out
     assert out.splitlines()[0].split() == ["report", "date", "grade", "citation"]
 
 
