@@ -138,8 +138,10 @@ def report_from_pages(pages: list[PdfPage]) -> CleanReport:
     where: list[tuple[int, bool]] = []  # (page index, first line of its page) for each text line
     for page, body in zip(pages, bodies, strict=True):
         first, spacing = True, _usual_spacing(body)
+        opening = body[0] if body else None  # the first line of the paragraph being laid out
         for k, line in enumerate(body):
-            if k and _new_paragraph(body[k - 1], line, spacing, body_size):
+            if k and _new_paragraph(body[k - 1], line, spacing, body_size, opening):
+                opening = line
                 texts.append("")
                 where.append((page.index, False))
             elif k and _wrapped_heading(body[k - 1], line, body_size) and len(texts[-1] + line.text) < 120:
@@ -176,7 +178,7 @@ def _read_page(pdf, index: int) -> PdfPage:
         textpage.close()
     finally:
         page.close()
-    return PdfPage(index, height, join_note_markers(lines), label.strip())
+    return PdfPage(index, height, join_row_pieces(join_note_markers(lines)), label.strip())
 
 
 def _plain_lines(text: str) -> list[PdfLine]:
@@ -291,6 +293,28 @@ def join_note_markers(lines: list[PdfLine]) -> list[PdfLine]:
     return out
 
 
+def join_row_pieces(lines: list[PdfLine]) -> list[PdfLine]:
+    """A piece PDFium broke off a printed line (at a raised footnote number, "schools," + "3 of whom ...")
+    continues that line when it starts just right of it on the same baseline: "schools,3 of whom ..."."""
+    out: list[PdfLine] = []
+    for line in lines:
+        prev = out[-1] if out else None
+        if prev is None or not _continues_row(prev, line):
+            out.append(line)
+            continue
+        glue = "" if re.match(r"\d{1,2}\s", line.text) or line.left - prev.right < 1.0 else " "
+        out[-1] = PdfLine(prev.text + glue + line.text, max(prev.top, line.top), min(prev.bottom, line.bottom),
+                          prev.left, prev.baseline, prev.size, prev.bold, line.right)
+    return out
+
+
+def _continues_row(prev: PdfLine, line: PdfLine) -> bool:
+    if not (prev.top and line.top and prev.size) or "   " in prev.text + line.text:
+        return False
+    same_row = abs(prev.baseline - line.baseline) <= 0.25 * prev.size
+    return same_row and 0 <= line.left - prev.right <= 0.6 * prev.size
+
+
 # --- grids ---------------------------------------------------------------------------------------
 
 
@@ -351,8 +375,12 @@ def _wrapped_heading(previous: PdfLine, line: PdfLine, body_size: float) -> bool
             and not previous.text[-1:].isdigit() and not line.text[-1:].isdigit())
 
 
-def _new_paragraph(previous: PdfLine, line: PdfLine, spacing: float, body_size: float) -> bool:
-    """A wider gap than this page's usual line spacing, or a heading starting or ending."""
+def _new_paragraph(previous: PdfLine, line: PdfLine, spacing: float, body_size: float,
+                   opening: PdfLine | None = None) -> bool:
+    """A wider gap than this page's usual line spacing, or a heading starting or ending.
+
+    A "Label: value" line after a paragraph that is itself a "Label: value" entry continues one spaced list
+    ("Lead inspector: ..." / "Deputy lead inspector: ..."), so the entries never stand alone as headings."""
     if not line.top or not previous.top:
         return False
     if _is_heading(previous, body_size) != _is_heading(line, body_size):
@@ -360,9 +388,20 @@ def _new_paragraph(previous: PdfLine, line: PdfLine, spacing: float, body_size: 
     if abs(line.size - previous.size) > 1.0:
         return True
     step = previous.baseline - line.baseline
+    if (0 < step <= 2.2 * spacing and _label_line(line.text) and opening is not None
+            and _label_line(opening.text) and not previous.text.endswith((".", "!", "?"))):
+        return False
     if step <= 0:  # a new column or a line out of reading order
         return True
     return step > 1.3 * max(spacing, 1.2 * previous.size)  # a title in a big font keeps its lines together
+
+
+_LABEL = re.compile(r"^[A-Z][\w’'()/-]*(?: [\w’'()/-]+){0,4}: \S")
+
+
+def _label_line(text: str) -> bool:
+    """A "Label: value" line, the label at most five words ("Quality assurance manager: ...")."""
+    return bool(_LABEL.match(text))
 
 
 def _usual_spacing(page: list[PdfLine]) -> float:

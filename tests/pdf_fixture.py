@@ -119,3 +119,28 @@ def build_encrypted_pdf(path: Path) -> Path:
     pdf.showPage()
     pdf.save()
     return path
+
+
+
+TEAM = [("Lead inspector", "Ann Example"), ("Deputy lead inspector", "Ben Sample"),
+        ("Senior data analyst", "Cat Placeholder"), ("Quality assurance manager", "Dan Invented")]
+
+
+def build_spaced_list_pdf(path: Path, paragraphs: list[str]) -> Path:
+    """One page of prose, then a "Label: value" list printed with a paragraph-sized gap between its entries
+    (Ofsted's "The inspection team" page): each entry is one short line standing alone."""
+    pdf = canvas.Canvas(str(path), pagesize=A4)
+    y = A4[1] - MARGIN
+    pdf.setFont(BODY_FONT, BODY_SIZE)
+    for text in paragraphs:
+        for line in simpleSplit(text, BODY_FONT, BODY_SIZE, A4[0] - 2 * MARGIN):
+            pdf.drawString(MARGIN, y, line)
+            y -= LEADING
+        y -= LEADING
+    pdf.drawString(MARGIN, y, "The team")
+    for label, name in TEAM:
+        y -= 2 * LEADING
+        pdf.drawString(MARGIN, y, f"{label}: {name}")
+    pdf.showPage()
+    pdf.save()
+    return path

@@ -10,13 +10,23 @@ from pathlib import Path
 import pytest
 
 from ingest.errors import InputError
-from ingest.pdf import PdfLine, PdfPage, extract_pdf, join_grid_rows, join_note_markers, report_from_pages
+from ingest.pdf import (
+    PdfLine,
+    PdfPage,
+    extract_pdf,
+    join_grid_rows,
+    join_note_markers,
+    join_row_pieces,
+    report_from_pages,
+)
 from ingest.pipeline import _read_bytes, parse_report
 from ingest.records import Chunk, Document
 from tests.pdf_fixture import (
+    TEAM,
     TITLE,
     build_encrypted_pdf,
     build_report_pdf,
+    build_spaced_list_pdf,
     build_text_free_pdf,
     bundled_paragraphs,
 )
@@ -184,6 +194,30 @@ def test_a_cell_printed_beside_two_wrapped_lines_joins_them_as_one_row():
     assert [ln.text for ln in join_grid_rows(lines)] == [
         "The experiences and progress of children in care   Outstanding",
         "A long paragraph of body text that runs the whole width of the page ..."]
+
+
+def test_a_spaced_label_list_stays_one_passage_not_a_heading_per_entry(tmp_path):
+    path = build_spaced_list_pdf(tmp_path / "team.pdf", bundled_paragraphs(2))
+    document = parse_report(path)
+    entries = " ".join(f"{label}: {name}" for label, name in TEAM)
+    assert any(entries in chunk.text for chunk in document.chunks)
+    titles = {section.title for section in document.sections}
+    assert not any(label in title for title in titles for label, _ in TEAM)
+    lines = [ln.text for ln in extract_pdf(path).lines]
+    assert lines[lines.index("The team") + 1] == ""  # the list's title and a prose paragraph keep their breaks
+
+
+def test_a_piece_broken_off_at_a_raised_footnote_number_continues_its_line():
+    # geometry as PDFium reports a bullet of a real Ofsted PDF: the piece starts right of "schools," level with it
+    start = PdfLine("• Seven live in residential special schools,", 310.0, 298.5, 116.5, 300.9, 12.0, False, 341.0)
+    piece = PdfLine("3 of whom 100% live out of the", 310.0, 300.7, 343.9, 300.9, 12.0, False, 520.0)
+    below = PdfLine("authority area.", 295.6, 284.1, 133.7, 286.5, 12.0, False, 210.0)
+    grade = PdfLine("Good", 310.0, 298.5, 420.0, 300.9, 12.0, False, 450.0)
+    assert [ln.text for ln in join_row_pieces([start, piece, below])] == [
+        "• Seven live in residential special schools,3 of whom 100% live out of the", "authority area."]
+    assert len(join_row_pieces([start, grade])) == 2  # a cell further right is not a piece of the line
+    report = report_from_pages([PdfPage(0, 842, join_row_pieces([start, piece, below]), "")])
+    assert "" not in [ln.text for ln in report.lines]
 
 
 # --- the real Ofsted PDFs -----------------------------------------------------------------------------------
