@@ -107,6 +107,8 @@ def _ready_groups(items, default: str | None, settings) -> dict:
     """Items per report to ask. Items naming their own report get its index built from the source when
     it is missing, or are skipped with a message; the others go to --report (None: the bundled report)."""
     from evals.reports import ensure_index
+    from ingest.pipeline import report_name
+    from ingest.settings import BUNDLED_REPORT
 
     groups: dict[str | None, list] = {}
     for item in items:
@@ -114,11 +116,12 @@ def _ready_groups(items, default: str | None, settings) -> dict:
     own = {item.report for item in items if item.report}
     ready = {}
     for report, group in groups.items():
-        if report in own:
-            print(f"checking the index of {report}…", file=sys.stderr)
-            readiness = ensure_index(report, settings)
+        if report in own or report is None:  # the bundled report's index is built too when it is missing
+            name = report or report_name(BUNDLED_REPORT)
+            print(f"checking the index of {name}…", file=sys.stderr)
+            readiness = ensure_index(name, settings)
             if readiness.message:
-                verb = "" if readiness.ready else f"skipping {len(group)} item(s) of report {report}: "
+                verb = "" if readiness.ready else f"skipping {len(group)} item(s) of report {name}: "
                 print(f"{verb}{readiness.message}", file=sys.stderr)
             if not readiness.ready:
                 continue

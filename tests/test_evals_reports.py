@@ -100,3 +100,15 @@ def test_a_glob_that_matches_nothing_is_one_error_line(tmp_path, capsys):
     code = main(["eval", "--dataset", str(tmp_path / "none-*.jsonl"), "--out", str(tmp_path / "o")])
     err = capsys.readouterr().err
     assert code == 2 and "matches no file" in err and err.count("\n") == 1
+
+
+def test_items_naming_no_report_get_the_bundled_index_built_when_it_is_missing(monkeypatch):
+    from evals import cli, reports
+
+    asked = []
+    monkeypatch.setattr(reports, "ensure_index", lambda name, settings: asked.append(name) or
+                        reports.Readiness(name, True, ""))
+    item = type("Item", (), {"report": None})()
+    groups = cli._ready_groups([item], None, load_settings())
+    assert asked == ["staffordshire-and-stoke-2017"]
+    assert list(groups) == [None]
