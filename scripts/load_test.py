@@ -46,6 +46,7 @@ class Stats:
     latencies: list[float] = field(default_factory=list)  # seconds, answered requests only
     errors: list[str] = field(default_factory=list)
     refused: int = 0  # 429s
+    reconnects: int = 0  # requests retried once on a new connection after an idle keep-alive was closed
     seconds: float = 0.0
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -73,6 +74,7 @@ def summary(stats: Stats) -> dict[str, float]:
         "answered": len(stats.latencies),
         "errors": len(stats.errors),
         "refused_429": stats.refused,
+        "reconnects": stats.reconnects,
         "seconds": round(stats.seconds, 2),
         "throughput": round(len(stats.latencies) / stats.seconds, 2) if stats.seconds > 0 else 0.0,
         "p50_ms": round(percentile(ms, 0.5), 1),
@@ -86,7 +88,8 @@ def report(stats: Stats, clients: int, think: float) -> str:
     lines = [
         f"{clients} clients, think {think:g} s: {s['requests']} requests in {s['seconds']:.1f} s, "
         f"{s['throughput']:.1f} answers/s",
-        f"answered {s['answered']}, errors {s['errors']}, 429 {s['refused_429']}",
+        f"answered {s['answered']}, errors {s['errors']}, 429 {s['refused_429']}, "
+        f"keep-alive reconnects {s['reconnects']}",
         f"latency p50 {s['p50_ms']:.0f} ms, p95 {s['p95_ms']:.0f} ms, max {s['max_ms']:.0f} ms",
     ]
     lines += [f"  error: {e}" for e in stats.errors[:10]]
@@ -120,8 +123,10 @@ def check_url(url: str) -> tuple[str, int]:
 
 
 def validate(args: argparse.Namespace) -> None:
-    """Every bound in range, or a ValueError naming the bad value."""
+    """Every bound in range, or a ValueError naming the bad value; fills in the default request budget."""
     check_url(args.url)
+    if args.max_requests is None:
+        args.max_requests = MAX_REQUESTS if args.soak is not None else 20_000
     if not 1 <= args.clients <= MAX_CLIENTS:
         raise ValueError(f"--clients must be 1..{MAX_CLIENTS}, not {args.clients}.")
     if not 0 <= args.think <= MAX_THINK:
@@ -136,10 +141,22 @@ def validate(args: argparse.Namespace) -> None:
         raise ValueError(f"--server-pid must be a process id, not {args.server_pid}.")
 
 
+# An idle keep-alive connection the server has closed (uvicorn closes them after 5 s): a browser or
+# urllib3 retries such a request once on a new connection, and so does each client here.
+STALE = (BrokenPipeError, ConnectionResetError, http.client.RemoteDisconnected)
+
+
+def _post(conn: http.client.HTTPConnection, body: str) -> tuple[http.client.HTTPResponse, bytes]:
+    conn.request("POST", "/api/ask", body, {"Content-Type": "application/json"})
+    reply = conn.getresponse()
+    return reply, reply.read()
+
+
 def one_client(host: str, port: int, questions: list[str], think: float, deadline: float,
                budget: list[int], stats: Stats, seed: int) -> None:
     rng = random.Random(seed)
     conn = http.client.HTTPConnection(host, port, timeout=TIMEOUT)
+    reused = False
     try:
         while time.monotonic() < deadline:
             with stats.lock:
@@ -149,10 +166,18 @@ def one_client(host: str, port: int, questions: list[str], think: float, deadlin
             body = json.dumps({"question": variant(rng.choice(questions), rng)})
             started = time.perf_counter()
             try:
-                conn.request("POST", "/api/ask", body, {"Content-Type": "application/json"})
-                reply = conn.getresponse()
-                data = reply.read()
+                retryable = STALE if reused else ()  # the server closed an idle keep-alive: retry once, fresh
+                try:
+                    reply, data = _post(conn, body)
+                except retryable:
+                    conn.close()
+                    conn = http.client.HTTPConnection(host, port, timeout=TIMEOUT)
+                    with stats.lock:
+                        stats.reconnects += 1
+                    reply, data = _post(conn, body)
+                reused = True
             except (OSError, http.client.HTTPException) as err:
+                reused = False
                 with stats.lock:
                     stats.errors.append(f"{type(err).__name__}: {err}")
                 conn.close()
@@ -185,7 +210,7 @@ def run(url: str, clients: int, think: float, duration: float, max_requests: int
     threads = [threading.Thread(target=one_client, daemon=True,
                                 args=(host, port, questions, think, deadline, budget, stats, seed * 1000 + i))
                for i in range(clients)]
-    for i, thread in enumerate(threads):
+    for thread in threads:
         thread.start()
         if think:  # users arrive spread over one think time, not all in the same instant
             time.sleep(think / clients)
@@ -279,7 +304,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--think", type=float, default=0.0, help="seconds each client waits between answer and "
                    "next question (default 0)")
     p.add_argument("--duration", type=float, default=30.0, help="seconds to run (default 30)")
-    p.add_argument("--max-requests", type=int, default=20_000, help="requests in all, at most (default 20000)")
+    p.add_argument("--max-requests", type=int, default=None,
+                   help=f"requests in all, at most (default 20000; with --soak {MAX_REQUESTS})")
     p.add_argument("--questions", type=Path, default=DATASET, help="JSONL with a 'question' field per line")
     p.add_argument("--seed", type=int, default=0, help="random seed for questions and suffixes")
     p.add_argument("--json", action="store_true", help="print the figures as one JSON object too")

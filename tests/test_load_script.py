@@ -70,6 +70,10 @@ def test_defaults_are_valid_and_the_help_mentions_the_cache(lt):
     args = lt.parser().parse_args([])
     lt.validate(args)
     assert args.clients == 16 and args.duration == 30.0 and args.url.startswith("http://127.0.0.1")
+    assert args.max_requests == 20_000
+    soak = lt.parser().parse_args(["--soak", "600"])
+    lt.validate(soak)
+    assert soak.max_requests == lt.MAX_REQUESTS  # a soak is bounded by its time, not the run's budget
     assert "cache" in lt.parser().format_help()
 
 
