@@ -96,13 +96,23 @@ def test_an_internal_error_is_reported_and_the_server_keeps_serving(client):
     assert client.predict("What does ATR stand for?", api_name="/ask")["citations"]
 
 
-def test_sixteen_people_asking_at_once_all_get_answers(server):
-    """scripts/load_test.py, bounded to one question each, against this server."""
+def test_sixteen_people_asking_at_once_all_get_answers(real_engine):
+    """scripts/load_test.py, bounded to 16 questions in all, against `serve`'s wiring (chat + REST API)."""
+    from ui import api
+    from ui.app import build_app, launch_app
+
     spec = importlib.util.spec_from_file_location("load_test", ROOT / "scripts" / "load_test.py")
     load_test = importlib.util.module_from_spec(spec)
     sys.modules["load_test"] = load_test  # dataclasses look their module up while the class is built
     spec.loader.exec_module(load_test)
-    result = load_test.run(server, users=16, questions=1)
-    assert result.failures == []
-    assert len(result.latencies) == 16
-    assert "p95" in load_test.report(result, 16, 1)
+    service = api.ApiService.for_engine(real_engine)
+    demo = api.harden(build_app(real_engine, feedback_store=None), service, api.ServeSecurity())
+    _, url, _ = launch_app(demo, "127.0.0.1", free_port(), prevent_thread_lock=True, quiet=True)
+    try:
+        stats = load_test.run(url.rstrip("/"), clients=16, think=0.0, duration=60.0, max_requests=16,
+                              questions=load_test.load_questions())
+    finally:
+        demo.close()
+    assert stats.errors == []
+    assert len(stats.latencies) + stats.refused == 16 and stats.latencies
+    assert "p95" in load_test.report(stats, 16, 0.0)
