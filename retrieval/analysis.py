@@ -114,7 +114,7 @@ def answer_type_of(text: str) -> AnswerType:
     """The type of answer a question's form asks for.
 
     Examples: "What percentage of cases had a plan?" -> PERCENTAGE; "Who signed the foreword?" -> PERSON;
-    "When did the inspection take place?" -> DATE; "Why was the work late?" -> REASON.
+    "When was the review carried out?" -> DATE; "Why was the work late?" -> REASON.
     """
     for answer_type, cue in _TYPE_CUES:
         if cue.search(text):
@@ -125,7 +125,7 @@ def answer_type_of(text: str) -> AnswerType:
 def analyse(question: str) -> QuestionAnalysis:
     """Everything later stages need to know about a question, computed once.
 
-    Example: "When did the inspection take place, and who led it?" -> DATE overall, two parts (DATE, PERSON).
+    Example: "When was the review carried out, and who led it?" -> DATE overall, two parts (DATE, PERSON).
     """
     entities = tuple(dict.fromkeys(question_entities(question)))
     shared = tuple(e for e in entities if not YEAR.fullmatch(e))

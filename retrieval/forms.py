@@ -24,7 +24,7 @@ def focus_weights(question: str, weights: dict[str, float]) -> dict[str, float]:
     """The question's word weights with the scene-setting part down-weighted.
 
     Words from the last sentence's wh-word on say what is asked; words before it ("A man sent abusive texts.",
-    "In the case of a 45-year-old, ...") say which case. Example: "A man sent abusive texts. What did his plan
+    "In the case of a 30-year-old, ...") say which case. Example: "A man sent abusive texts. What did his plan
     fail to anticipate?" keeps "plan" and "anticip" whole and cuts "abus" and "text" to PREMISE_WEIGHT.
     """
     sentences = [p for p in re.split(r"(?<=[.?!])\s+", question.strip()) if p]

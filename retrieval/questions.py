@@ -175,7 +175,7 @@ _RATE_OF = re.compile(r"\b((?:[a-z][\w-]*\s+){1,3})(?:rate|rates|ratio)\b", re.I
 def counted_terms(question: str) -> frozenset[str]:
     """What a "how many / how much" or "what is the X rate" question measures.
 
-    Examples: "How many hours of unpaid work were done?" -> {"hour", "unpaid", "work"};
+    Examples: "How many hours of community payback were done?" -> {"hour", "communiti", "payback"};
     "What was the staff sickness absence rate?" -> {"staff", "sick", "absenc"}.
     """
     phrase = _HOW_MANY.search(question) or _RATE_OF.search(question)

@@ -59,7 +59,7 @@ def test_a_question_about_one_item_is_not_a_list(park_engine):
 
 
 def test_every_part_of_a_two_part_question_is_answered_or_named(park_engine):
-    answer = park_engine.ask("When did the inspection take place, and who led it?")
+    answer = park_engine.ask("When did the park inspection take place, and who led it?")
     assert not answer.abstained
     assert "March 2019" in answer.answer
     assert "Harriet Quill" in answer.answer or "does not answer" in (answer.note or "")
@@ -93,7 +93,7 @@ def test_ask_analyses_the_question_once(park_engine, monkeypatch):
     calls = []
     real = engine_module.analyse
     monkeypatch.setattr(engine_module, "analyse", lambda q: calls.append(q) or real(q))
-    park_engine.ask("When did the inspection take place, and who led it?")
+    park_engine.ask("When did the park inspection take place, and who led it?")
     assert len(calls) == 1
 
 

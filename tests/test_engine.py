@@ -47,7 +47,7 @@ def test_glossary_questions_answer_with_the_entry(fake_engine):
 
 
 def test_table_answers_carry_rows_and_columns(fake_engine):
-    answer = fake_engine.ask("For NPS cases with an alcohol need, what percentage had sufficient intervention?")
+    answer = fake_engine.ask("Of NPS cases with an alcohol need, what percentage got sufficient intervention?")
     tables = [f for f in answer.figures if f.kind == "table"]
     assert tables, answer.answer
     cited = fake_engine.document.chunks[fake_engine.chunk_rows[answer.citations[0].chunk_id]]
@@ -100,7 +100,7 @@ def test_an_index_built_with_another_model_is_refused(fake_engine):
 # --- the real model and index ---------------------------------------------------------------------
 
 KNOWN_ANSWERS = [
-    ("Among NPS cases with an alcohol need, what percentage received sufficient intervention?", r"80\s*%"),
+    ("Of NPS cases with an alcohol need, what percentage got sufficient intervention?", r"80\s*%"),
     ("Which accredited course deals with temper?", r"Resolve"),
     ("What does ATR stand for?", r"Alcohol Treatment Requirement"),
     ("In one CRC case a woman could not afford to travel, so she was visited at home. What name is she given?",
