@@ -283,9 +283,14 @@ def _split_improvement_block(block: Block, profile: Profile) -> list[Block]:
     Example: ["What does the council need to improve?", "Areas for improvement", "18. Ensure ...", "more"]
     -> four blocks: the two headings, then "18. Ensure ... more".
     """
+    return _split_where(block, lambda lines, k: _item_or_title_starts(lines, k, profile))
+
+
+def _split_where(block: Block, starts) -> list[Block]:
+    """The block cut before every line k >= 1 for which `starts(lines, k)` holds."""
     out: list[Block] = []
     while len(block.lines) > 1:
-        cut = next((k for k in range(1, len(block.lines)) if _item_or_title_starts(block.lines, k, profile)), None)
+        cut = next((k for k in range(1, len(block.lines)) if starts(block.lines, k)), None)
         if cut is None:
             break
         head, block = _split_block(block, cut)
@@ -296,16 +301,7 @@ def _split_improvement_block(block: Block, profile: Profile) -> list[Block]:
 
 def _split_bullets(blocks: list[Block]) -> list[Block]:
     """Example: ["and Stoke", "• Protecting the public"] -> ["and Stoke"], ["• Protecting the public"]."""
-    out: list[Block] = []
-    for block in blocks:
-        while len(block.lines) > 1:
-            cut = next((k for k, line in enumerate(block.lines) if k and line.startswith("•")), None)
-            if cut is None:
-                break
-            head, block = _split_block(block, cut)
-            out.append(head)
-        out.append(block)
-    return out
+    return [part for block in blocks for part in _split_where(block, lambda lines, k: lines[k].startswith("•"))]
 
 
 def _split_block(block: Block, cut: int) -> tuple[Block, Block]:
