@@ -25,6 +25,18 @@ COMPARE = (*STRATEGIES, BASELINE)  # what --compare runs, in table order
 
 # progress(config, done, total): the CLI draws it; the runner only reports.
 Progress = Callable[[str, int, int], None]
+# cancelled() -> True once the user asked to stop; checked before each question.
+Cancelled = Callable[[], bool]
+
+
+class EvalCancelled(ReportQAError):
+    """The run was stopped on request before its last question; `done` of `total` questions were asked."""
+
+    def __init__(self, done: int, total: int) -> None:
+        super().__init__(f"evaluation cancelled after {done} of {total} questions; start it again to get "
+                         "the numbers.")
+        self.done = done
+        self.total = total
 
 
 class Asker(Protocol):
@@ -90,9 +102,9 @@ def load_configs(names: tuple[str, ...], settings: Settings | None = None,
 
 
 def run_eval(askers: dict[str, Asker], dataset: Dataset, report: str, k: int,
-             progress: Progress | None = None) -> EvalRun:
+             progress: Progress | None = None, cancelled: Cancelled | None = None) -> EvalRun:
     created = datetime.now(UTC).isoformat(timespec="seconds")
-    runs = [run_config(name, asker, dataset.items, k, progress) for name, asker in askers.items()]
+    runs = [run_config(name, asker, dataset.items, k, progress, cancelled) for name, asker in askers.items()]
     return EvalRun(created, str(dataset.path), report, k, runs)
 
 
@@ -103,21 +115,29 @@ Checked = Callable[[str, Loaded, list[EvalItem]], None]
 
 
 def run_reports(load: Loader, groups: dict[str | None, list[EvalItem]], dataset: str, k: int,
-                progress: Progress | None = None, checked: Checked | None = None) -> EvalRun:
+                progress: Progress | None = None, checked: Checked | None = None,
+                cancelled: Cancelled | None = None) -> EvalRun:
     """Run each report's items against that report's index, one report loaded at a time, and pool the
-    results per configuration. Each result is stamped with the name of the report it was asked of."""
+    results per configuration. Each result is stamped with the name of the report it was asked of.
+    `cancelled` is checked before each question: once it says True the run raises EvalCancelled."""
     created = datetime.now(UTC).isoformat(timespec="seconds")
     pooled: dict[str, list[ItemResult]] = {}
     seconds: dict[str, float] = {}
     names: list[str] = []
+    total = sum(len(items) for items in groups.values())
     for report, items in groups.items():
+        if cancelled is not None and cancelled():
+            raise EvalCancelled(sum(len(r) for r in pooled.values()), total)
         loaded = load(report)
         name = loaded.document.name
         names.append(name)
         if checked is not None:
             checked(name, loaded, items)
         for config, asker in loaded.askers.items():
-            run = run_config(config, asker, items, k, progress)
+            try:
+                run = run_config(config, asker, items, k, progress, cancelled)
+            except EvalCancelled as stop:  # count the questions of earlier reports too
+                raise EvalCancelled(sum(len(r) for r in pooled.values()) + stop.done, total) from None
             for result in run.results:
                 result.report = name
             pooled.setdefault(config, []).extend(run.results)
@@ -128,12 +148,15 @@ def run_reports(load: Loader, groups: dict[str | None, list[EvalItem]], dataset:
 
 
 def run_config(name: str, asker: Asker, items: list[EvalItem], k: int,
-               progress: Progress | None = None) -> ConfigRun:
+               progress: Progress | None = None, cancelled: Cancelled | None = None) -> ConfigRun:
     progress = progress or (lambda config, done, total: None)
     started = time.perf_counter()
     results = []
     progress(name, 0, len(items))
     for done, item in enumerate(items, start=1):
+        if cancelled is not None and cancelled():
+            log.info("eval %s: cancelled after %d of %d questions", name, done - 1, len(items))
+            raise EvalCancelled(done - 1, len(items))
         results.append(run_item(name, asker, item, k))
         progress(name, done, len(items))
     seconds = time.perf_counter() - started
