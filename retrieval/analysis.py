@@ -24,6 +24,7 @@ from retrieval.questions import (
     intent_of,
     question_entities,
     question_parts,
+    stem,
 )
 
 
@@ -92,8 +93,9 @@ _TYPE_CUES: tuple[tuple[AnswerType, re.Pattern[str]], ...] = (
                                   r"site|building)\b", re.I)),
     (AnswerType.ORGANISATION, re.compile(r"\b(which|what) (?:organisation|organization|agency|body|company|"
                                          r"provider|service|authority|department|team|partner)\b", re.I)),
-    (AnswerType.VERDICT, re.compile(r"\b(rated|rating|grade|graded|judgement|judgment|judged|verdict|how good|"
-                                    r"how well|how effective|overall (?:conclusion|effectiveness|finding))\b", re.I)),
+    (AnswerType.VERDICT, re.compile(r"\b(rated|ratings?|grades?|graded|judgements?|judgments?|judged|verdicts?|"
+                                    r"how good|how well|how effective|overall (?:conclusion|effectiveness|finding))\b",
+                                    re.I)),
     (AnswerType.LIST, re.compile(r"\b(which|what) (?:recommendations|areas|priorities|strengths|weaknesses|"
                                  r"actions|steps|improvements|factors|things)\b|\blist\b|\bname (?:the|all)\b|"
                                  r"\b(?:which|what) (?:are|were) (?:the |its |their )?(?:\w+ )?(?:recommendations|"
@@ -108,6 +110,22 @@ _TYPE_CUES: tuple[tuple[AnswerType, re.Pattern[str]], ...] = (
     (AnswerType.DEFINITION, re.compile(r"^\s*what(?:'s| is| are) (?:an? |the )?[\w'’-]+(?: [\w'’-]+){0,2}\s*\??\s*$",
                                        re.I)),
 )
+
+
+# The words that name the type of answer rather than what it is about: "the judgement for adoption" asks for
+# a verdict (scored by the candidate's form) about adoption (scored by its words). Stemmed.
+_TYPE_WORDS = {
+    AnswerType.VERDICT: ("judgement", "judgements", "judgment", "judged", "grade", "grades", "graded", "rating",
+                         "ratings", "rated", "verdict"),
+    AnswerType.PERCENTAGE: ("percentage", "proportion", "share", "fraction"),
+    AnswerType.NUMBER: ("number", "total"),
+}
+TYPE_WORDS = {kind: frozenset(stem(w) for w in found) for kind, found in _TYPE_WORDS.items()}
+
+
+def type_words(answer_type: str | None) -> frozenset[str]:
+    """Stemmed words naming `answer_type` itself. Example: "verdict" -> {"judgement", "grade", ...}."""
+    return next((found for kind, found in TYPE_WORDS.items() if str(kind) == answer_type), frozenset())
 
 
 def answer_type_of(text: str) -> AnswerType:

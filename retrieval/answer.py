@@ -14,9 +14,19 @@ import re
 from ingest import records as kinds
 from ingest.records import Span
 from ingest.text import normalise_for_match
+from retrieval.analysis import type_words
 from retrieval.candidate import Candidate
 from retrieval.citations import build_answer, decline
-from retrieval.forms import CAPITALISED_RUN, FIT, answers_the_form, fit_bonus, focus_weights, has_figure, mentions
+from retrieval.forms import (
+    CAPITALISED_RUN,
+    FIT,
+    answers_the_form,
+    fit_bonus,
+    focus_weights,
+    has_figure,
+    is_graded,
+    mentions,
+)
 from retrieval.lexical import LexicalIndex
 from retrieval.questions import YEAR, Intent, content_terms, question_entities, stem
 from retrieval.records import Answer, Hit
@@ -34,9 +44,26 @@ FALLBACK_RATIO = 0.70  # a sentence that fits the form may score this much lower
 NAME_PASSAGES = 3  # a capitalised phrase in more passages than this is a place or body, not a person
 _LOWER_WORD = re.compile(r"(?<![\w'’-])[a-z][a-z'’-]+\b")
 FRONT_MATTER_TYPES = ("date", "person")  # answer types the report's opening passage often holds
+VERDICT_TYPE = "verdict"
+MAX_GRADE_TABLES = 3  # grade grids added to a verdict question's passages
 LIST_TYPE = "list"  # retrieval.analysis.AnswerType.LIST (analysis imports questions; answer stays below it)
 MAX_LIST_ITEMS = 12  # a list answer quotes at most this many items
 LIST_TOPIC_RATIO = 0.5  # a list item is on the question's topic at this share of the best item's word weight
+
+
+def focus_terms(question: str, answer_type: str | None, weight) -> dict[str, float]:
+    """The question's words with their weights, less those naming the answer's type ("judgement" in "what was
+    the judgement for adoption?"), which the form checks score; all of them when only such words remain."""
+    terms = set(content_terms(question))
+    focus = terms - type_words(answer_type) or terms
+    return {t: weight(t) for t in focus}
+
+
+def _names_the_table(chunk, sentence: str) -> bool:
+    """The table's label or caption line ("Table 1", "Findings scores for ..."), which says what it shows."""
+    flat = normalise_for_match(sentence)
+    named = [normalise_for_match(t) for t in (chunk.label, chunk.caption) if t]
+    return any(n and (n in flat or flat in n) for n in named)
 
 
 class Composer:
@@ -60,6 +87,8 @@ class Composer:
         considered = hits[:CANDIDATE_PASSAGES]
         if answer_type in FRONT_MATTER_TYPES:
             considered = considered + self.front_matter(considered)
+        if answer_type == VERDICT_TYPE:
+            considered = considered + self.grade_tables(considered)
         candidates = self.candidates(question, intent, considered, scores, entities,
                                      answer_type=answer_type)
         if taken:
@@ -170,6 +199,14 @@ class Composer:
             return []
         return [Hit(first, min((h.score for h in hits), default=0.0), len(hits) + 1)]
 
+    def grade_tables(self, hits: list[Hit]) -> list[Hit]:
+        """The report's grade grids (`forms.is_graded`) not among `hits`, as more places a "how was X judged"
+        answer may be, scored as the weakest retrieved passage."""
+        shown = {h.chunk.id for h in hits}
+        low = min((h.score for h in hits), default=0.0)
+        return [Hit(c, low, len(hits) + n) for n, c in enumerate(
+            (c for c in self.search.chunks if c.id not in shown and is_graded(c)), 1)][:MAX_GRADE_TABLES]
+
     def not_name_words(self, question: str) -> frozenset[str]:
         """Stemmed words a person's name is not made of: the question's own (the role asked about, "chief
         executive"), every word the report also writes in lower case ("community", "partnership") and the
@@ -209,7 +246,7 @@ class Composer:
     def candidates(self, question: str, intent: Intent, hits: list[Hit], scores: QueryScores,
                    entities: list[str] | None = None, answer_type: str | None = None) -> list[Candidate]:
         top_score = hits[0].score if hits and hits[0].score > 0 else 1.0
-        weights = {t: self.lexical.weight(t) for t in set(content_terms(question))}
+        weights = focus_terms(question, answer_type, self.lexical.weight)
         asked = self.not_name_words(question)
         case_weights = focus_weights(question, weights)
         if entities is None:
@@ -224,9 +261,11 @@ class Composer:
             if hit.chunk.kind in WHOLE_PASSAGE_KINDS:
                 found.append(self._whole(hit, row, scores, passage_coverage, prior, intent, answer_type))
                 continue
+            row_spans = [span for span, _ in rows]
             for sentence_row, span in zip(self.search.sentence_rows(row), hit.chunk.sentences, strict=False):
-                if rows:
-                    continue  # a table answers with whole rows, below
+                if rows and (any(span.start < r.end and r.start < span.end for r in row_spans)
+                             or _names_the_table(hit.chunk, hit.chunk.text[span.start : span.end])):
+                    continue  # a table answers with whole rows, below; a headline outside them as a sentence
                 # In a case story the scene-setting words name the case; the asked part picks the sentence.
                 narrative = hit.chunk.kind == kinds.PRACTICE_EXAMPLE
                 own = coverage(case_weights if narrative else weights, [self.search.sentence_terms[sentence_row]])[0]

@@ -42,7 +42,7 @@ _VERDICT = re.compile(r"\b(good|poor|sufficient|insufficient|insufficiently|acce
                       r"inadequate|weak|strong|effective|ineffective|satisfactory|unsatisfactory|well(?!-)|badly|"
                       r"no evidence|little evidence|not compatible|concern|concerning|impressive|encouraged|"
                       r"pleased|disappointed|confused|confusion|shortcomings|lacked|lacking|failed|"
-                      r"little or no|none of|not sufficient)\b", re.I)
+                      r"little or no|none of|not sufficient|outstanding|requires? improvement)\b", re.I)
 _SUMMARY_SECTION = re.compile(r"\b(judgements?|summary|conclusions?|overall)\b", re.I)
 _MONEY = re.compile(r"£\s?\d|\b\d[\d,.]*\s?(?:pounds|million|billion|bn|m)\b", re.I)
 _DATE = re.compile(r"\b(19|20)\d\d\b|\b(January|February|March|April|May|June|July|August|September|October|"
@@ -189,8 +189,11 @@ def fit_bonus(text: str, chunk: Chunk, intent: Intent, is_row: bool, answer_type
         # "Which accredited course ...": a sentence naming the kind of thing asked for is more likely its answer.
         named = intent.answer_type & set(content_terms(f"{text} {chunk.caption or ''}"))
         bonus += FIT * len(named) / len(intent.answer_type)
-    if intent.wants_judgement and not intent.wants_number:  # "what percentage had sufficient ..." wants the figure
-        bonus += FIT if _VERDICT.search(text) else 0.0
+    if answer_type == "verdict" and is_row and is_graded(chunk):
+        bonus += 1.5 * FIT  # "what was X judged?": the row of a grade grid states the verdict in one word
+    if (intent.wants_judgement or answer_type == "verdict") and not intent.wants_number:
+        # "what percentage had sufficient ..." wants the figure, not the verdict word
+        bonus += FIT if _VERDICT.search(text) else (-FIT / 2 if answer_type == "verdict" else 0.0)
         if _SUMMARY_SECTION.search(chunk.section_text) or text.startswith("Overall"):
             bonus += FIT / 2  # the summary chapter states each verdict in one sentence
     if intent.wants_definition and chunk.kind == kinds.GLOSSARY:
@@ -218,6 +221,19 @@ def fit_bonus(text: str, chunk: Chunk, intent: Intent, is_row: bool, answer_type
     if chunk.kind == kinds.FOOTNOTE:
         bonus -= 0.03
     return bonus
+
+
+GRADE_WORDS = 4  # a categorical table's values are this short: "Good", "Requires improvement to be good"
+
+
+def is_graded(chunk: Chunk) -> bool:
+    """A table whose every value (last column) is a short verdict word or phrase, not a number: a grade grid.
+    Example: rows ["Adoption performance", "Good"], ["Leadership", "Inadequate"] -> True."""
+    table = chunk.table
+    if chunk.kind != kinds.TABLE or table is None or not table.rows or table.is_numeric():
+        return False
+    values = [row[-1] for row in table.rows if row]
+    return all(0 < len(v.split()) <= GRADE_WORDS and not has_figure(v) for v in values)
 
 
 def has_figure(text: str) -> bool:

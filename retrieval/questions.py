@@ -147,7 +147,8 @@ def intent_of(question: str) -> Intent:
 _WHICH = re.compile(r"\b(?:which|what)\s+((?:[a-z][\w-]*\s+){0,2}?[a-z][\w-]*)\s+(?:is|are|was|were|do|does|did|"
                     r"has|have|had|deals?|dealt|runs?|made|makes|of|in|for|can|could|should|would|will)\b", re.I)
 _NOT_TYPES = frozenset({"percentage", "proportion", "number", "share", "fraction", "rate", "figure", "kind", "sort",
-                        "type", "year", "month", "date", "time", "name", "one", "ones"})
+                        "type", "year", "month", "date", "time", "name", "one", "ones", "judgement", "judgements",
+                        "judgment", "grade", "grades", "rating", "ratings", "verdict"})
 
 
 def answer_type_terms(question: str) -> frozenset[str]:

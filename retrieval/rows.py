@@ -24,7 +24,7 @@ def table_rows(chunk: Chunk) -> list[tuple[Span, list[str]]]:
         return []
     numbered = chunk.table.columns[:1] == ["No."]
     found: list[tuple[Span, list[str]]] = []
-    position = chunk.text.find("\n")  # rows come after the "Table N" line
+    position = _rows_start(chunk)
     for cells in chunk.table.rows:
         units = [[column, cell] for column, cell in zip(chunk.table.columns[1:], cells[1:], strict=False) if cell] \
             if numbered else [cells]
@@ -35,6 +35,17 @@ def table_rows(chunk: Chunk) -> list[tuple[Span, list[str]]]:
             found.append((located, unit))
             position = located.end
     return found
+
+
+def _rows_start(chunk: Chunk) -> int:
+    """Where the rows begin: after a first line that only names the table ("Table 8"), else at the start (a
+    grade grid's first row can share its line with the headline: "Services are good 1. Children who ...")."""
+    first_line_end = chunk.text.find("\n")
+    if first_line_end < 0:
+        return 0
+    first_line = chunk.text[:first_line_end].strip()
+    named = bool(chunk.label) and first_line.startswith(chunk.label)
+    return first_line_end if named or re.fullmatch(r"(?:Table|Figure)\s+[\w.]+", first_line) else 0
 
 
 def shown_cells(chunk: Chunk, cells: list[str]) -> list[str]:
