@@ -28,7 +28,7 @@ from ingest.errors import ReportQAError  # noqa: E402
 from ingest.settings import BUNDLED_REPORT, PROJECT_ROOT  # noqa: E402
 from retrieval.library import Library, Selection  # noqa: E402
 from retrieval.records import Answer  # noqa: E402
-from ui import feedback, handout, render  # noqa: E402
+from ui import eval_tab, feedback, handout, render  # noqa: E402
 
 log = logging.getLogger(__name__)
 
@@ -549,6 +549,7 @@ def build_app(engine, eval_summary: Path = EVAL_SUMMARY, feedback_store: Any = "
             with gr.Tab("For trainers", id="trainers"):
                 trainer = _trainers_tab(engine, items, title)
             with gr.Tab("For evaluators", id="evaluators"):
+                eval_tab.build(engine, store)  # run an evaluation here: ui/eval_tab.py
                 _evaluators_tab(eval_summary, store)
         _wire_cross_tab(engine, library, tabs, chat, reader, trainer, last_answer, items, title)
         demo.load(restored_conversation, chat["saved"], [chat["chatbot"], chat["turns"]], api_visibility="private")

@@ -1,0 +1,51 @@
+"""The evaluator tab in a real browser: run a small evaluation and see its numbers, failures and report."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.test_browser import CHROMIUM, _library_page, _shots
+
+pytestmark = [pytest.mark.slow, pytest.mark.browser]
+
+
+@pytest.fixture(scope="module")
+def eval_server(fake_engine, tmp_path_factory):
+    """The app over the bundled report indexed with the hashing fake (no model): a run takes seconds."""
+    if not CHROMIUM.exists():
+        pytest.skip("no /usr/bin/chromium: install it with `apt-get install -y chromium` (or `make browser`)")
+    from tests.test_app_server import free_port
+    from ui.app import build_app, launch_app
+
+    demo = build_app(fake_engine, eval_summary=tmp_path_factory.mktemp("no-eval") / "summary.json",
+                     feedback_store=None, library=None)
+    _, url, _ = launch_app(demo, "127.0.0.1", free_port(), prevent_thread_lock=True, quiet=True)
+    yield url.rstrip("/")
+    demo.close()
+
+
+def test_run_a_small_evaluation_in_the_evaluator_tab(eval_server, tmp_path):
+    from playwright.sync_api import expect
+
+    with _library_page(eval_server, {"width": 1400, "height": 1000}) as page:
+        page.get_by_role("tab", name="For evaluators").click()
+        expect(page.locator("#rq-eval-run")).to_be_visible()
+        limit = page.locator("#rq-eval-limit input")
+        limit.fill("6")
+        limit.press("Enter")
+        page.locator("#rq-eval-run").click()
+        status = page.locator("#rq-eval-status")
+        expect(status).to_contain_text("Ran 6 questions", timeout=60_000)
+        overall = page.locator("#rq-eval-overall")
+        expect(overall).to_be_visible()
+        expect(overall).to_contain_text("answer accuracy")
+        expect(page.locator("#rq-eval-categories")).to_be_visible()
+        expect(page.locator("#rq-eval-groups")).to_be_visible()
+        expect(page.locator("#rq-eval-failures")).to_be_visible()
+        report = page.locator("#rq-eval-report")
+        expect(report).to_be_visible()
+        expect(report).to_contain_text("report")
+        href = report.get_by_role("link").first.get_attribute("href")
+        assert href.endswith("/report.html")
+        assert "<h1>Evaluation" in page.request.get(href).text()  # the link serves the HTML report
+        page.screenshot(path=str(_shots(tmp_path) / "eval-tab.png"), full_page=True, animations="disabled")
