@@ -13,7 +13,7 @@ the question.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
 from retrieval.questions import (
@@ -50,7 +50,8 @@ class QuestionPart:
     text: str  # what this part asks
     query: str  # what to search with: a later part inherits the first part's subject
     answer_type: AnswerType
-    constraints: tuple[str, ...] = ()  # this part's own names and years plus the shared ones
+    constraints: tuple[str, ...] = ()  # this part's own names and years, else the shared ones
+    distinct: tuple[str, ...] = ()  # constraints that set this part apart from the others ("2015" of two years)
 
 
 @dataclass(frozen=True)
@@ -71,7 +72,7 @@ class QuestionAnalysis:
         return {"question": self.question, "answer_type": str(self.answer_type), "focus": list(self.focus),
                 "constraints": list(self.constraints), "years": list(self.years),
                 "parts": [{"text": p.text, "query": p.query, "answer_type": str(p.answer_type),
-                           "constraints": list(p.constraints)} for p in self.parts]}
+                           "constraints": list(p.constraints), "distinct": list(p.distinct)} for p in self.parts]}
 
 
 # Ordered: the first that matches wins, so the narrow forms ("what percentage") come before the broad ones.
@@ -149,7 +150,7 @@ def analyse(question: str) -> QuestionAnalysis:
     shared = tuple(e for e in entities if not YEAR.fullmatch(e))
     found = question_parts(question)
     pairs = [(p.text, p.query) for p in found] if len(found) > 1 else more_parts(question)
-    parts = tuple(_part(text, query, shared) for text, query in pairs)
+    parts = _distinguished(tuple(_part(text, query, shared) for text, query in pairs))
     return QuestionAnalysis(
         question=question,
         answer_type=answer_type_of(question) if len(parts) == 1 else parts[0].answer_type,
@@ -162,9 +163,21 @@ def analyse(question: str) -> QuestionAnalysis:
 
 
 def _part(text: str, query: str, shared: tuple[str, ...]) -> QuestionPart:
-    own = tuple(question_entities(text))
-    return QuestionPart(text=text, query=query, answer_type=answer_type_of(text),
-                        constraints=tuple(dict.fromkeys(own + shared)))
+    """A part pinned by its own names and years; one naming none inherits the question's ("when did it
+    start?" after "Who led the Leeds review"). Its own scope replaces the shared one: "and what is the total
+    in England?" is not about the first part's region."""
+    own = tuple(dict.fromkeys(question_entities(text)))
+    return QuestionPart(text=text, query=query, answer_type=answer_type_of(text), constraints=own or shared)
+
+
+def _distinguished(parts: tuple[QuestionPart, ...]) -> tuple[QuestionPart, ...]:
+    """Each part with the constraints only it has: what its quote must itself say ("in 2015-16" of "how many in
+    2014-15 compared with 2015-16"). None for a question of one part."""
+    if len(parts) < 2:
+        return parts
+    return tuple(replace(p, distinct=tuple(c for c in p.constraints
+                                           if not all(c in other.constraints for other in parts if other is not p)))
+                 for p in parts)
 
 
 # A second wh-question joined by a bare "and": "Who led the visit and when did it happen?".

@@ -59,6 +59,26 @@ def focus_terms(question: str, answer_type: str | None, weight) -> dict[str, flo
     return {t: weight(t) for t in focus}
 
 
+# A sentence whose subject is in the one before: "This increased to 70.", "At 46%, ... this has not reduced."
+_LEANS_ON_PREVIOUS = re.compile(r"^(?:[A-Z][^.;]{0,60}?,\s*)?(?:this|these|that|those|it|its|they|their|such|both|"
+                                r"the latter|the former|of these|of them|of this group)\b", re.I)
+
+
+def leans_on_previous(sentence: str) -> bool:
+    """True when the sentence opens by pointing back ("This", "These", "At 46%, ... this"). Example:
+    "This increased in 2015–16 to 70." -> True; "In 2014–15, 45 adopters were approved." -> False."""
+    return bool(_LEANS_ON_PREVIOUS.match(sentence.strip()))
+
+
+def states_all(candidate: Candidate, constraints: tuple[str, ...]) -> bool:
+    """The quote itself (not only its passage; a table row: with its caption) names every one of
+    `constraints`: a year as any period it starts ("2015" in "2015–16")."""
+    chunk = candidate.hit.chunk
+    table = f" {chunk.caption or ''} {chunk.section_text}" if candidate.is_row else ""  # a row leans on its table
+    text = normalise_for_match(f"{candidate.text} {' '.join(candidate.cells)}{table}")
+    return all(normalise_for_match(c) in text for c in constraints)
+
+
 def _names_the_table(chunk, sentence: str) -> bool:
     """The table's label or caption line ("Table 1", "Findings scores for ..."), which says what it shows."""
     flat = normalise_for_match(sentence)
@@ -79,11 +99,15 @@ class Composer:
         return build_answer(question, chosen) if chosen else decline(question, hits)
 
     def select(self, question: str, intent: Intent, hits: list[Hit], scores: QueryScores,
-               taken: list[Candidate] | None = None, answer_type: str | None = None) -> list[Candidate]:
+               taken: list[Candidate] | None = None, answer_type: str | None = None,
+               constraints: tuple[str, ...] | None = None, distinct: tuple[str, ...] = ()) -> list[Candidate]:
         """The sentence(s) or row(s) that answer, or [] when none is good enough. `taken` are quotes an
         earlier part of the same question already uses; `answer_type` is the analysis's expected type
-        (`retrieval.analysis.AnswerType`), which weighs candidates carrying a value of that type."""
-        entities = self.specific_entities(question)
+        (`retrieval.analysis.AnswerType`), which weighs candidates carrying a value of that type.
+        `constraints`: the names and years that pin a part of a question (default: those of `question`);
+        `distinct`: those of them that set the part apart from the other parts, which its quote must state."""
+        named = list(constraints) if constraints is not None else question_entities(question)
+        entities = self.specific_entities(question, named)
         considered = hits[:CANDIDATE_PASSAGES]
         if answer_type in FRONT_MATTER_TYPES:
             considered = considered + self.front_matter(considered)
@@ -101,12 +125,12 @@ class Composer:
         entry = self.glossary_entry(question, intent, hits, scores) if intent.wants_definition else None
         if entry is not None:
             return [entry]
-        named = question_entities(question)
         asked = self.not_name_words(question)
         fitting = [c for c in candidates[:MAX_CONSIDERED]
                    if c.score >= FALLBACK_RATIO * candidates[0].score
                    and answers_the_form(c, intent, entities, self.expansions(), named, asked)
                    and self.counts_the_thing_asked(c, intent)]
+        fitting = [c for c in fitting if states_all(c, distinct)] or fitting
         if not fitting or self.confidence(fitting[0], scores) < MIN_CONFIDENCE:
             return []
         if answer_type == LIST_TYPE:
@@ -225,7 +249,7 @@ class Composer:
         """Acronyms the glossary spells out. Example: {"PSO": "Probation services officer", ...}."""
         return self.lexical.acronyms
 
-    def specific_entities(self, question: str) -> list[str]:
+    def specific_entities(self, question: str, named: list[str] | None = None) -> list[str]:
         """Names and years in the question that few passages mention: the answer's passage must.
 
         Names most passages carry ("CRC", "Staffordshire") say nothing about which passage answers. A name
@@ -234,7 +258,7 @@ class Composer:
         """
         common = 0.3 * len(self.search.chunks)
         specific = []
-        for entity in question_entities(question):
+        for entity in question_entities(question) if named is None else named:
             frequency = sum(1 for terms in self.search.passage_terms if stem(entity.lower()) in terms)
             unknown_name = frequency == 0 and not entity.isupper()
             if YEAR.fullmatch(entity) or unknown_name or 0 < frequency < common:
@@ -262,20 +286,36 @@ class Composer:
                 found.append(self._whole(hit, row, scores, passage_coverage, prior, intent, answer_type))
                 continue
             row_spans = [span for span, _ in rows]
+            # In a case story the scene-setting words name the case; the asked part picks the sentence.
+            sentence_weights = case_weights if hit.chunk.kind == kinds.PRACTICE_EXAMPLE else weights
+            before: tuple[int, Span] | None = None  # the sentence before, for a sentence leaning on it
             for sentence_row, span in zip(self.search.sentence_rows(row), hit.chunk.sentences, strict=False):
                 if rows and (any(span.start < r.end and r.start < span.end for r in row_spans)
                              or _names_the_table(hit.chunk, hit.chunk.text[span.start : span.end])):
                     continue  # a table answers with whole rows, below; a headline outside them as a sentence
-                # In a case story the scene-setting words name the case; the asked part picks the sentence.
-                narrative = hit.chunk.kind == kinds.PRACTICE_EXAMPLE
-                own = coverage(case_weights if narrative else weights, [self.search.sentence_terms[sentence_row]])[0]
+                terms = self.search.sentence_terms[sentence_row]
+                own = coverage(sentence_weights, [terms])[0]
                 # A sentence means more in its passage ("Overall, the quality of work was insufficient" is
                 # about public protection because its section is): blend in the passage's similarity.
-                dense = (1 - W_PASSAGE_MEANING) * float(scores.sentence_sims[sentence_row]) \
-                    + W_PASSAGE_MEANING * float(scores.dense[row])
+                sim = float(scores.sentence_sims[sentence_row])
+                dense = (1 - W_PASSAGE_MEANING) * sim + W_PASSAGE_MEANING * float(scores.dense[row])
                 found.append(self._candidate(hit, span, dense, float(own), passage_coverage, prior, intent,
                                              is_row=False, entities=entities, answer_type=answer_type,
                                              asked=asked))
+                if before is not None and leans_on_previous(hit.chunk.text[span.start : span.end]):
+                    # "This increased in 2015–16 to 70.": what "this" is, the sentence before says; the pair
+                    # is one candidate, matched on the words of both.
+                    previous_row, previous = before
+                    pair_terms = terms | self.search.sentence_terms[previous_row]
+                    pair_sim = (sim + float(scores.sentence_sims[previous_row])) / 2  # the pair as a whole
+                    pair_dense = (1 - W_PASSAGE_MEANING) * pair_sim + W_PASSAGE_MEANING * float(scores.dense[row])
+                    pair = self._candidate(hit, Span(previous.start, span.end), pair_dense,
+                                           float(coverage(sentence_weights, [pair_terms])[0]), passage_coverage,
+                                           prior, intent, is_row=False, entities=entities,
+                                           answer_type=answer_type, asked=asked)
+                    pair.value_text = hit.chunk.text[span.start : span.end]
+                    found.append(pair)
+                before = (sentence_row, span)
             for span, cells in rows:
                 sims = [float(scores.sentence_sims[r]) for r, s in zip(self.search.sentence_rows(row),
                         hit.chunk.sentences, strict=False) if span.start <= s.start < span.end]

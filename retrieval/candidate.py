@@ -18,3 +18,11 @@ class Candidate:
     coverage: float
     is_row: bool
     cells: list[str] = field(default_factory=list)  # a table row's cells
+    # A sentence quoted with the one before it ("... NEET. At 46%, this has not reduced."): the later sentence,
+    # which must itself carry the value asked for; "" for a single sentence, row or entry.
+    value_text: str = ""
+
+    @property
+    def value_part(self) -> str:
+        """The text that must hold the value a "how many" / "when" / "who" question asks for."""
+        return self.value_text or self.text

@@ -22,13 +22,23 @@ QUOTE_GAP = " … "  # between two pieces quoted from one passage
 def build_answer(question: str, chosen: list[Candidate]) -> Answer:
     citations: list[Citation] = []
     parts: list[str] = []
-    for candidate in chosen:
+    for candidate in without_repeats(chosen):
         citation = _cite(candidate, citations)
         parts.append(f"{_quote_text(candidate)} [{citation.marker}]")
     answer_text = " ".join(parts)
     answer = Answer(question=question, answer=answer_text, abstained=False, citations=citations)
     answer.figures = figures_for(chosen, citations)
     return answer
+
+
+def without_repeats(chosen: list[Candidate]) -> list[Candidate]:
+    """The quotes less any that another quote of the same passage contains: "A." then "A. This rose to 70."
+    quotes the pair once. Order is kept."""
+    def inside(small: Candidate, big: Candidate) -> bool:
+        return (small is not big and small.hit.chunk.id == big.hit.chunk.id and not small.is_row
+                and big.span.start <= small.span.start and small.span.end <= big.span.end
+                and (small.span.start, small.span.end) != (big.span.start, big.span.end))
+    return [c for c in chosen if not any(inside(c, other) for other in chosen)]
 
 
 def _cite(candidate: Candidate, citations: list[Citation]) -> Citation:

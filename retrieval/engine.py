@@ -168,7 +168,8 @@ class Engine:
         scores = self._score(part.query, kind_text=part.text)
         part_hits = self.search.rank(scores, 5, self.strategy, filters)
         picked = self.composer.select(part.query, intent_of(part.text), part_hits, scores, taken=taken,
-                                      answer_type=str(part.answer_type))
+                                      answer_type=str(part.answer_type), constraints=part.constraints,
+                                      distinct=part.distinct)
         return picked if str(part.answer_type) == "list" else picked[:1]
 
     def _score(self, question: str, kind_text: str | None = None) -> QueryScores:

@@ -57,7 +57,7 @@ def answers_the_form(candidate: Candidate, intent: Intent, entities: list[str],
                      asked: frozenset[str] = frozenset()) -> bool:
     """Hard checks: a number for "how many", a date for "when", a name for "what is the name of", and
     every specific name or year of the question in the passage. Failing them means "not this sentence"."""
-    text = candidate.text
+    text = candidate.value_part
     chunk = candidate.hit.chunk
     if text.rstrip().endswith(":") and not candidate.is_row:
         return False  # a lead-in ("... as the following table shows:") introduces the answer; it is not one
