@@ -547,11 +547,15 @@ def build_app(engine, eval_summary: Path = EVAL_SUMMARY, feedback_store: Any = "
             with gr.Tab("Read the report", id="read"):
                 reader = _read_tab(engine, library)
             with gr.Tab("For trainers", id="trainers"):
-                trainer = _trainers_tab(engine, items, title)
+                sheet = handout.sheet_title(title, getattr(engine, "manifest", None))  # names publisher and date
+                trainer = _trainers_tab(engine, items, sheet)
+                from ui import quiz_tab  # the cited quiz: ui/quiz_tab.py
+
+                quiz_tab.build(engine, library, chat["reports"])
             with gr.Tab("For evaluators", id="evaluators"):
                 eval_tab.build(engine, store)  # run an evaluation here: ui/eval_tab.py
                 _evaluators_tab(eval_summary, store)
-        _wire_cross_tab(engine, library, tabs, chat, reader, trainer, last_answer, items, title)
+        _wire_cross_tab(engine, library, tabs, chat, reader, trainer, last_answer, items, sheet)
         demo.load(restored_conversation, chat["saved"], [chat["chatbot"], chat["turns"]], api_visibility="private")
         if chat["reports"] is not None:  # reports added or removed elsewhere (CLI, API) since the start
             demo.load(lambda chosen: refreshed_picker(library, chosen), chat["reports"], chat["reports"],

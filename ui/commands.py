@@ -64,3 +64,12 @@ def _add_compare(commands) -> None:
 
 
 REGISTER.append(_add_compare)
+
+
+def _add_quiz(commands) -> None:
+    from ui.quiz_cli import add_quiz
+
+    add_quiz(commands)
+
+
+REGISTER.append(_add_quiz)

@@ -23,11 +23,14 @@ class Quote:
     section: str  # section path, " > " joined
     pages: tuple[int, ...]
     marker: int | None = None  # the answer's [n], when the quote backs an answer
+    report: str | None = None  # the report's title, when the answer came from a library of reports
 
     @property
     def reference(self) -> str:
-        """Example: "Reducing reoffending > Delivery, p. 44"; a quote with no known page says so."""
-        return f"{self.section}, {pages_text(self.pages) if self.pages else 'page not known'}"
+        """Example: "Reducing reoffending > Delivery, p. 44"; a quote with no known page says so; a quote
+        from a library names its report first ("Birmingham: Re-inspection ..., Recommendations, p. 8")."""
+        where = f"{self.section}, {pages_text(self.pages) if self.pages else 'page not known'}"
+        return f"{self.report}, {where}" if self.report else where
 
 
 @dataclass(frozen=True)
@@ -41,7 +44,8 @@ class HandoutItem:
 def item_from_answer(answer: Answer) -> HandoutItem:
     """An answer with one quote per citation; an abstained answer keeps only its text. Footnote marks
     ("CRC² ³") are dropped: the handout carries no footnotes."""
-    quotes = tuple(Quote(drop_footnote_marks(c.quote), c.section, tuple(c.pages), c.marker)
+    quotes = tuple(Quote(drop_footnote_marks(c.quote), c.section, tuple(c.pages), c.marker,
+                         (c.report or {}).get("title") or None)
                    for c in answer.citations)
     return HandoutItem(heading=answer.question, body=drop_footnote_marks(answer.answer), quotes=quotes,
                        kind="answer")
@@ -54,6 +58,31 @@ def item_from_example(chunk: Chunk) -> HandoutItem:
     org = f" ({chunk.organisation})" if chunk.organisation else ""
     quote = Quote(drop_footnote_marks(chunk.text), chunk.section_text, tuple(chunk.pages))
     return HandoutItem(heading=f"{polarity}{org}{who}", body="", quotes=(quote,), kind="example")
+
+
+def sheet_title(title: str, manifest=None, kind: str = "Handout") -> str:
+    """A handout's (or quiz's) title naming the report, its publisher and its date.
+
+    Example: ("Staffordshire and Stoke 2017", manifest of HM Inspectorate of Probation, 2017-01) ->
+    "Handout: Staffordshire and Stoke 2017 (HM Inspectorate of Probation, January 2017)".
+    """
+    publisher = (getattr(manifest, "publisher", "") or "").strip()
+    date = readable_date(getattr(manifest, "date", "") or "")
+    about = ", ".join(filter(None, [publisher, date]))
+    return f"{kind}: {title}" + (f" ({about})" if about else "")
+
+
+_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+           "November", "December")
+
+
+def readable_date(iso: str) -> str:
+    """Example: "2016-11-25" -> "25 November 2016"; "2017-01" -> "January 2017"; "2017" -> "2017"; "" -> ""."""
+    parts = iso.strip().split("-")
+    if len(parts) >= 2 and parts[1].isdigit() and 1 <= int(parts[1]) <= 12:
+        month = f"{_MONTHS[int(parts[1]) - 1]} {parts[0]}"
+        return f"{int(parts[2])} {month}" if len(parts) == 3 and parts[2].isdigit() else month
+    return iso.strip()
 
 
 def add_item(items: list[HandoutItem], item: HandoutItem) -> list[HandoutItem]:
