@@ -28,7 +28,7 @@ from ingest.errors import ReportQAError  # noqa: E402
 from ingest.settings import BUNDLED_REPORT, PROJECT_ROOT  # noqa: E402
 from retrieval.library import Library, Selection  # noqa: E402
 from retrieval.records import Answer  # noqa: E402
-from ui import eval_tab, feedback, handout, render  # noqa: E402
+from ui import busy, eval_tab, feedback, handout, render  # noqa: E402
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +42,10 @@ EXAMPLE_QUESTIONS = [
 ]
 # Two cores: a few answers at once keep both busy; the rest wait in a bounded queue rather than pile up.
 CONCURRENCY = 4
-MAX_QUEUE = 64
+# Gradio's queue holds every user's pending events (64 users: a chat turn and its follow-up each) with room
+# to spare; the chat's own bound is the answer gate (ui/busy.py), which says "busy, try again in N s".
+MAX_QUEUE = 512
+CHAT_WORKERS = 16  # chat turns let past Gradio's queue to the gate: answering (4) or waiting for a slot
 INTERNAL_ERROR = ("Something went wrong while answering this question ({kind}). The app is still running: "
                   "try again, or rephrase the question.")
 
@@ -529,7 +532,7 @@ def export_handout(items: list[handout.HandoutItem], title: str = handout.DEFAUL
 
 
 def build_app(engine, eval_summary: Path = EVAL_SUMMARY, feedback_store: Any = "default",
-              library: Any = "default") -> gr.Blocks:
+              library: Any = "default", gate: Any = None) -> gr.Blocks:
     """The app over `engine`'s report and the `library` of reports beside it (default: the one under the
     engine's index root, sharing the engine; None: the engine's report alone, no picker or upload)."""
     store = open_feedback_store(engine) if feedback_store == "default" else feedback_store
@@ -543,7 +546,7 @@ def build_app(engine, eval_summary: Path = EVAL_SUMMARY, feedback_store: Any = "
                     elem_id="rq-title")
         with gr.Tabs(overflow_behavior="wrap") as tabs:  # every tab in sight on a phone
             with gr.Tab("Chat", id="chat"):
-                chat = _chat_tab(engine, last_answer, store, library)
+                chat = _chat_tab(engine, last_answer, store, library, busy.chat_gate(gate))
             with gr.Tab("Read the report", id="read"):
                 reader = _read_tab(engine, library)
             with gr.Tab("For trainers", id="trainers"):
@@ -598,7 +601,7 @@ def _library_box(library: Library | None) -> Any:
     return reports
 
 
-def _chat_tab(engine, last_answer: gr.State, store, library: Library | None = None) -> dict:
+def _chat_tab(engine, last_answer: gr.State, store, library: Library | None = None, gate: Any = None) -> dict:
     turns = gr.State([])  # {"start", "end", "question", "answer"} per answer, for feedback on any of them
     feedback_id = gr.State(None)
     # The conversation survives a reload (and a restart: the key is kept in the index root); one per report.
@@ -652,8 +655,9 @@ def _chat_tab(engine, last_answer: gr.State, store, library: Library | None = No
         if not (message or "").strip():  # an empty message sends nothing and changes nothing
             return (gr.skip(),) * len(outputs)
         start = len(render.normalise_history(history)) + 1  # after the question's own message
-        messages, answer = chat_turn(engine, message, history, turn=len(current_turns or []), library=library,
-                                     reports=list(chosen or []))
+        messages, answer = busy.answer_or_busy(gate, lambda: chat_turn(
+            engine, message, history, turn=len(current_turns or []), library=library, reports=list(chosen or [])),
+            message, history)  # all answer slots taken: "busy, try again in N s" (ui/busy.py)
         choices = render.citation_choices(answer)
         if answer is not None:
             current_turns = [*(current_turns or []), {"start": start, "end": len(messages),
@@ -663,7 +667,8 @@ def _chat_tab(engine, last_answer: gr.State, store, library: Library | None = No
 
     for trigger in (box.submit, send.click):
         inputs = [box, chatbot, turns, *([reports] if reports is not None else [])]
-        trigger(respond, inputs, outputs, api_visibility="private", concurrency_id="engine").then(
+        trigger(respond, inputs, outputs, api_visibility="private", concurrency_id="chat",
+                concurrency_limit=CHAT_WORKERS).then(
             saved_conversation, [chatbot, turns], saved, api_visibility="private")
 
     def on_feedback(current_turns, data: gr.LikeData):

@@ -42,7 +42,8 @@ def run_serve(args: argparse.Namespace) -> int:
     engine.ask("What does the report say about caseloads?")
     # REST API at /api/* (docs at /docs), Host check, body limits, queue-only Gradio API, auth if configured.
     service = api.ApiService.for_engine(engine, args.concurrency or CONCURRENCY)
-    demo = api.harden(build_app(engine, library=service.library), service, security)  # one library for both
+    # One library and one answer gate for both: a full gate is a 429 on /api/ask and "busy, try again" in the chat.
+    demo = api.harden(build_app(engine, library=service.library, gate=service.gate), service, security)
     try:
         _, url, _ = launch_app(demo, args.host, args.port, concurrency=args.concurrency or CONCURRENCY,
                                prevent_thread_lock=True, quiet=True)

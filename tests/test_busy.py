@@ -1,0 +1,77 @@
+"""A full answer gate gives the chat a clear "busy, try again in N s" reply, never a hang or an error."""
+
+from __future__ import annotations
+
+import threading
+
+from ui import busy
+from ui.api import RETRY_AFTER, AnswerGate
+
+
+def answered(message="How are cases allocated?", history=None):
+    return [*(history or []), {"role": "user", "content": message},
+            {"role": "assistant", "content": "an answer"}], "answer-object"
+
+
+def test_a_free_gate_runs_the_turn():
+    gate = AnswerGate(concurrency=1, waiting=0)
+    assert busy.answer_or_busy(gate, answered, "How are cases allocated?", []) == answered()
+    assert gate.pending == 0  # the place is given back
+
+
+def test_a_full_gate_says_busy_at_once_and_keeps_the_question():
+    gate = AnswerGate(concurrency=1, waiting=0)
+    gate.enter()  # someone else is being answered
+    history = [{"role": "user", "content": "earlier"}, {"role": "assistant", "content": "reply"}]
+    called = []
+    messages, answer = busy.answer_or_busy(gate, lambda: called.append(1), "How are cases allocated?", history)
+    assert called == [] and answer is None
+    assert messages[:2] == history
+    assert messages[2] == {"role": "user", "content": "How are cases allocated?"}
+    assert f"try again in {RETRY_AFTER} s" in messages[3]["content"]
+    assert messages[3]["role"] == "assistant"
+    gate.leave()
+    assert gate.pending == 0
+
+
+def test_waiting_too_long_for_a_slot_says_busy():
+    gate = AnswerGate(concurrency=1, waiting=1, wait_seconds=0.05)
+    release = threading.Event()
+    holder = threading.Thread(target=lambda: busy.answer_or_busy(
+        gate, lambda: (release.wait(5), answered())[1], "first question here", None))
+    holder.start()
+    while gate.pending == 0:
+        pass
+    messages, answer = busy.answer_or_busy(gate, answered, "second question here", None)
+    release.set()
+    holder.join(5)
+    assert answer is None and "busy" in messages[-1]["content"]
+    assert gate.pending == 0
+
+
+def test_blank_messages_and_no_gate_skip_the_gate():
+    gate = AnswerGate(concurrency=1, waiting=0)
+    gate.enter()
+    assert busy.answer_or_busy(gate, lambda: ([], None), "   ", []) == ([], None)
+    assert busy.answer_or_busy(None, answered, "How are cases allocated?", []) == answered()
+
+
+def test_the_busy_text_is_plain_and_names_the_seconds():
+    assert busy.busy_text(7).startswith("The server is busy answering other questions; try again in 7 s.")
+    messages, _ = busy.busy_turn("![x](http://example.com/p.png)", None)
+    assert "](http" not in messages[0]["content"]  # the question is echoed as plain text
+
+
+def test_the_chat_answers_through_the_gate(fake_engine):
+    """The chat's respond handler in the app: a full gate gives the busy reply."""
+    from ui.app import build_app
+
+    gate = AnswerGate(concurrency=1, waiting=0)
+    demo = build_app(fake_engine, feedback_store=None, library=None, gate=gate)
+    respond = next(fn for fn in demo.fns.values() if fn.fn is not None and fn.fn.__name__ == "respond")
+    gate.enter()
+    out = respond.fn("How are cases allocated?", [], [])
+    assert "try again in" in out[0][-1]["content"] and out[2] is None
+    gate.leave()
+    out = respond.fn("How are cases allocated?", [], [])
+    assert "try again in" not in out[0][-1]["content"] and out[2] is not None

@@ -1,0 +1,56 @@
+"""When every answer slot is taken: the chat says "busy, try again in N s" instead of hanging or failing.
+
+The chat and the REST API (`report-qa serve` shares one `AnswerGate` between them) answer at most
+`concurrency` questions at once and let a bounded number more wait for a slot. A question beyond that, or
+one that waited the gate's whole `wait_seconds`, is answered at once with the busy message; the question
+stays in the conversation so the user can send it again. Gradio's own queue in front of the chat is sized
+in ui/app.py (MAX_QUEUE) so that 64 users never reach its "application is busy" limit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from retrieval.records import Answer
+from ui import render
+from ui.api import RETRY_AFTER, AnswerGate, ApiError
+
+BUSY_TEXT = ("The server is busy answering other questions; try again in {seconds} s. "
+             "Your question is kept above: send it again then.")
+ChatResult = tuple[list[dict], Answer | None]
+
+
+def busy_text(seconds: int = RETRY_AFTER) -> str:
+    """Example: busy_text(2) -> "The server is busy answering other questions; try again in 2 s. ..."."""
+    return BUSY_TEXT.format(seconds=seconds)
+
+
+def busy_turn(message: str, history: list[dict] | None, seconds: int = RETRY_AFTER) -> ChatResult:
+    """The conversation with the question and, as the reply, the busy message (no answer object)."""
+    messages = render.normalise_history(history)
+    return [*messages, {"role": "user", "content": render.user_echo(message)},
+            render.error_message(busy_text(seconds))], None
+
+
+def answer_or_busy(gate: AnswerGate | None, work: Callable[[], ChatResult], message: str,
+                   history: list[dict] | None) -> ChatResult:
+    """`work()` (one chat turn) inside the gate, or the busy turn when the gate is full or the wait too long.
+    A blank message never takes a slot. Without a gate the work runs as it is."""
+    if gate is None or not (message or "").strip():
+        return work()
+    try:
+        gate.enter()
+    except ApiError:
+        return busy_turn(message, history)
+    try:
+        return gate.run(work)
+    except ApiError:  # waited `wait_seconds` without a slot
+        return busy_turn(message, history)
+    finally:
+        gate.leave()
+
+
+def chat_gate(gate: Any = None) -> AnswerGate:
+    """The gate the chat answers through: the one given (serve shares the REST API's), else a new one."""
+    return gate if isinstance(gate, AnswerGate) else AnswerGate()
