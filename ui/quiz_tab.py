@@ -93,9 +93,10 @@ def build(engine, library=None, picker=None) -> dict:
     choices = report_choices(engine, library)
     with gr.Accordion("Quiz: questions with checked, cited answer keys", open=True, elem_id="rq-quiz"):
         with gr.Row():
-            report = gr.Dropdown(choices, value=own, label="Report", scale=3, visible=len(choices) > 1,
+            report = gr.Dropdown(choices, value=own, label="Report", scale=3, visible=library is not None,
                                  elem_id="rq-quiz-report")
-            n = gr.Number(10, precision=0, minimum=1, maximum=MAX_N, label="Number of questions", scale=1,
+            # No minimum/maximum here: Gradio would refuse 0 with its own error; make_quiz says it in one line.
+            n = gr.Number(10, precision=0, label="Number of questions", scale=1,
                           elem_id="rq-quiz-n")
             sections = gr.Dropdown(render.section_choices(engine.document), value=[], multiselect=True, scale=3,
                                    label="Sections (none chosen: the whole report)", elem_id="rq-quiz-sections")
