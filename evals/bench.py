@@ -44,7 +44,7 @@ class Latency:
 
 
 def add_bench(commands) -> None:
-    from ui.cli import common_options
+    from ingest.cli_options import common_options
 
     bench = commands.add_parser("bench", parents=[common_options()], help="measure ingest time, latency, memory",
                                 description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -71,9 +71,9 @@ def run_bench(args: argparse.Namespace) -> int:
 
 
 def run_bundled_bench(args: argparse.Namespace) -> None:
+    from ingest.cli_options import settings_from
     from retrieval.baseline import LangChainBaseline
     from retrieval.engine import Engine
-    from ui.cli import settings_from
 
     questions = _questions(args.dataset)
     with tempfile.TemporaryDirectory(prefix="report-qa-bench-") as scratch:

