@@ -244,7 +244,7 @@ def default_datasets() -> list[Path]:
 
 
 def add_fit_command(commands: argparse._SubParsersAction) -> None:
-    from ui.cli import common_options
+    from ingest.cli_options import common_options
 
     parser = commands.add_parser(
         "fit-answerability", help="fit the 'the report does not say' model on the eval train split",
@@ -261,8 +261,8 @@ def add_fit_command(commands: argparse._SubParsersAction) -> None:
 def run_fit_command(args: argparse.Namespace) -> int:
     from evals.cli import dataset_paths
     from evals.reports import ensure_index
+    from ingest.cli_options import settings_from
     from retrieval.engine import Engine
-    from ui.cli import settings_from
 
     settings = settings_from(args)
     paths = dataset_paths(args.dataset) if args.dataset else default_datasets()
