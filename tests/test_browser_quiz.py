@@ -11,16 +11,14 @@ pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
 
 @pytest.fixture(scope="module")
-def quiz_server(fake_engine, tmp_path_factory):
+def quiz_server(fake_engine):
     """The bundled report behind a real server, indexed with the hashing fake embedder (no model)."""
     if not CHROMIUM.exists():
         pytest.skip("no /usr/bin/chromium: install it with `apt-get install -y chromium` (or `make browser`)")
-    from tests.test_app_server import free_port
-    from ui.app import build_app, launch_app
+    from tests.test_app_server import launch_for_tests
 
-    demo = build_app(fake_engine, eval_summary=tmp_path_factory.mktemp("no-eval") / "summary.json")
-    _, url, _ = launch_app(demo, "127.0.0.1", free_port(), prevent_thread_lock=True, quiet=True)
-    yield url.rstrip("/")
+    demo, url = launch_for_tests(fake_engine)
+    yield url
     demo.close()
 
 
