@@ -17,6 +17,7 @@ from ingest.text import normalise_for_match
 from retrieval.analysis import type_words
 from retrieval.candidate import Candidate
 from retrieval.citations import build_answer, decline
+from retrieval.fields import Field, fields_of, label_match
 from retrieval.forms import (
     CAPITALISED_RUN,
     FIT,
@@ -26,6 +27,7 @@ from retrieval.forms import (
     has_figure,
     is_graded,
     mentions,
+    type_fit,
 )
 from retrieval.lexical import LexicalIndex
 from retrieval.questions import YEAR, Intent, content_terms, question_entities, stem
@@ -46,6 +48,8 @@ _LOWER_WORD = re.compile(r"(?<![\w'’-])[a-z][a-z'’-]+\b")
 FRONT_MATTER_TYPES = ("date", "person")  # answer types the report's opening passage often holds
 VERDICT_TYPE = "verdict"
 MAX_GRADE_TABLES = 3  # grade grids added to a verdict question's passages
+FIELD_TYPES = ("date", "person")  # answer types a labelled field ("Lead inspector: ...") may hold
+DATE_LABEL_WORDS = frozenset({"date", "day", "period", "time"})  # a label naming a date: "Visit dates"
 LIST_TYPE = "list"  # retrieval.analysis.AnswerType.LIST (analysis imports questions; answer stays below it)
 MAX_LIST_ITEMS = 12  # a list answer quotes at most this many items
 LIST_TOPIC_RATIO = 0.5  # a list item is on the question's topic at this share of the best item's word weight
@@ -70,6 +74,43 @@ def leans_on_previous(sentence: str) -> bool:
     return bool(_LEANS_ON_PREVIOUS.match(sentence.strip()))
 
 
+_ACRONYM = re.compile(r"\b[A-Z]{2,6}\b")
+_JOINERS = frozenset({"&", "and", "of", "the", "for", "in", "on", "to"})
+# A run of capitalised words, with the small words names are joined by: "Staffordshire & West Midlands".
+_NAME_RUN = re.compile(r"(?:[A-Z][\w'’-]*)(?:\s+(?:(?:&|and|of|the|for|in|on|to)\s+)?[A-Z][\w'’-]*)*")
+
+
+def text_acronyms(texts: list[str], known: dict[str, str]) -> dict[str, str]:
+    """Acronyms the report uses with the capitalised name whose initials spell them, found in its own text:
+    "Reducing Reoffending Partnership (RRP)" or "Staffordshire & West Midlands" for "SWM". The most frequent
+    such name wins; acronyms in `known` (the glossary's) are left out.
+
+    Example: ["The Reducing Reoffending Partnership (RRP) owns it. RRP is ..."] -> {"RRP": "Reducing
+    Reoffending Partnership"}.
+    """
+    used = {a for text in texts for a in _ACRONYM.findall(text)} - set(known)
+    if not used:
+        return {}
+    names: dict[str, dict[str, int]] = {}
+    for text in texts:
+        for run in _NAME_RUN.findall(text):
+            words_ = run.split()
+            for start in range(len(words_)):
+                if words_[start].lower() in _JOINERS:
+                    continue
+                initials = ""
+                for end in range(start, min(len(words_), start + 8)):
+                    word = words_[end]
+                    if word.lower() in _JOINERS:
+                        continue
+                    initials += word[0]
+                    if initials in used:
+                        name = " ".join(words_[start : end + 1])
+                        names.setdefault(initials, {})
+                        names[initials][name] = names[initials].get(name, 0) + 1
+    return {acronym: max(found, key=lambda n: (found[n], len(n))) for acronym, found in names.items()}
+
+
 def states_all(candidate: Candidate, constraints: tuple[str, ...]) -> bool:
     """The quote itself (not only its passage; a table row: with its caption) names every one of
     `constraints`: a year as any period it starts ("2015" in "2015–16")."""
@@ -92,6 +133,8 @@ class Composer:
         self.lexical = lexical
         self.chunk_rows = chunk_rows
         self._lower_case_words: frozenset[str] | None = None
+        self._expansions: dict[str, str] | None = None
+        self._fields: list[Field] | None = None
 
     def compose(self, question: str, intent: Intent, hits: list[Hit], scores: QueryScores,
                 answer_type: str | None = None) -> Answer:
@@ -215,6 +258,37 @@ class Composer:
                 return self._whole(hit, self.chunk_rows[chunk.id], scores, 1.0, 1.0, intent)
         return None
 
+    def fields(self) -> list[Field]:
+        """Every labelled field of the report ("Lead inspector: ..."), found once."""
+        if self._fields is None:
+            self._fields = [f for c in self.search.chunks if c.kind == kinds.TEXT for f in fields_of(c)]
+        return self._fields
+
+    def field_candidates(self, question: str, intent: Intent, hits: list[Hit], scores: QueryScores,
+                         answer_type: str, asked: frozenset[str]) -> list[Candidate]:
+        """The labelled fields whose value is of the type asked for and whose label the question names, as
+        candidates: "Who led the inspection?" and "Lead inspector: Jane Smith". Matched on the label's words
+        (`fields.label_match`) and on the meaning of the sentence holding the field."""
+        retrieved = {h.chunk.id: h for h in hits}
+        top = hits[0].score if hits and hits[0].score > 0 else 1.0
+        found = []
+        for field in self.fields():
+            if (type_fit(field.value, answer_type, asked) or 0.0) <= 0:
+                continue
+            match = label_match(field, question, type_words(answer_type) | DATE_LABEL_WORDS
+                                if answer_type == "date" else type_words(answer_type))
+            if match <= 0:
+                continue
+            row = self.chunk_rows[field.chunk.id]
+            hit = retrieved.get(field.chunk.id) or Hit(field.chunk, min((h.score for h in hits), default=0.0), 0)
+            sims = [float(scores.sentence_sims[r]) for r, s in zip(self.search.sentence_rows(row),
+                    field.chunk.sentences, strict=False) if s.start <= field.span.start < s.end]
+            dense = (1 - W_PASSAGE_MEANING) * max(sims, default=0.0) + W_PASSAGE_MEANING * float(scores.dense[row])
+            prior = max(hit.score, 0.0) / top
+            found.append(self._candidate(hit, field.span, dense, match, match, prior, intent, is_row=False,
+                                         answer_type=answer_type, asked=asked))
+        return found
+
     def front_matter(self, hits: list[Hit]) -> list[Hit]:
         """The report's opening passage (title, dates, by-line) as one more place a "when" or "who" answer
         may be, scored as the weakest retrieved passage; [] when it is already among `hits`."""
@@ -246,8 +320,13 @@ class Composer:
         return self._lower_case_words | frozenset(content_terms(question))
 
     def expansions(self) -> dict[str, str]:
-        """Acronyms the glossary spells out. Example: {"PSO": "Probation services officer", ...}."""
-        return self.lexical.acronyms
+        """Acronyms the glossary spells out, and those the text does ("Reducing Reoffending Partnership (RRP)",
+        a capitalised name whose initials an acronym of the report spells). Example: {"PSO": "Probation
+        services officer", "RRP": "Reducing Reoffending Partnership", ...}."""
+        if self._expansions is None:
+            self._expansions = {**text_acronyms([c.text for c in self.search.chunks], self.lexical.acronyms),
+                                **self.lexical.acronyms}
+        return self._expansions
 
     def specific_entities(self, question: str, named: list[str] | None = None) -> list[str]:
         """Names and years in the question that few passages mention: the answer's passage must.
@@ -327,6 +406,8 @@ class Composer:
                 found.append(self._candidate(hit, span, dense, float(own), passage_coverage, prior,
                                              intent, is_row=True, cells=cells, entities=entities,
                                              answer_type=answer_type, asked=asked))
+        if answer_type in FIELD_TYPES:
+            found += self.field_candidates(question, intent, hits, scores, answer_type, asked)
         found.sort(key=lambda c: -c.score)
         return found
 

@@ -110,10 +110,10 @@ def _names_someone(text: str, chunk: Chunk, asked: frozenset[str] = frozenset())
 _MONTH = (r"(?:January|February|March|April|May|June|July|August|September|October|November|December|"
           r"Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept?|Oct|Nov|Dec)\.?")
 # A date of the kind "when" asks for: a day or month with its year, or a numeric date. A bare year is weaker.
-_FULL_DATE = re.compile(rf"\b\d{{1,2}}(?:st|nd|rd|th)?\s+{_MONTH}\s+(?:19|20)\d\d\b|\b{_MONTH}\s+\d{{1,2}},?\s+"
+FULL_DATE = re.compile(rf"\b\d{{1,2}}(?:st|nd|rd|th)?\s+{_MONTH}\s+(?:19|20)\d\d\b|\b{_MONTH}\s+\d{{1,2}},?\s+"
                         rf"(?:19|20)\d\d\b|\b{_MONTH}\s+(?:to|and|-|–)\s+(?:\d{{1,2}}\s+)?{_MONTH}\s+(?:19|20)\d\d\b|"
                         rf"\b\d{{1,2}}[/.]\d{{1,2}}[/.](?:19|20)?\d\d\b")
-_MONTH_YEAR = re.compile(rf"\b(?:{_MONTH}|[Ss]pring|[Ss]ummer|[Aa]utumn|[Ww]inter)\s+(?:of\s+)?(?:19|20)\d\d\b")
+MONTH_YEAR = re.compile(rf"\b(?:{_MONTH}|[Ss]pring|[Ss]ummer|[Aa]utumn|[Ww]inter)\s+(?:of\s+)?(?:19|20)\d\d\b")
 _TITLED_NAME = re.compile(r"\b(?:Dame|Sir|Lord|Lady|Mr|Mrs|Ms|Miss|Dr|Judge|Professor|Cllr|Councillor)\.? [A-Z][a-z]+")
 # A run of capitalised words: "Jane Smith", "Mary-Ann O'Neil", "Our Plan To Change Lives".
 CAPITALISED_RUN = re.compile(r"\b(?:O'|Mc|Mac)?[A-Z][a-z]+(?:-[A-Z][a-z]+)?(?:\s+(?:[A-Z]\.\s+)?(?:O'|Mc|Mac)?"
@@ -127,7 +127,7 @@ SIGNATURE_WORDS = 10  # a line this short carrying a name reads as a signature o
 def date_fit(text: str) -> float:
     """How well `text` carries the date a "when" question asks for: a full date or a month with its year
     scores FIT, a bare year or month a quarter of it, no date -FIT. Example: "in May 2016" -> FIT."""
-    if _FULL_DATE.search(text) or _MONTH_YEAR.search(text):
+    if FULL_DATE.search(text) or MONTH_YEAR.search(text):
         return FIT
     return FIT / 4 if _DATE.search(text) else -FIT
 

@@ -206,9 +206,18 @@ def _extreme(question: str) -> str | None:
 def stem(word: str) -> str:
     """The Snowball (Porter 2) English stem, so plurals and verb forms match.
 
-    Examples: "interventions" -> "intervent"; "planning" -> "plan"; "relied" -> "reli" (as "rely").
+    Examples: "interventions" -> "intervent"; "planning" -> "plan"; "relied" -> "reli" (as "rely");
+    "led" -> "lead" (an irregular past, as its present).
     """
-    return _STEMMER.stemWord(word)
+    return _STEMMER.stemWord(_IRREGULAR.get(word, word))
+
+
+# Irregular past forms a question uses for the verb a report's label or sentence has ("Who led ..." /
+# "Lead inspector:"). General English, not any report's words.
+_IRREGULAR = {"led": "lead", "wrote": "write", "written": "write", "ran": "run", "began": "begin",
+              "begun": "begin", "took": "take", "taken": "take", "held": "hold", "gave": "give", "given": "give",
+              "saw": "see", "seen": "see", "spoke": "speak", "spoken": "speak", "chose": "choose",
+              "chosen": "choose", "told": "tell", "sought": "seek", "brought": "bring", "bought": "buy"}
 
 
 def content_terms(text: str) -> list[str]:
