@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import threading
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
@@ -14,6 +15,7 @@ from ingest.text import words
 
 MAX_QUESTION_CHARS = 2_000
 _STEMMER = snowballstemmer.stemmer("english")
+_STEMMER_LOCK = threading.Lock()  # the stemmer keeps the word it works on in itself: one thread at a time
 
 STOPWORDS = frozenset(
     """a about above after again against all am an and any are as at be because been before being below between
@@ -209,7 +211,8 @@ def stem(word: str) -> str:
     Examples: "interventions" -> "intervent"; "planning" -> "plan"; "relied" -> "reli" (as "rely");
     "led" -> "lead" (an irregular past, as its present).
     """
-    return _STEMMER.stemWord(_IRREGULAR.get(word, word))
+    with _STEMMER_LOCK:  # the chat and the API answer in several threads at once
+        return _STEMMER.stemWord(_IRREGULAR.get(word, word))
 
 
 # Irregular past forms a question uses for the verb a report's label or sentence has ("Who led ..." /
