@@ -26,14 +26,16 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from ingest.errors import ReportQAError
-from ingest.records import GLOSSARY, KEY_FACT, PRACTICE_EXAMPLE, RECOMMENDATION, TABLE, Chunk, Document, Span
+from ingest.records import GLOSSARY, KEY_FACT, PRACTICE_EXAMPLE, RECOMMENDATION, TABLE, TEXT, Chunk, Document, Span
 from ingest.text import collapse_spaces, normalise_for_match, numbers_in, words
 from retrieval.questions import STOPWORDS, stem
 from retrieval.records import Filters
 
 log = logging.getLogger(__name__)
 
-QUIZ_KINDS = (KEY_FACT, GLOSSARY, TABLE, RECOMMENDATION, PRACTICE_EXAMPLE)  # the order items take turns in
+STATISTIC = "statistic"  # a sentence of the report's prose stating one percentage (not an ingest kind)
+QUIZ_KINDS = (KEY_FACT, GLOSSARY, TABLE, RECOMMENDATION, PRACTICE_EXAMPLE, STATISTIC)  # the order of turns
+STATEMENT_WORDS = (8, 40)  # a statistic's sentence: long enough to say what is measured, short enough to read
 MAX_N = 200  # more questions than this is not a quiz; -n above it is refused
 OPTIONS = 4  # a multiple-choice item: the key and up to three distractors
 ROWS_PER_TABLE = 4  # a long table would otherwise fill the quiz on its own
@@ -184,11 +186,12 @@ def candidates(document: Document, report: QuizReport, sections=(), theme: str |
     items in a seeded shuffle so that a quiz samples the whole report."""
     chunks = _chosen_chunks(document.chunks, sections, theme)
     makers = {KEY_FACT: key_fact_items, GLOSSARY: glossary_items, TABLE: table_items,
-              RECOMMENDATION: recommendation_items, PRACTICE_EXAMPLE: example_items}
+              RECOMMENDATION: recommendation_items, PRACTICE_EXAMPLE: example_items, STATISTIC: statistic_items}
+    source = {STATISTIC: TEXT}  # the chunk kind a quiz kind reads, where they differ
     per_kind = []
     for kind in QUIZ_KINDS:  # distractors come from the whole report, not only the chosen sections
-        items = makers[kind]([c for c in chunks if c.kind == kind], document, report,
-                             [c for c in document.chunks if c.kind == kind])
+        items = makers[kind]([c for c in chunks if c.kind == source.get(kind, kind)], document, report,
+                             [c for c in document.chunks if c.kind == source.get(kind, kind)])
         random.Random(f"{seed}-{kind}").shuffle(items)
         per_kind.append(items)
     fair = _unambiguous([i for items in per_kind for i in items])
@@ -473,7 +476,7 @@ def recommendation_question(body: str) -> str | None:
         return None
     verb, rest = tokens[i].lower(), tokens[_skip_adverbs(tokens, i + 1):]
     if rest and rest[0].lower() == "that":
-        clause = _topic(rest[1:])
+        clause = _clause(rest[1:])
         return f"What does the report recommend to {verb} that {clause}?" if clause else None
     topic = _topic(rest)
     return f"What does the report recommend about {topic}?" if topic else None
@@ -486,6 +489,25 @@ def _skip_adverbs(tokens: list[str], i: int) -> int:
     return i
 
 
+def _clause(tokens: list[str]) -> str | None:
+    """A "that" clause up to its first break after six words (so it keeps its verb), twelve words at most.
+
+    Example: "when children have a plan to return home risks are considered and that ..." -> "when children
+    have a plan to return home risks are considered".
+    """
+    rest = " ".join(tokens)
+    cut = next((m.start() for m in _CLAUSE_END.finditer(rest) if len(rest[: m.start()].split()) >= 6), len(rest))
+    return _trimmed(rest[:cut].split()[:12])
+
+
+def _trimmed(kept: list[str]) -> str | None:
+    """No trailing small words or punctuation; None when under two words are left."""
+    kept = list(kept)
+    while kept and kept[-1].lower().strip(".,;:") in STOPWORDS:
+        kept.pop()
+    return " ".join(kept).strip(" .,;:") if len(kept) >= 2 else None
+
+
 def _topic(tokens: list[str]) -> str | None:
     """Words up to the first clause break; when that leaves under three, up to a comma, a bracket or a
     purpose ("to ensure"); twelve words at most, no trailing small words."""
@@ -494,10 +516,7 @@ def _topic(tokens: list[str]) -> str | None:
     topic = rest[: cut.start()] if cut else rest
     if len(topic.split()) < 3:  # "the role": too vague
         topic = _PURPOSE.split(rest)[0]
-    kept = topic.split()[:12]
-    while kept and kept[-1].lower().strip(".") in STOPWORDS:
-        kept.pop()
-    return " ".join(kept).strip(" .") if len(kept) >= 2 else None
+    return _trimmed(topic.split()[:12])
 
 
 # -- practice examples: "In the report's practice example about <person>, was the practice good or poor?"
@@ -517,3 +536,37 @@ def example_items(chunks: list[Chunk], document: Document, report: QuizReport, p
                               _citation(document, report, chunk, _first_sentence(chunk)),
                               list(POLARITY_KEYS.values()), must_mention=[chunk.person]))
     return items
+
+
+# -- statistics in the prose: "What figure completes this statement from the report: “___ of …”?"
+
+
+def statistic_items(chunks: list[Chunk], document: Document, report: QuizReport, pool: list[Chunk]) -> list[QuizItem]:
+    """A sentence stating one percentage, asked as a cloze; distractors are the report's other percentages."""
+    found = [(c, span, value) for c in pool for span, value in _statements(c)]
+    values = [value for _, _, value in found]
+    wanted = {c.id for c in chunks}
+    items = []
+    for chunk, span, value in found:
+        if chunk.id not in wanted:
+            continue
+        sentence = " ".join(_drop_marks(chunk.text[span.start : span.end]).split())
+        cloze = re.sub(rf"(?<![\w.]){re.escape(value)}", "___", sentence, count=1)
+        question = f"What figure completes this statement from the report: “{cloze}”?"
+        items.append(QuizItem(STATISTIC, question, value, _citation(document, report, chunk, span),
+                              _options(value, values, question)))
+    return items
+
+
+def _statements(chunk: Chunk) -> list[tuple[Span, str]]:
+    """Sentences of a prose passage holding exactly one percentage, with it.
+
+    Example: "Police attendance at child protection conferences is 50%." -> [(its span, "50%")].
+    """
+    found = []
+    for span in chunk.sentences:
+        sentence = chunk.text[span.start : span.end]
+        shares = [n for n in numbers_in(sentence) if n.endswith("%")]
+        if len(shares) == 1 and STATEMENT_WORDS[0] <= len(sentence.split()) <= STATEMENT_WORDS[1]:
+            found.append((span, shares[0]))
+    return found

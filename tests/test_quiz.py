@@ -84,11 +84,23 @@ def test_recommendations_ask_about_their_topic_and_practice_examples_about_their
     assert all(i.answer in _chunk(fake_engine, i.citation.chunk_id).text and ":" not in i.answer[:3] for i in recs)
     assert q.recommendation_question("Reduce the backlog of late reviews and strengthen systems to do so.") == \
         "What does the report recommend about the backlog of late reviews?"
-    assert q.recommendation_question("Ensure that partners attend the meetings, in time.") == \
-        "What does the report recommend to ensure that partners attend the meetings?"
+    assert q.recommendation_question("Ensure that partners attend the panel meetings each month, and report.") == \
+        "What does the report recommend to ensure that partners attend the panel meetings each month?"
     examples = _of(pool, PRACTICE_EXAMPLE)
     assert examples and all(i.must_mention and i.must_mention[0] in i.question for i in examples)
     assert all(i.answer in ("Good practice", "Poor practice") and len(i.options) == 2 for i in examples)
+
+
+def test_statistics_are_asked_as_a_cloze_of_their_sentence(fake_engine, pool):
+    stats = _of(pool, q.STATISTIC)
+    assert stats
+    for item in stats:
+        assert item.answer.endswith("%") and "___" in item.question and item.answer not in item.question
+        assert item.answer in item.citation.quote
+        assert all(o.endswith("%") for o in item.options)
+    chunk = next(c for c in fake_engine.document.chunks if q._statements(c))
+    span, value = q._statements(chunk)[0]
+    assert value in chunk.text[span.start : span.end]
 
 
 def test_answer_matching_keeps_number_boundaries_and_reads_long_keys_by_their_words():
