@@ -17,16 +17,18 @@ from ingest.text import normalise_for_match
 from retrieval.analysis import type_words
 from retrieval.candidate import Candidate
 from retrieval.citations import build_answer, decline
-from retrieval.fields import Field, fields_of, label_match
+from retrieval.fields import Field, fields_of, label_match, sign_offs
 from retrieval.forms import (
     CAPITALISED_RUN,
     FIT,
     answers_the_form,
+    carries_value,
     fit_bonus,
     focus_weights,
     has_figure,
     is_graded,
     mentions,
+    person_fit,
     type_fit,
 )
 from retrieval.lexical import LexicalIndex
@@ -53,6 +55,26 @@ DATE_LABEL_WORDS = frozenset({"date", "day", "period", "time"})  # a label namin
 LIST_TYPE = "list"  # retrieval.analysis.AnswerType.LIST (analysis imports questions; answer stays below it)
 MAX_LIST_ITEMS = 12  # a list answer quotes at most this many items
 LIST_TOPIC_RATIO = 0.5  # a list item is on the question's topic at this share of the best item's word weight
+
+
+# Verbs a "how many items" question is built with, which say nothing about which items.
+_LISTING_VERBS = frozenset(stem(w) for w in "make makes made list listed lists give gives given set sets contain "
+                           "contains include includes included total altogether number identify identified "
+                           "there".split())
+_UNITS = "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "\
+    "seventeen eighteen nineteen".split()
+_TENS = "twenty thirty forty fifty sixty seventy eighty ninety".split()
+
+
+def number_in_words(n: int) -> str:
+    """A count in words, so an answer's own count is not read as a figure to find in a passage.
+    Examples: 8 -> "eight"; 17 -> "seventeen"; 42 -> "forty-two"; 150 -> "150"."""
+    if 0 <= n < 20:
+        return _UNITS[n]
+    if 20 <= n < 100:
+        tens, units = divmod(n, 10)
+        return _TENS[tens - 2] + (f"-{_UNITS[units]}" if units else "")
+    return str(n)
 
 
 def focus_terms(question: str, answer_type: str | None, weight) -> dict[str, float]:
@@ -138,8 +160,45 @@ class Composer:
 
     def compose(self, question: str, intent: Intent, hits: list[Hit], scores: QueryScores,
                 answer_type: str | None = None) -> Answer:
+        counted = self.counted_list(question, intent, hits, scores)
+        if counted is not None:
+            items, title = counted
+            return build_answer(question, items[:MAX_LIST_ITEMS],
+                                lead=f"{number_in_words(len(items)).capitalize()} "
+                                     f"{'item' if len(items) == 1 else 'items'} under “{title}”:")
         chosen = self.select(question, intent, hits, scores, answer_type=answer_type)
         return build_answer(question, chosen) if chosen else decline(question, hits)
+
+    def counted_list(self, question: str, intent: Intent, hits: list[Hit],
+                     scores: QueryScores) -> tuple[list[Candidate], str] | None:
+        """"How many recommendations ...?", "How many areas for improvement are listed for X?": when what is
+        counted names a list of the report (its items' kind or its heading), every item of the list the
+        question's words fit best, and the list's heading; None otherwise."""
+        counted = intent.counted
+        if not counted:
+            return None
+        groups: dict[tuple[str, str | None], list] = {}
+        for chunk in self.search.chunks:
+            if chunk.kind == kinds.RECOMMENDATION:
+                groups.setdefault((chunk.section_id, chunk.addressed_to), []).append(chunk)
+        asked = set(content_terms(question))
+        best, best_fit = None, 0.0
+        for items in groups.values():
+            named = set(content_terms(f"{items[0].kind} {items[0].section_text} {items[0].addressed_to or ''}"))
+            if not all(mentions(named, t) for t in counted):
+                continue
+            fit = sum(self.lexical.weight(t) for t in asked if mentions(named, t))
+            if fit > best_fit:
+                best, best_fit = items, fit
+        if best is None or len(best) < 2:
+            return None
+        named = set(content_terms(f"{best[0].kind} {best[0].section_text} {best[0].addressed_to or ''}"))
+        topic = " ".join(t for t in content_terms(question) if not mentions(named, t) and t not in _LISTING_VERBS)
+        if topic:  # "How many recommendations concern care leavers?": the items on that topic
+            best = self.on_topic(topic, best)
+        top = hits[0].score if hits else 1.0
+        listed = [self._whole(Hit(c, top, 0), self.chunk_rows[c.id], scores, 1.0, 1.0, Intent()) for c in best]
+        return listed, best[0].section_text.split(" > ")[-1].strip()
 
     def select(self, question: str, intent: Intent, hits: list[Hit], scores: QueryScores,
                taken: list[Candidate] | None = None, answer_type: str | None = None,
@@ -258,10 +317,21 @@ class Composer:
                 return self._whole(hit, self.chunk_rows[chunk.id], scores, 1.0, 1.0, intent)
         return None
 
+    @staticmethod
+    def pairs_with(chunk, previous: Span, span: Span, answer_type: str | None) -> bool:
+        """Whether the sentence at `span` is also a candidate together with the one before: it points back
+        ("This rose to 70."), or it alone holds a value of the type asked for (the one before names what)."""
+        sentence = chunk.text[span.start : span.end]
+        if leans_on_previous(sentence):
+            return True
+        return bool(carries_value(sentence, answer_type)) and carries_value(
+            chunk.text[previous.start : previous.end], answer_type) is False
+
     def fields(self) -> list[Field]:
         """Every labelled field of the report ("Lead inspector: ..."), found once."""
         if self._fields is None:
-            self._fields = [f for c in self.search.chunks if c.kind == kinds.TEXT for f in fields_of(c)]
+            labelled = [f for c in self.search.chunks if c.kind == kinds.TEXT for f in fields_of(c)]
+            self._fields = labelled + sign_offs(self.search.chunks, lambda text: person_fit(text) >= FIT)
         return self._fields
 
     def field_candidates(self, question: str, intent: Intent, hits: list[Hit], scores: QueryScores,
@@ -381,9 +451,10 @@ class Composer:
                 found.append(self._candidate(hit, span, dense, float(own), passage_coverage, prior, intent,
                                              is_row=False, entities=entities, answer_type=answer_type,
                                              asked=asked))
-                if before is not None and leans_on_previous(hit.chunk.text[span.start : span.end]):
-                    # "This increased in 2015–16 to 70.": what "this" is, the sentence before says; the pair
-                    # is one candidate, matched on the words of both.
+                if before is not None and self.pairs_with(hit.chunk, before[1], span, answer_type):
+                    # "This increased in 2015–16 to 70.": what "this" is, the sentence before says; "The last
+                    # visit to X was in 2011. It was judged good.": the value follows its subject. The pair is
+                    # one candidate, matched on the words of both.
                     previous_row, previous = before
                     pair_terms = terms | self.search.sentence_terms[previous_row]
                     pair_sim = (sim + float(scores.sentence_sims[previous_row])) / 2  # the pair as a whole

@@ -19,9 +19,11 @@ QUOTE_GAP = " … "  # between two pieces quoted from one passage
 # -- the answer object ---------------------------------------------------------------------------
 
 
-def build_answer(question: str, chosen: list[Candidate]) -> Answer:
+def build_answer(question: str, chosen: list[Candidate], lead: str = "") -> Answer:
+    """The answer quoting `chosen` in order, each with its [n] marker; `lead` (no number in figures: it is
+    checked like the quotes) opens it, as "Eight items under “Areas for improvement”:"."""
     citations: list[Citation] = []
-    parts: list[str] = []
+    parts: list[str] = [lead] if lead else []
     for candidate in without_repeats(chosen):
         citation = _cite(candidate, citations)
         parts.append(f"{_quote_text(candidate)} [{citation.marker}]")

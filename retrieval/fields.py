@@ -12,6 +12,7 @@ import math
 import re
 from dataclasses import dataclass
 
+from ingest import records as kinds
 from ingest.records import Chunk, Span
 from retrieval.forms import FULL_DATE, MONTH_YEAR
 from retrieval.questions import content_terms, stem
@@ -53,6 +54,24 @@ def fields_of(chunk: Chunk) -> list[Field]:
         if not value or value.endswith(":"):
             continue
         found.append(Field(chunk, Span(match.start(), match.end() + len(value)), match.group(1), value))
+    return found
+
+
+def sign_offs(chunks: list[Chunk], signs) -> list[Field]:
+    """The signature at the end of a section ("Foreword ... Jane Smith, Chief Inspector, May 2016"), as a
+    field labelled with the section's title, so "Who wrote the foreword?" finds it. `signs(text)` says
+    whether a sentence reads as a signature (a short line carrying a name: `forms.person_fit`)."""
+    last: dict[str, Chunk] = {}
+    for chunk in chunks:
+        if chunk.kind == kinds.TEXT and chunk.sentences:
+            last[chunk.section_id] = chunk
+    found = []
+    for chunk in last.values():
+        span = chunk.sentences[-1]
+        sentence = chunk.text[span.start : span.end]
+        title = chunk.section_text.split(" > ")[-1].strip()
+        if title and signs(sentence):
+            found.append(Field(chunk, span, title, sentence))
     return found
 
 

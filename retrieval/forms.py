@@ -223,6 +223,21 @@ def fit_bonus(text: str, chunk: Chunk, intent: Intent, is_row: bool, answer_type
     return bonus
 
 
+def carries_value(text: str, answer_type: str | None) -> bool | None:
+    """Whether `text` holds a value of the type asked for: a verdict word, a figure, a date, a name; None for
+    types without a recognisable value (a reason, a description). Example: ("It was judged good.",
+    "verdict") -> True; ("The previous visit was in 2011.", "verdict") -> False."""
+    if answer_type == "verdict":
+        return bool(_VERDICT.search(text))
+    if answer_type in ("number", "percentage", "duration"):
+        return has_figure(text) or bool(_NUMBER_WORDS.search(text))
+    if answer_type == "money":
+        return bool(_MONEY.search(text))
+    if answer_type in ("date", "person"):
+        return (type_fit(text, answer_type) or 0.0) > 0
+    return None
+
+
 GRADE_WORDS = 4  # a categorical table's values are this short: "Good", "Requires improvement to be good"
 
 
