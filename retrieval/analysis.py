@@ -85,7 +85,10 @@ _TYPE_CUES: tuple[tuple[AnswerType, re.Pattern[str]], ...] = (
                                   r"fee|fees)\b", re.I)),
     (AnswerType.DURATION, re.compile(r"\bhow long\b|\b(how many|number of) (?:days|weeks|months|years|hours|"
                                      r"minutes)\b", re.I)),
-    (AnswerType.NUMBER, re.compile(r"\b(how many|how much|what number|number of|how often|total|average)\b", re.I)),
+    (AnswerType.NUMBER, re.compile(r"\b(how many|how much|what number|number of|how often|total|average)\b|"
+                                   r"\b(?:what|which) (?:was|is|were|are) the (?:[\w-]+ ){0,4}?"
+                                   r"(?:figures?|count|level)\b",
+                                   re.I)),
     (AnswerType.DATE, re.compile(r"^\s*when\b|\b(what|which) (?:year|month|date|day)\b|\bsince when\b|"
                                  r"\bby when\b", re.I)),
     (AnswerType.PERSON, re.compile(r"^\s*(who|whom|whose)\b|\b(what name|name of the (?:person|man|woman)|"
@@ -158,8 +161,20 @@ def analyse(question: str) -> QuestionAnalysis:
         constraints=entities,
         years=tuple(YEAR.findall(question)),
         parts=parts,
-        intent=intent_of(question),
+        intent=intent_for(question, answer_type_of(question) if len(parts) == 1 else parts[0].answer_type),
     )
+
+
+NUMERIC_TYPES = (AnswerType.NUMBER, AnswerType.PERCENTAGE, AnswerType.MONEY, AnswerType.DURATION)
+
+
+def intent_for(text: str, answer_type: AnswerType) -> Intent:
+    """The form checks of `text` (`questions.intent_of`), agreeing with its answer type: a figure is required
+    whenever the type is numeric ("What was the stability figure in 2015?" as much as "how many")."""
+    intent = intent_of(text)
+    if answer_type in NUMERIC_TYPES and not intent.wants_number:
+        return replace(intent, wants_number=True)
+    return intent
 
 
 def _part(text: str, query: str, shared: tuple[str, ...]) -> QuestionPart:

@@ -18,7 +18,7 @@ from ingest.errors import IndexProblem, ReportQAError
 from ingest.pipeline import report_name
 from ingest.settings import BUNDLED_REPORT, Settings, load_settings
 from ingest.store import StoredIndex, load_index
-from retrieval.analysis import QuestionAnalysis, QuestionPart, analyse
+from retrieval.analysis import QuestionAnalysis, QuestionPart, analyse, intent_for
 from retrieval.answer import Composer
 from retrieval.candidate import Candidate
 from retrieval.citations import build_answer, decline, passages_for, verify
@@ -27,7 +27,6 @@ from retrieval.questions import (
     check_language,
     expand_acronyms,
     has_report_word,
-    intent_of,
     kind_hint,
     resolve_follow_up,
     stem,
@@ -91,7 +90,11 @@ class Engine:
             from retrieval.generate import generator_from_settings
 
             generator = generator_from_settings(settings)
-        return cls(index, embedder, settings, strategy, generator)
+        engine = cls(index, embedder, settings, strategy, generator)
+        from retrieval.store import attach_first_stage  # store_backend faiss (default): nothing changes
+
+        attach_first_stage(engine, settings)
+        return engine
 
     def retrieve(self, question: str, k: int = 5, filters: Filters | None = None) -> list[Hit]:
         question = validate_question(question)
@@ -167,7 +170,8 @@ class Engine:
         """One part's quote(s): the part's best candidate, or the whole list when the part asks for one."""
         scores = self._score(part.query, kind_text=part.text)
         part_hits = self.search.rank(scores, 5, self.strategy, filters)
-        picked = self.composer.select(part.query, intent_of(part.text), part_hits, scores, taken=taken,
+        picked = self.composer.select(part.query, intent_for(part.text, part.answer_type), part_hits, scores,
+                                      taken=taken,
                                       answer_type=str(part.answer_type), constraints=part.constraints,
                                       distinct=part.distinct)
         return picked if str(part.answer_type) == "list" else picked[:1]
