@@ -1,8 +1,9 @@
-"""Many users at once against `report-qa serve`'s REST API (POST /api/ask): bounded, loopback only.
+"""Many users at once against `report-qa serve`'s REST API (POST /api/ask) or its chat: bounded, loopback only.
 
     report-qa serve &                                   # in another shell, or let --soak start one
     python scripts/load_test.py                         # 16 closed-loop clients for 30 s
     python scripts/load_test.py --clients 64 --think 5 --duration 60
+    python scripts/load_test.py --target chat --clients 64 --think 5   # the chat, as the browser drives it
     python scripts/load_test.py --soak 300 --server-pid 1234
     python scripts/load_test.py --soak 300              # starts `report-qa serve` on a free port itself
 
@@ -11,6 +12,11 @@ loop), until `--duration` seconds or `--max-requests` requests in all. Questions
 evals/dataset.jsonl; each one gets a random harmless suffix word ("please", "thanks", ...) so that every
 request is a distinct text and the server's question-vector cache does not flatter the numbers.
 A 429 (server full) counts apart from errors; the client waits its Retry-After before asking again.
+
+`--target chat` drives the chat's Ask button the way the browser does, through Gradio's queue protocol
+(POST /gradio_api/queue/join, then the event stream GET /gradio_api/queue/data): each user is one Gradio
+session asking in a new conversation. A "busy, try again in N s" reply (ui/busy.py) or Gradio's queue-full
+503 counts as busy, apart from errors, and the user waits before asking again.
 """
 
 from __future__ import annotations
@@ -39,13 +45,14 @@ MAX_REQUESTS = 200_000
 MAX_THINK = 60.0
 TIMEOUT = 30.0  # seconds per request
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+TARGETS = {"api": "POST /api/ask", "chat": "Gradio chat"}
 
 
 @dataclass
 class Stats:
     latencies: list[float] = field(default_factory=list)  # seconds, answered requests only
     errors: list[str] = field(default_factory=list)
-    refused: int = 0  # 429s
+    refused: int = 0  # 429s (chat: busy replies and Gradio queue-full 503s)
     reconnects: int = 0  # requests retried once on a new connection after an idle keep-alive was closed
     seconds: float = 0.0
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
@@ -83,12 +90,13 @@ def summary(stats: Stats) -> dict[str, float]:
     }
 
 
-def report(stats: Stats, clients: int, think: float) -> str:
+def report(stats: Stats, clients: int, think: float, target: str = "api") -> str:
     s = summary(stats)
+    refused = f"429 {s['refused_429']}" if target == "api" else f"busy {s['refused_429']}"
     lines = [
-        f"{clients} clients, think {think:g} s: {s['requests']} requests in {s['seconds']:.1f} s, "
-        f"{s['throughput']:.1f} answers/s",
-        f"answered {s['answered']}, errors {s['errors']}, 429 {s['refused_429']}, "
+        f"{clients} clients ({TARGETS[target]}), think {think:g} s: {s['requests']} requests in "
+        f"{s['seconds']:.1f} s, {s['throughput']:.1f} answers/s",
+        f"answered {s['answered']}, errors {s['errors']}, {refused}, "
         f"keep-alive reconnects {s['reconnects']}",
         f"latency p50 {s['p50_ms']:.0f} ms, p95 {s['p95_ms']:.0f} ms, max {s['max_ms']:.0f} ms",
     ]
@@ -220,6 +228,167 @@ def run(url: str, clients: int, think: float, duration: float, max_requests: int
     return stats
 
 
+# ---------- the Gradio chat (queue protocol) ----------
+
+CHAT_BUTTON = "rq-ask"  # elem_id of the chat's Ask button: its click event is what a user triggers
+GRADIO = "/gradio_api"
+BUSY_MARK = "try again in"  # in ui/busy.py's reply
+
+
+@dataclass(frozen=True)
+class ChatEndpoint:
+    fn_index: int
+    kinds: tuple[str, ...]  # the component type of each input, in order
+
+
+def find_chat(host: str, port: int) -> ChatEndpoint:
+    """The Ask button's event in the app's /config: its fn_index and input components."""
+    conn = http.client.HTTPConnection(host, port, timeout=TIMEOUT)
+    try:
+        conn.request("GET", "/config")
+        reply = conn.getresponse()
+        data = reply.read()
+    except OSError as err:
+        raise SystemExit(f"no server on {host}:{port} ({err}); start `report-qa serve` or pass --url.") from None
+    finally:
+        conn.close()
+    if reply.status != 200:
+        raise SystemExit(f"GET /config on {host}:{port} gave HTTP {reply.status}; is it `report-qa serve`?")
+    return chat_endpoint(json.loads(data))
+
+
+def chat_endpoint(config: dict) -> ChatEndpoint:
+    """Example: a config whose dependency 4 is the click of the component with elem_id "rq-ask", inputs
+    a textbox, a chatbot and a state -> ChatEndpoint(4, ("textbox", "chatbot", "state"))."""
+    components = {c["id"]: c for c in config.get("components", [])}
+    for dep in config.get("dependencies", []):
+        for target, event in dep.get("targets", []):
+            if event == "click" and components.get(target, {}).get("props", {}).get("elem_id") == CHAT_BUTTON:
+                return ChatEndpoint(dep["id"], tuple(components[i]["type"] for i in dep["inputs"]))
+    raise SystemExit(f"the app has no button with elem_id {CHAT_BUTTON!r}; is it `report-qa serve`'s chat?")
+
+
+def chat_payload(endpoint: ChatEndpoint, question: str, session: str) -> str:
+    """The queue/join body the browser sends for Ask: the question, an empty conversation, the server-side
+    state left to the server (null), no report chosen (the whole library)."""
+    empty = {"textbox": question, "chatbot": [], "state": None, "dropdown": []}
+    data = [empty.get(kind) for kind in endpoint.kinds]
+    return json.dumps({"data": data, "event_data": None, "fn_index": endpoint.fn_index, "trigger_id": None,
+                       "session_hash": session})
+
+
+def chat_reply_text(output: dict) -> str:
+    """The last chat message's text in a process_completed output (content: a string or a list of parts)."""
+    messages = (output.get("data") or [[]])[0] or []
+    if not messages:
+        return ""
+    content = messages[-1].get("content")
+    if isinstance(content, list):
+        return " ".join(str(part.get("text", "")) for part in content if isinstance(part, dict))
+    return str(content or "")
+
+
+def chat_outcome(message: dict) -> tuple[str, str]:
+    """("answered" | "busy" | "error", detail) for one process_completed message."""
+    output = message.get("output") or {}
+    if not message.get("success", False):
+        return "error", f"event failed: {str(output.get('error'))[:120]}"
+    text = chat_reply_text(output)
+    if BUSY_MARK in text and "busy" in text:
+        return "busy", text
+    if text.startswith("⚠️"):
+        return "error", text[:120]
+    return "answered", ""
+
+
+def _completed(reply: http.client.HTTPResponse, event_id: str) -> dict:
+    """Read the session's event stream until our event completes."""
+    while True:
+        line = reply.readline()
+        if not line:
+            raise http.client.IncompleteRead(b"", None)
+        text = line.decode("utf-8", "replace").strip()
+        if not text.startswith("data:"):
+            continue
+        message = json.loads(text[5:])
+        if message.get("msg") == "process_completed" and message.get("event_id") == event_id:
+            return message
+
+
+def ask_chat(host: str, port: int, endpoint: ChatEndpoint, question: str, session: str) -> tuple[str, str]:
+    """One Ask through Gradio's queue: join, then wait on the event stream. ("busy", ...) on queue-full."""
+    conn = http.client.HTTPConnection(host, port, timeout=TIMEOUT)
+    try:
+        conn.request("POST", f"{GRADIO}/queue/join", chat_payload(endpoint, question, session),
+                     {"Content-Type": "application/json"})
+        reply = conn.getresponse()
+        data = reply.read()
+        if reply.status == 503:
+            return "busy", data.decode("utf-8", "replace")[:120]
+        if reply.status != 200:
+            return "error", f"HTTP {reply.status} on queue/join: {data[:120]!r}"
+        event_id = json.loads(data)["event_id"]
+        conn.request("GET", f"{GRADIO}/queue/data?session_hash={session}")
+        stream = conn.getresponse()
+        if stream.status != 200:
+            return "error", f"HTTP {stream.status} on queue/data"
+        return chat_outcome(_completed(stream, event_id))
+    finally:
+        conn.close()
+
+
+def one_chat_user(host: str, port: int, endpoint: ChatEndpoint, questions: list[str], think: float,
+                  deadline: float, budget: list[int], stats: Stats, seed: int) -> None:
+    rng = random.Random(seed)
+    session = f"load{seed}x{rng.randrange(16**8):08x}"
+    while time.monotonic() < deadline:
+        with stats.lock:
+            if budget[0] <= 0:
+                return
+            budget[0] -= 1
+        started = time.perf_counter()
+        try:
+            kind, detail = ask_chat(host, port, endpoint, variant(rng.choice(questions), rng), session)
+        except (OSError, http.client.HTTPException, ValueError, KeyError) as err:
+            kind, detail = "error", f"{type(err).__name__}: {err}"
+        elapsed = time.perf_counter() - started
+        pause = think
+        with stats.lock:
+            if kind == "answered":
+                stats.latencies.append(elapsed)
+            elif kind == "busy":
+                stats.refused += 1
+                pause = max(think, 2.0)
+            else:
+                stats.errors.append(detail)
+        if pause:
+            time.sleep(min(pause, max(0.0, deadline - time.monotonic())))
+
+
+def run_chat(url: str, clients: int, think: float, duration: float, max_requests: int,
+             questions: list[str], seed: int = 0) -> Stats:
+    """As `run`, through the Gradio chat: each client is one browser session pressing Ask."""
+    host, port = check_url(url)
+    endpoint = find_chat(host, port)
+    stats = Stats()
+    budget = [max_requests]
+    started = time.perf_counter()
+    deadline = time.monotonic() + duration
+    threads = [threading.Thread(target=one_chat_user, daemon=True, args=(
+        host, port, endpoint, questions, think, deadline, budget, stats, seed * 1000 + i)) for i in range(clients)]
+    for thread in threads:
+        thread.start()
+        if think:
+            time.sleep(think / clients)
+    for thread in threads:
+        thread.join(timeout=duration + TIMEOUT + 5)
+    stats.seconds = time.perf_counter() - started
+    return stats
+
+
+RUNNERS = {"api": run, "chat": run_chat}
+
+
 # ---------- memory (soak) ----------
 
 
@@ -280,13 +449,14 @@ def soak(args: argparse.Namespace, questions: list[str]) -> int:
         server = start_server(port)
         url, pid = f"http://127.0.0.1:{port}", server.pid
     try:
-        run(url, min(args.clients, 4), 0.0, 10.0, 500, questions, seed=99)  # warm up before the first sample
+        runner = RUNNERS[args.target]
+        runner(url, min(args.clients, 4), 0.0, 10.0, 500, questions, seed=99)  # warm up before the first sample
         start = rss_mb(pid)
         print(f"soak {args.soak:g} s, {args.clients} clients; server pid {pid} RSS at start {start:.0f} MB",
               flush=True)
-        stats = run(url, args.clients, args.think, args.soak, args.max_requests, questions, seed=args.seed)
+        stats = runner(url, args.clients, args.think, args.soak, args.max_requests, questions, seed=args.seed)
         end = rss_mb(pid)
-        print(report(stats, args.clients, args.think))
+        print(report(stats, args.clients, args.think, args.target))
         print(f"RSS start {start:.0f} MB, end {end:.0f} MB, growth {end - start:+.0f} MB")
         return 1 if stats.errors else 0
     finally:
@@ -300,6 +470,8 @@ def parser() -> argparse.ArgumentParser:
                                 "a question-vector cache on the server cannot flatter the figures.")
     p.add_argument("--url", default="http://127.0.0.1:7860", help="a running server (loopback only; "
                    "default %(default)s)")
+    p.add_argument("--target", choices=sorted(TARGETS), default="api",
+                   help="api: POST /api/ask (default); chat: the Gradio chat's Ask, through Gradio's queue")
     p.add_argument("--clients", type=int, default=16, help=f"closed-loop clients (1..{MAX_CLIENTS}, default 16)")
     p.add_argument("--think", type=float, default=0.0, help="seconds each client waits between answer and "
                    "next question (default 0)")
@@ -326,8 +498,9 @@ def main(argv: list[str] | None = None) -> int:
     questions = load_questions(args.questions)
     if args.soak is not None:
         return soak(args, questions)
-    stats = run(args.url, args.clients, args.think, args.duration, args.max_requests, questions, seed=args.seed)
-    print(report(stats, args.clients, args.think))
+    stats = RUNNERS[args.target](args.url, args.clients, args.think, args.duration, args.max_requests, questions,
+                                 seed=args.seed)
+    print(report(stats, args.clients, args.think, args.target))
     if args.json:
         print(json.dumps(summary(stats)))
     return 1 if stats.errors or not stats.latencies else 0
