@@ -7,7 +7,7 @@ export GRADIO_ANALYTICS_ENABLED = False
 export HF_HUB_OFFLINE = 1
 export TOKENIZERS_PARALLELISM = false
 
-.PHONY: install index run serve test test-fast check lint eval eval-check bench browser clean
+.PHONY: install index run serve test test-fast check lint eval eval-check eval-milvus bench browser clean
 
 install: $(STAMP)
 
@@ -15,7 +15,7 @@ install: $(STAMP)
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install --quiet torch==2.13.0
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet -e '.[dev,milvus]'
 	$(BIN)/python -m ingest.onnx_export  # the embedding model as ONNX, once, so the first `ask` is fast
 	$(BIN)/python -c "import torch, sys; v = torch.__version__; sys.exit(0 if v.startswith('2.13.0') and not torch.version.cuda else 'torch ' + v + ' is not the CPU 2.13.0 build')"
 	touch $(STAMP)
@@ -50,6 +50,10 @@ eval: index
 
 eval-check: index
 	$(BIN)/report-qa eval --check --out evals/runs/ci
+
+# The same gate with the Milvus first stage (milvus-lite); docs/scaling.md compares the two.
+eval-milvus: index
+	$(BIN)/report-qa eval --check --store-backend milvus --out evals/runs/milvus
 
 bench: index
 	$(BIN)/report-qa bench

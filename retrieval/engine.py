@@ -90,7 +90,11 @@ class Engine:
             from retrieval.generate import generator_from_settings
 
             generator = generator_from_settings(settings)
-        return cls(index, embedder, settings, strategy, generator)
+        engine = cls(index, embedder, settings, strategy, generator)
+        from retrieval.store import attach_first_stage  # store_backend faiss (default): nothing changes
+
+        attach_first_stage(engine, settings)
+        return engine
 
     def retrieve(self, question: str, k: int = 5, filters: Filters | None = None) -> list[Hit]:
         question = validate_question(question)

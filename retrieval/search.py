@@ -9,6 +9,7 @@ as "rrf"; it is written out (1 / (60 + rank)) rather than imported from ranx, wh
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -36,6 +37,7 @@ class QueryScores:
     dense: np.ndarray  # per chunk
     lexical: np.ndarray  # per chunk (BM25)
     fused: np.ndarray  # per chunk, the default ranking score
+    candidates: np.ndarray | None = None  # chunk rows a first stage (retrieval.store) let through; None: all
 
 
 class HybridSearch:
@@ -50,6 +52,8 @@ class HybridSearch:
         self.sentence_start = np.searchsorted(sentence_owner, np.arange(len(chunks) + 1))
         self.sentence_terms = [set(content_terms(t)) for c in chunks for t in c.sentence_texts()]
         self.passage_terms = [set(doc) for doc in lexical.documents]
+        # (query, vector) -> chunk rows to rank; set by retrieval.store.attach_first_stage (server backends).
+        self.first_stage: Callable[[str, np.ndarray], np.ndarray] | None = None
 
     def score(self, question: str, query_vector: np.ndarray, kind: str | None = None) -> QueryScores:
         sentence_sims = self.sentence_vectors @ query_vector
@@ -64,7 +68,8 @@ class HybridSearch:
                  + W_SENTENCE_WORDS * self._per_chunk_max(sentence_coverage) + W_PASSAGE_WORDS * passage_coverage)
         if kind is not None:  # "what did they recommend ...": passages of that kind first
             fused = fused + W_KIND * self.kind_mask(kind)
-        return QueryScores(sentence_sims, sentence_coverage, passage_coverage, dense, lexical, fused)
+        candidates = self.first_stage(question, query_vector) if self.first_stage is not None else None
+        return QueryScores(sentence_sims, sentence_coverage, passage_coverage, dense, lexical, fused, candidates)
 
     def kind_mask(self, kind: str) -> np.ndarray:
         return np.asarray([1.0 if c.kind == kind else 0.0 for c in self.chunks], dtype=np.float32)
@@ -76,7 +81,8 @@ class HybridSearch:
 
     def rank(self, scores: QueryScores, k: int, strategy: str = "fused",
              filters: Filters | None = None) -> list[Hit]:
-        allowed = [i for i, c in enumerate(self.chunks) if filters is None or filters.allows(c)]
+        rows = range(len(self.chunks)) if scores.candidates is None else scores.candidates.tolist()
+        allowed = [i for i in rows if filters is None or filters.allows(self.chunks[i])]
         if not allowed:
             return []
         dense_order = sorted(allowed, key=lambda i: -scores.dense[i])
