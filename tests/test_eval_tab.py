@@ -186,3 +186,11 @@ def test_the_tab_is_in_the_app(fake_engine):
     demo = build_app(fake_engine, feedback_store=None, library=None)
     ids = {getattr(block, "elem_id", None) for block in demo.blocks.values()}
     assert {"rq-eval-run", "rq-eval-cancel", "rq-eval-failures", "rq-eval-report"} <= ids
+
+
+def test_an_uploaded_file_name_is_shown_as_plain_text(fake_engine, tmp_path):
+    path = tmp_path / "![x](javascript:alert(1)).jsonl"
+    path.write_text(json.dumps(ITEMS[0]) + "\n", encoding="utf-8")
+    dataset = eval_tab.load_items(eval_tab.UPLOAD, str(path))
+    outcome = eval_tab.run_evaluation(fake_engine, dataset, tmp_path / "out")
+    assert outcome.status.startswith("Ran 1 question of") and "](" not in outcome.status

@@ -28,6 +28,7 @@ from evals.tables import category_rows, failures, group_rows, overall_rows, what
 from ingest.errors import ReportQAError  # noqa: E402
 from ingest.pipeline import report_name  # noqa: E402
 from ingest.settings import BUNDLED_REPORT, PROJECT_ROOT  # noqa: E402
+from ui.render import plain  # noqa: E402  (names and messages may quote an uploaded file: shown as text)
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +55,7 @@ def dataset_choices(folder: Path = EVALS_FOLDER, store: Any = None) -> list[tupl
     choices = [(f"{path.name} ({_count_lines(path)} questions)", str(path))
                for path in sorted(folder.glob("*.jsonl"))]
     if store is not None:
-        choices.append((f"Feedback from the chat ({len(_feedback_lines(store)[0])} scorable)", FEEDBACK))
+        choices.append(("Feedback from the chat (as eval items)", FEEDBACK))
     choices.append(("An uploaded JSONL file", UPLOAD))
     return choices
 
@@ -204,7 +205,7 @@ def run_evaluation(engine, dataset: Dataset, out: Path, config: str = DEFAULT_CO
         return Outcome(f"Unknown configuration {config!r}; choose one of {', '.join(STRATEGIES)}.")
     groups, skipped = plan(dataset, engine.settings, limit)
     if not groups:
-        return Outcome("Nothing to run: " + " ".join(skipped), skipped=skipped)
+        return Outcome("Nothing to run: " + plain(" ".join(skipped)), skipped=skipped)
     total = sum(len(g) for g in groups.values())
     try:
         run = run_reports(load or loader(engine, config), groups, str(dataset.path), k or engine.settings.top_k,
@@ -213,11 +214,13 @@ def run_evaluation(engine, dataset: Dataset, out: Path, config: str = DEFAULT_CO
         return Outcome(f"Cancelled after {stop.done} of {stop.total} questions; nothing was scored.",
                        skipped=skipped)
     except ReportQAError as err:
-        return Outcome(f"The evaluation stopped: {err}", skipped=skipped)
+        return Outcome(f"The evaluation stopped: {plain(str(err))}", skipped=skipped)
     write_outputs(run, out)
     overall = run.configs[0].summary.overall
     accuracy = "–" if overall.accuracy is None else f"{overall.accuracy:.2f}"
-    status = (f"Ran {total} questions of `{dataset.path.name}` with **{config}** in {run.configs[0].seconds:.1f} s: "
+    seconds = run.configs[0].seconds
+    questions = f"{total} question{'' if total == 1 else 's'}"
+    status = (f"Ran {questions} of {plain(dataset.path.name)} with **{config}** in {seconds:.1f} s: "
               f"answer accuracy {accuracy}, {len(failures(run.configs[0].results))} failure(s).")
     return Outcome(status, run, out / "report.html", skipped)
 
@@ -310,7 +313,7 @@ def build(engine, store: Any = None, folder: Path = EVALS_FOLDER, jobs: EvalJobs
         try:
             items = load_items(choice, uploaded, store, folder)
         except ReportQAError as err:
-            return (f"Cannot run: {err}", *(gr.skip(),) * 5)
+            return (f"Cannot run: {plain(str(err))}", *(gr.skip(),) * 5)
         flag = jobs.start(key)
 
         def shown(config_name: str, done: int, total: int) -> None:
@@ -321,7 +324,7 @@ def build(engine, store: Any = None, folder: Path = EVALS_FOLDER, jobs: EvalJobs
                                      int(first_n or 0) or None, progress=shown, cancelled=flag.is_set)
         finally:
             jobs.finish(key)
-        text = "\n\n".join([outcome.status, *outcome.skipped, *items.warnings[:5]])
+        text = "\n\n".join([outcome.status, *map(plain, [*outcome.skipped, *items.warnings[:5]])])
         overall_rows_, category_rows_, group_rows_ = tables(outcome.run)
         rows = failure_rows(outcome.run)
         html = gr.File(value=str(outcome.html), visible=True) if outcome.html else gr.File(visible=False)
