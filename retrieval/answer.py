@@ -157,6 +157,7 @@ class Composer:
         self._lower_case_words: frozenset[str] | None = None
         self._expansions: dict[str, str] | None = None
         self._fields: list[Field] | None = None
+        self._fields_by_chunk: dict[str, list[Span]] | None = None
 
     def compose(self, question: str, intent: Intent, hits: list[Hit], scores: QueryScores,
                 answer_type: str | None = None) -> Answer:
@@ -202,12 +203,14 @@ class Composer:
 
     def select(self, question: str, intent: Intent, hits: list[Hit], scores: QueryScores,
                taken: list[Candidate] | None = None, answer_type: str | None = None,
-               constraints: tuple[str, ...] | None = None, distinct: tuple[str, ...] = ()) -> list[Candidate]:
+               constraints: tuple[str, ...] | None = None, distinct: tuple[str, ...] = (),
+               part_text: str | None = None) -> list[Candidate]:
         """The sentence(s) or row(s) that answer, or [] when none is good enough. `taken` are quotes an
         earlier part of the same question already uses; `answer_type` is the analysis's expected type
         (`retrieval.analysis.AnswerType`), which weighs candidates carrying a value of that type.
         `constraints`: the names and years that pin a part of a question (default: those of `question`);
-        `distinct`: those of them that set the part apart from the other parts, which its quote must state."""
+        `distinct`: those of them that set the part apart from the other parts, which its quote must state;
+        `part_text`: the part's own words when `question` is its search query."""
         named = list(constraints) if constraints is not None else question_entities(question)
         entities = self.specific_entities(question, named)
         considered = hits[:CANDIDATE_PASSAGES]
@@ -216,7 +219,7 @@ class Composer:
         if answer_type == VERDICT_TYPE:
             considered = considered + self.grade_tables(considered)
         candidates = self.candidates(question, intent, considered, scores, entities,
-                                     answer_type=answer_type)
+                                     answer_type=answer_type, part_text=part_text)
         if taken:
             candidates = [c for c in candidates if all(c.text != t.text for t in taken)]
         if not candidates:
@@ -334,6 +337,15 @@ class Composer:
             self._fields = labelled + sign_offs(self.search.chunks, lambda text: person_fit(text) >= FIT)
         return self._fields
 
+    def fields_within(self, candidate: Candidate) -> int:
+        """How many labelled fields of the report lie inside the candidate's text."""
+        if self._fields_by_chunk is None:
+            self._fields_by_chunk = {}
+            for field in self.fields():
+                self._fields_by_chunk.setdefault(field.chunk.id, []).append(field.span)
+        spans = self._fields_by_chunk.get(candidate.hit.chunk.id, [])
+        return sum(1 for s in spans if candidate.span.start <= s.start and s.end <= candidate.span.end)
+
     def field_candidates(self, question: str, intent: Intent, hits: list[Hit], scores: QueryScores,
                          answer_type: str, asked: frozenset[str]) -> list[Candidate]:
         """The labelled fields whose value is of the type asked for and whose label the question names, as
@@ -417,7 +429,11 @@ class Composer:
     # -- candidates ------------------------------------------------------------------------------
 
     def candidates(self, question: str, intent: Intent, hits: list[Hit], scores: QueryScores,
-                   entities: list[str] | None = None, answer_type: str | None = None) -> list[Candidate]:
+                   entities: list[str] | None = None, answer_type: str | None = None,
+                   part_text: str | None = None) -> list[Candidate]:
+        """Every candidate answer in `hits`, best first. `part_text`: what a part of a question asks, when
+        `question` is its search query (the part with the first part's words): a field's label is matched
+        to the part alone."""
         top_score = hits[0].score if hits and hits[0].score > 0 else 1.0
         weights = focus_terms(question, answer_type, self.lexical.weight)
         asked = self.not_name_words(question)
@@ -478,7 +494,9 @@ class Composer:
                                              intent, is_row=True, cells=cells, entities=entities,
                                              answer_type=answer_type, asked=asked))
         if answer_type in FIELD_TYPES:
-            found += self.field_candidates(question, intent, hits, scores, answer_type, asked)
+            # A run of labelled fields on one line is read as its fields, not as one sentence naming them all.
+            found = [c for c in found if c.is_row or self.fields_within(c) < 2]
+            found += self.field_candidates(part_text or question, intent, hits, scores, answer_type, asked)
         found.sort(key=lambda c: -c.score)
         return found
 

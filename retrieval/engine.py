@@ -173,7 +173,7 @@ class Engine:
         picked = self.composer.select(part.query, intent_for(part.text, part.answer_type), part_hits, scores,
                                       taken=taken,
                                       answer_type=str(part.answer_type), constraints=part.constraints,
-                                      distinct=part.distinct)
+                                      distinct=part.distinct, part_text=part.text)
         return picked if str(part.answer_type) == "list" else picked[:1]
 
     def _score(self, question: str, kind_text: str | None = None) -> QueryScores:
