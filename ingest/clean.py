@@ -36,6 +36,7 @@ class Line:
     footnote: int | None = None  # set on the first line of a footnote definition
     in_footnote: bool = False  # any line of a footnote definition
     pdf_page: int | None = None  # physical 1-based page, for lines read from a PDF
+    heading: int = 0  # PDF title line: its outline (bookmark) level + 1, or -1 when only its font says so
 
 
 @dataclass

@@ -13,7 +13,7 @@ from __future__ import annotations
 import ctypes
 import re
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from statistics import median
 
@@ -32,9 +32,12 @@ from ingest.errors import InputError
 PDF_MAGIC = b"%PDF"
 EDGE_SHARE = 0.1  # header and footer zones: the top and bottom tenth of the page
 REPEATED_SHARE = 0.4  # a header/footer line recurs on at least this share of pages (and on 2 or more)
+TITLE_SCALE = 1.1
+HEADLINE_GAP = 1.45  # the lines of one wrapped title are at most this many font sizes apart  # a line this much bigger than the body font is a title by its font
 MIN_TEXT_CHARS_PER_PAGE = 20  # fewer letters than this on average: a scan without a text layer
 _PAGE_NUMBER_ONLY = re.compile(r"^(?:page\s+)?(\d{1,4})(?:\s*(?:of|/)\s*\d{1,4})?$", re.I)
 _EDGE_NUMBER = re.compile(r"^(\d{1,4})\s+\S|\S\s+(\d{1,4})$")
+_ITEM_NUMBER = re.compile(r"^\s*\d{1,2}(?:\.\d{1,2})*\.?$")  # "2.", "2.1": a numbered item's number
 _LIGATURES = str.maketrans({"ﬀ": "ff", "ﬁ": "fi", "ﬂ": "fl", "ﬃ": "ffi", "ﬄ": "ffl", "\x02": "-", "\xad": "-"})
 # Symbol-font bullets (Wingdings, Symbol) land in the private use area.
 _PRIVATE_BULLETS = re.compile("[\uf020-\uf0ff]")
@@ -52,6 +55,7 @@ class PdfLine:
     size: float  # font size of its first letters
     bold: bool
     right: float = 0.0
+    cell_left: float = 0.0  # where the line's last table cell begins (after a column gap); 0: no cell
 
 
 @dataclass
@@ -60,6 +64,7 @@ class PdfPage:
     height: float
     lines: list[PdfLine]
     label: str  # the PDF's own page label, "" when it has none
+    bookmarks: list[tuple[str, int]] = field(default_factory=list)  # (title, outline level) pointing here
 
 
 def is_pdf(path: Path) -> bool:
@@ -109,6 +114,9 @@ def extract_pdf(path: Path) -> CleanReport:
     pdf = _open(path)
     try:
         pages = [_read_page(pdf, i) for i in range(len(pdf))]
+        for index, marks in _bookmarks(pdf).items():
+            if 0 <= index < len(pages):
+                pages[index].bookmarks = marks
     finally:
         pdf.close()
     letters = sum(ch.isalpha() for page in pages for line in page.lines for ch in line.text)
@@ -136,6 +144,7 @@ def report_from_pages(pages: list[PdfPage]) -> CleanReport:
     body_size = _body_font_size(bodies)
     texts: list[str] = []
     where: list[tuple[int, bool]] = []  # (page index, first line of its page) for each text line
+    heads: list[int] = []  # Line.heading of each text line
     for page, body in zip(pages, bodies, strict=True):
         first, spacing = True, _usual_spacing(body)
         opening = body[0] if body else None  # the first line of the paragraph being laid out
@@ -144,21 +153,82 @@ def report_from_pages(pages: list[PdfPage]) -> CleanReport:
                 opening = line
                 texts.append("")
                 where.append((page.index, False))
+                heads.append(0)
             elif k and _wrapped_heading(body[k - 1], line, body_size) and len(texts[-1] + line.text) < 120:
                 texts[-1] += " " + line.text  # a heading wrapped over two lines is one title line
+                heads[-1] = 0 if headline_sentence(texts[-1]) else heads[-1]
                 continue
             texts.append(line.text)
             where.append((page.index, first))
+            heads.append(-1 if _is_title(line, body_size) else 0)
             first = False
         if first:  # a page left empty still opens a page
             texts.append("")
             where.append((page.index, True))
+            heads.append(0)
     texts = join_broken_words([repair_characters(t) for t in texts])
-    lines = [Line(text.rstrip(), printed[index], page_start=start, pdf_page=index + 1)
-             for text, (index, start) in zip(texts, where, strict=True)]
+    texts, where, heads = _mark_bookmarks(texts, where, heads, {p.index: p.bookmarks for p in pages if p.bookmarks})
+    lines = [Line(text.rstrip(), printed[index], page_start=start, pdf_page=index + 1, heading=head)
+             for text, (index, start), head in zip(texts, where, heads, strict=True)]
     footnotes = mark_footnotes(lines)
     link_footnote_references(lines, footnotes)
     return CleanReport(lines=lines, footnotes=footnotes)
+
+
+# --- outline (bookmarks) ------------------------------------------------------------------------
+
+
+def _bookmarks(pdf) -> dict[int, list[tuple[str, int]]]:
+    """Physical page index -> (title, level) of the bookmarks pointing at it; {} for a PDF without an outline."""
+    import pypdfium2 as pdfium
+
+    out: dict[int, list[tuple[str, int]]] = {}
+    try:
+        for mark in pdf.get_toc(max_depth=6):
+            dest = mark.get_dest()
+            index = dest.get_index() if dest is not None else None
+            title = " ".join((mark.get_title() or "").split())
+            if index is not None and title:
+                out.setdefault(index, []).append((title, mark.level))
+    except pdfium.PdfiumError:  # a damaged outline: headings then come from the fonts alone
+        return {}
+    return out
+
+
+def _title_key(text: str) -> str:
+    """Example: "The local authority " and "THE LOCAL AUTHORITY" -> "thelocalauthority"."""
+    return re.sub(r"[^a-z0-9]+", "", text.lower())
+
+
+def _mark_bookmarks(texts: list[str], where: list[tuple[int, bool]], heads: list[int],
+                    marks: dict[int, list[tuple[str, int]]]):
+    """A text line that is a bookmark's title on the bookmark's page becomes a heading of the bookmark's level
+    (1-based), set apart as its own paragraph."""
+    if not marks:
+        return texts, where, heads
+    out_texts: list[str] = []
+    out_where: list[tuple[int, bool]] = []
+    out_heads: list[int] = []
+    pending = {index: {_title_key(t): level for t, level in titles} for index, titles in marks.items()}
+    for text, (index, start), head in zip(texts, where, heads, strict=True):
+        level = pending.get(index, {}).pop(_title_key(text), None) if text.strip() else None
+        if level is None:
+            if out_heads and out_heads[-1] > 0 and text.strip():  # the heading ends its paragraph
+                out_texts.append("")
+                out_where.append((index, False))
+                out_heads.append(0)
+            out_texts.append(text)
+            out_where.append((index, start))
+            out_heads.append(head)
+            continue
+        if out_texts and out_texts[-1].strip() and not start:
+            out_texts.append("")
+            out_where.append((index, False))
+            out_heads.append(0)
+        out_texts.append(text)
+        out_where.append((index, start))
+        out_heads.append(level + 1)
+    return out_texts, out_where, out_heads
 
 
 # --- one page ------------------------------------------------------------------------------------
@@ -195,7 +265,7 @@ def _lines(text: str, count: int, handle, raw) -> list[PdfLine]:
     for match in re.finditer(r"[^\r\n]+", text):
         pieces: list[str] = []
         first = -1
-        hi = lo = x0 = x1 = 0.0
+        hi = lo = x0 = x1 = cell = 0.0
         for k in range(match.start(), match.end()):
             ch = text[k]
             if ch.isspace():
@@ -210,7 +280,11 @@ def _lines(text: str, count: int, handle, raw) -> list[PdfLine]:
             if l_ - x1 > 2.0 * max(t_ - b_, hi - lo, 4.0):  # a gap wider than two line heights: a new column
                 while pieces and pieces[-1] == " ":
                     pieces.pop()
-                pieces.append("   ")  # table columns, "judgement   grade"
+                if _ITEM_NUMBER.match("".join(pieces)):  # "1." hung before its item's text: not a column
+                    pieces.append(" ")
+                else:
+                    pieces.append("   ")  # table columns, "judgement   grade"
+                    cell = l_
             pieces.append(ch)
             hi, lo, x0, x1 = max(hi, t_), min(lo, b_), min(x0, l_), max(x1, r_)
         tidy = _tidy("".join(pieces))
@@ -218,7 +292,7 @@ def _lines(text: str, count: int, handle, raw) -> list[PdfLine]:
             size = raw.FPDFText_GetFontSize(handle, first)
             bold = raw.FPDFText_GetFontWeight(handle, first) >= 600
             raw.FPDFText_GetCharOrigin(handle, first, refs[0], refs[2])
-            out.append(PdfLine(tidy, hi, lo, x0, bottom.value, size, bold, x1))
+            out.append(PdfLine(tidy, hi, lo, x0, bottom.value, size, bold, x1, cell))
     return out
 
 
@@ -323,9 +397,16 @@ def join_grid_rows(lines: list[PdfLine]) -> list[PdfLine]:
 
     Example (Ofsted's grading grid): "The experiences and progress of" / "children in care" with "Outstanding"
     printed level with them -> "The experiences and progress of children in care   Outstanding".
+    A cell wrapped over lines continues its row: "... families   Requires improvement" with "to be good" printed
+    under "Requires improvement" -> "... families   Requires improvement to be good".
     """
     out: list[PdfLine] = []
     for line in lines:
+        if out and _continues_cell(out[-1], line):
+            row = out[-1]
+            out[-1] = PdfLine(f"{row.text} {line.text.strip()}", row.top, min(row.bottom, line.bottom), row.left,
+                              row.baseline, row.size, row.bold, max(row.right, line.right), row.cell_left)
+            continue
         cells = _row_cells(out, line)
         if not cells:
             out.append(line)
@@ -334,8 +415,19 @@ def join_grid_rows(lines: list[PdfLine]) -> list[PdfLine]:
         del out[-cells:]
         text = " ".join(ln.text.strip() for ln in row) + "   " + line.text.strip()
         out.append(PdfLine(text, max(row[0].top, line.top), min(row[-1].bottom, line.bottom), row[0].left,
-                           row[-1].baseline, row[0].size, row[0].bold, line.right))
+                           row[-1].baseline, row[0].size, row[0].bold, line.right, line.left))
     return out
+
+
+def _continues_cell(row: PdfLine, line: PdfLine) -> bool:
+    """`line` is the next line of `row`'s last cell: printed under the cell's start, within the row's height."""
+    if not (row.cell_left and line.top) or len(line.text) > 40 or "   " in line.text:
+        return False
+    if len(row.text.rsplit("   ", 1)[-1]) > 40 or line.size > row.size + 0.5:  # a cell is short, in the row's font
+        return False
+    size = max(row.size, line.size, 1.0)
+    return (abs(line.left - row.cell_left) <= 0.5 * size and line.baseline < row.top
+            and line.baseline >= row.bottom - 1.5 * size)
 
 
 def _row_cells(before: list[PdfLine], cell: PdfLine) -> int:
@@ -369,10 +461,30 @@ def _is_heading(line: PdfLine, body_size: float) -> bool:
     )
 
 
+def _is_title(line: PdfLine, body_size: float) -> bool:
+    """A line printed in a bigger font than the body, not a sentence: a title by its font
+    ("What needs to improve?"; not "There are widespread failures.")."""
+    return (bool(body_size) and line.size >= TITLE_SCALE * body_size and len(line.text) <= 150
+            and not line.text.endswith((".", ",", ";")) and "   " not in line.text
+            and not headline_sentence(line.text))
+
+
+_FINITE = re.compile(r"\b(?:is|are|was|were|has|have|had|be|been|will|leaves?|requires?)\b", re.I)
+
+
+def headline_sentence(text: str) -> bool:
+    """A statement printed big, not a title: ten words or more with a verb and no "subject: grade" colon.
+
+    Example: "There are widespread and serious failures that leave children and young people at risk of harm".
+    """
+    return len(text.split()) >= 10 and ":" not in text and bool(_FINITE.search(text))
+
+
 def _wrapped_heading(previous: PdfLine, line: PdfLine, body_size: float) -> bool:
     """The second line of a heading, not the next entry of a contents list ("The local authority 3")."""
     return (_is_heading(previous, body_size) and _is_heading(line, body_size) and previous.size == line.size
-            and not previous.text[-1:].isdigit() and not line.text[-1:].isdigit())
+            and not previous.text[-1:].isdigit() and not line.text[-1:].isdigit()
+            and "   " not in previous.text + line.text)  # bold grid rows stay rows
 
 
 def _new_paragraph(previous: PdfLine, line: PdfLine, spacing: float, body_size: float,
@@ -388,6 +500,8 @@ def _new_paragraph(previous: PdfLine, line: PdfLine, spacing: float, body_size: 
     if abs(line.size - previous.size) > 1.0:
         return True
     step = previous.baseline - line.baseline
+    if _is_heading(line, body_size) and step > HEADLINE_GAP * previous.size:
+        return True  # big-font lines further apart than a wrapped title's: a title, then a headline sentence
     if (0 < step <= 2.2 * spacing and _label_line(line.text) and opening is not None
             and _label_line(opening.text) and not previous.text.endswith((".", "!", "?"))):
         return False

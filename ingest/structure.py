@@ -116,13 +116,22 @@ FIRST_PAGES_CHARS = 20000
 def select_profile(blocks: list[Block]) -> Profile:
     """The profile whose publisher the first pages name most often; NO_PROFILE when none is named.
 
-    Example: a report whose first page says "HM Inspectorate of Probation" -> the "hmip" profile.
+    Example: a report whose first page says "HM Inspectorate of Probation" -> the "hmip" profile; when the first
+    pages name no publisher, its closing pages may (the copyright notice).
     """
     first = min((b.pages[0] for b in blocks if b.pages), default=1)
     head = "\n".join(b.text for b in blocks if not b.pages or b.pages[0] < first + FIRST_PAGES)[:FIRST_PAGES_CHARS]
-    best, best_count = NO_PROFILE, 0
+    # a publisher named only at the end (a copyright page: "Ofsted ... Crown copyright") still selects its profile
+    return _most_named(head) or _most_named("\n".join(b.text for b in blocks[-BACK_BLOCKS:])) or NO_PROFILE
+
+
+BACK_BLOCKS = 40  # the closing blocks searched for a publisher when the first pages name none
+
+
+def _most_named(text: str) -> Profile | None:
+    best, best_count = None, 0
     for profile in profiles():
-        count = sum(len(re.findall(re.escape(name), head, re.I)) for name in profile.detect)
+        count = sum(len(re.findall(re.escape(name), text, re.I)) for name in profile.detect)
         if count > best_count:
             best, best_count = profile, count
     return best
@@ -335,6 +344,9 @@ def _heading(blocks: list[Block], i: int, levels: _LevelTracker, section_kind: s
     md = MARKDOWN_HEADING.match(block.first_line) if markdown and len(block.lines) == 1 else None
     if md:
         return Heading(md.group(2), levels.structural(len(md.group(1))), block)
+    if block.heading and _titled_by_layout(block, levels.profile) and section_kind != "glossary":
+        return Heading(text, levels.structural(block.heading) if block.heading > 0 else _level_for(text, block, levels),
+                       block)
     chapter = CHAPTER.match(text)
     if chapter and block.page_start and len(text) <= 120 and not text.endswith("."):
         levels.seen_chapter = True
@@ -354,6 +366,15 @@ def _heading(blocks: list[Block], i: int, levels: _LevelTracker, section_kind: s
             _improvement_title(text, profile) and _followed_by_list(blocks, i, profile)):
         return None
     return Heading(text, _level_for(text, block, levels), block)
+
+
+def _titled_by_layout(block: Block, profile: Profile) -> bool:
+    """A PDF line its outline or its big font marks as a title, and that reads as one: a single line, not a
+    sentence, a grid row or a grade word ("What needs to improve?", "Children in care: good")."""
+    text = block.text
+    return (len(block.lines) == 1 and 0 < len(text) <= 150 and (text[:1].isupper() or text[:1].isdigit())
+            and not text.endswith((".", ",", ";")) and "   " not in block.lines[0] and text not in profile.grades
+            and not text.startswith(BULLET))
 
 
 def _followed_by_list(blocks: list[Block], i: int, profile: Profile) -> bool:
@@ -453,23 +474,26 @@ _LEADING_NUMBER = re.compile(r"^\d{1,2}(?:\.\d{1,2})*\.?\s+")
 
 def _grade_table(blocks: list[Block], i: int, profile: Profile) -> tuple[Unit, int] | None:
     """Judgement lines with the profile's grade words ("Leadership, management and governance   Inadequate",
-    or the judgement on one line and its grade on the next) become one table: judgement -> grade."""
+    the judgement wrapped with its grade beside the last line, or the judgement on one line and its grade on
+    the next) become one table: judgement -> grade, the grade spelt as the profile spells it."""
     if not profile.grades:
         return None
-    grade = "|".join(re.escape(g) for g in sorted(profile.grades, key=len, reverse=True))
-    same_line = re.compile(rf"^(.*[A-Za-z].*?)\s+({grade})$")
-    alone = re.compile(rf"^(?:{grade})$")
+    same_line, alone = _grade_patterns(profile.grades)
     rows: list[list[str]] = []
-    j = i
+    j = i + 1 if _grid_header(blocks[i], alone) else i  # "Judgement   Grade" heads the grid, not a section
     while j < len(blocks) and blocks[j].footnote is None:
         lines = [line.strip() for line in blocks[j].lines]
-        if all(same_line.match(line) and len(line) <= 120 for line in lines):
-            rows.extend(_grade_row(*same_line.match(line).groups()) for line in lines)
+        if all(_grid_row(same_line, line) and len(line) <= 120 for line in lines):
+            rows.extend(_grade_row(*_grid_row(same_line, line), profile.grades) for line in lines)
+            j += 1
+        elif _wrapped_row(lines, same_line):  # the grade printed level with the label's last line
+            label, grade_word = _grid_row(same_line, lines[-1])
+            rows.append(_grade_row(_judgement([*lines[:-1], label]), grade_word, profile.grades))
             j += 1
         elif (j + 1 < len(blocks) and len(lines) <= 3 and len(_judgement(lines)) <= 120
               and not blocks[j].text.endswith((".", ":")) and not alone.match(blocks[j].text)
               and alone.match(blocks[j + 1].text.strip())):
-            rows.append(_grade_row(_judgement(lines), blocks[j + 1].text.strip()))
+            rows.append(_grade_row(_judgement(lines), blocks[j + 1].text.strip(), profile.grades))
             j += 2
         else:
             break
@@ -478,6 +502,38 @@ def _grade_table(blocks: list[Block], i: int, profile: Profile) -> tuple[Unit, i
     table = Table(GRADE_TABLE_LABEL, "Judgements and grades", None, ["Judgement", "Grade"], rows, complete=True)
     return Unit(kinds.TABLE, blocks[i:j], label=GRADE_TABLE_LABEL, caption=table.caption, table=table,
                 tight=True), j
+
+
+@lru_cache(maxsize=8)
+def _grade_patterns(grades: tuple[str, ...]) -> tuple[re.Pattern, re.Pattern]:
+    """(a row "judgement grade", a grade alone); a grade's first letter as the profile has it, the rest in any
+    case ("Requires Improvement"), longest grade first ("Requires improvement to be good")."""
+    grade = "|".join(re.escape(g[:1]) + f"(?i:{re.escape(g[1:])})" for g in sorted(grades, key=len, reverse=True))
+    return re.compile(rf"^(.*[A-Za-z].*?)\s+({grade})$"), re.compile(rf"^(?:{grade})$")
+
+
+def _grid_header(block: Block, alone: re.Pattern) -> bool:
+    """A one-line row of two short column titles, neither a grade: "Judgement   Grade"."""
+    cells = block.lines[0].split("   ") if len(block.lines) == 1 else []
+    return len(cells) == 2 and all(0 < len(c.split()) <= 3 and not alone.match(c.strip()) for c in cells)
+
+
+def _grid_row(same_line: re.Pattern, line: str) -> tuple[str, str] | None:
+    """(judgement, grade) of a grid row; not a list entry stating a grade ("• Overall effectiveness: Good")."""
+    match = same_line.match(line)
+    if match is None or match.group(1).rstrip().endswith(":") or match.group(1).startswith(BULLET):
+        return None
+    return match.group(1), match.group(2)
+
+
+def _wrapped_row(lines: list[str], same_line: re.Pattern) -> bool:
+    """A judgement wrapped over 2-3 lines, its grade a column away on the last one.
+
+    Example: ["The impact of leaders on social work practice with children", "and families   Good"].
+    """
+    return (1 < len(lines) <= 3 and "   " in lines[-1] and _grid_row(same_line, lines[-1]) is not None
+            and not any(same_line.match(line) or line.endswith((".", ":", ";")) for line in lines[:-1])
+            and len(" ".join(lines)) <= 160)
 
 
 SECTION_GRADE_LABEL = "Judgement"
@@ -519,9 +575,11 @@ def _judgement(lines: list[str]) -> str:
     return " ".join(lines[start:])
 
 
-def _grade_row(judgement: str, grade: str) -> list[str]:
-    """Example: ("1. Children who need help and protection", "Inadequate") -> without the "1."."""
-    return [_LEADING_NUMBER.sub("", " ".join(judgement.split())), grade]
+def _grade_row(judgement: str, grade: str, grades: tuple[str, ...] = ()) -> list[str]:
+    """Example: ("1. Children who need help and protection", "Inadequate") -> without the "1."; a judgement's
+    closing full stop dropped, the grade spelt as in `grades` ("Requires Improvement" -> "Requires improvement")."""
+    spelt = next((g for g in grades if g.lower() == grade.strip().lower()), grade)
+    return [_LEADING_NUMBER.sub("", " ".join(judgement.split())).rstrip(" .;"), spelt]
 
 
 def _table_unit(blocks: list[Block], i: int) -> tuple[Unit, int]:

@@ -280,3 +280,124 @@ def test_ofsted_grading_grid_comes_out_as_judgement_grade_rows():
     first_page = [ln.text for ln in extract_pdf(pdf).lines if ln.pdf_page == 1]
     assert "3. Leadership, management and governance   Inadequate" in first_page
     assert "2. Children looked after and achieving permanence   Requires improvement" in first_page
+
+
+# --- grading grids of every layout, outline headings, headline sentences ---------------------------
+
+ILACS_ROWS = [  # (label lines, grade lines): wrapped labels, a grade cell wrapped under itself
+    (["The impact of leaders on social work", "practice with children and families"], ["Requires improvement", "to be good"]),
+    (["The experiences and progress of", "children who need help and protection"], ["Good"]),
+    (["The experiences and progress of", "children in care"], ["Outstanding"]),
+    (["Overall effectiveness"], ["Requires Improvement", "to be good"]),
+]
+BOOKMARKED = "Children in care, and care leavers"  # a comma: no title by its words, only by the outline
+
+
+def _build_grid_pdf(path: Path, paragraphs: list[str]) -> Path:
+    """An Ofsted-2018+-like first page: a 26pt title, a "Judgement   Grade" grid whose labels and grades wrap,
+    a big-font headline sentence; then prose, a 14pt "What needs to improve?" and a body-font line only the
+    PDF outline marks as a heading. "Ofsted" is named on the last page only."""
+    from reportlab.lib.pagesizes import A4
+    from reportlab.lib.utils import simpleSplit
+    from reportlab.pdfgen import canvas
+
+    pdf = canvas.Canvas(str(path), pagesize=A4)
+    width, height = A4
+    y = height - 90
+
+    def prose(text: str) -> None:
+        nonlocal y
+        pdf.setFont("Helvetica", 11)
+        for line in simpleSplit(text, "Helvetica", 11, width - 144):
+            pdf.drawString(72, y, line)
+            y -= 14
+        y -= 14
+
+    pdf.setFont("Helvetica", 26)
+    pdf.drawString(72, y, "Inspection of Northwick local authority")
+    y -= 60
+    pdf.setFont("Helvetica-Bold", 11)
+    pdf.drawString(76, y, "Judgement")
+    pdf.drawString(300, y, "Grade")
+    y -= 30
+    pdf.setFont("Helvetica", 11)
+    for labels, grades in ILACS_ROWS:
+        for k, text in enumerate(labels):
+            pdf.drawString(76, y - 14 * k, text)
+        for k, text in enumerate(grades):
+            pdf.drawString(300, y - 14 * k, text)
+        y -= 14 * max(len(labels), len(grades)) + 14
+    y -= 10
+    pdf.setFont("Helvetica-Bold", 14)
+    for line in ["There are widespread and serious failures that leave", "children at risk of harm"]:
+        pdf.drawString(72, y, line)
+        y -= 17
+    y -= 14
+    prose(paragraphs[0])
+    pdf.setFont("Helvetica-Bold", 14)
+    pdf.drawString(72, y, "What needs to improve?")
+    y -= 28
+    prose(paragraphs[1])
+    pdf.showPage()
+    y = height - 90
+    pdf.bookmarkPage("care")
+    pdf.addOutlineEntry(BOOKMARKED, "care", level=0)
+    pdf.setFont("Helvetica", 11)
+    pdf.drawString(72, y, BOOKMARKED)
+    y -= 28
+    prose(paragraphs[2])
+    prose("Ofsted is the Office for Standards in Education. This publication is Crown copyright.")
+    pdf.showPage()
+    pdf.save()
+    return path
+
+
+@pytest.fixture(scope="module")
+def grid_document(tmp_path_factory) -> Document:
+    path = _build_grid_pdf(tmp_path_factory.mktemp("grid") / "northwick.pdf", bundled_paragraphs(3))
+    return parse_report(path)
+
+
+def test_a_wrapped_grid_with_wrapped_grades_is_one_judgements_table(grid_document):
+    tables = [c.table for c in grid_document.chunks if c.label == "Judgements"]
+    assert len(tables) == 1
+    assert tables[0].rows == [
+        ["The impact of leaders on social work practice with children and families", "Requires improvement to be good"],
+        ["The experiences and progress of children who need help and protection", "Good"],
+        ["The experiences and progress of children in care", "Outstanding"],
+        ["Overall effectiveness", "Requires improvement to be good"],  # spelt as the profile spells it
+    ]
+    assert "Judgement Grade" not in [s.title for s in grid_document.sections]  # the grid's header row
+
+
+def test_a_bookmark_and_a_big_font_make_headings_a_headline_sentence_stays_text(grid_document):
+    titles = [s.title for s in grid_document.sections]
+    assert BOOKMARKED in titles
+    assert "What needs to improve?" in titles
+    headline = "There are widespread and serious failures that leave children at risk of harm"
+    assert headline not in titles
+    assert any(headline in c.text for c in grid_document.chunks)
+
+
+def test_a_cell_wrapped_under_itself_continues_its_row():
+    lines = [PdfLine("The impact of leaders on social work", 536, 525, 77, 527, 12, False, 250),
+             PdfLine("practice with children and families", 522, 510, 77, 513, 12, False, 240),
+             PdfLine("Requires improvement", 536, 525, 304, 527, 12, False, 420),
+             PdfLine("to be good", 522, 510, 304, 513, 12, False, 360),
+             PdfLine("The experiences and progress of", 494, 483, 77, 485, 12, False, 250)]
+    rows = [ln.text for ln in join_grid_rows(lines)]
+    assert rows == ["The impact of leaders on social work practice with children and families   "
+                    "Requires improvement to be good", "The experiences and progress of"]
+
+
+@pytest.mark.slow
+def test_every_library_report_with_a_grading_grid_gets_its_judgements_table():
+    library = SHARED / "corpus" / "library"
+    if not library.is_dir():
+        pytest.skip(f"{library} absent: ../shared/corpus absent")
+    from scripts.judgement_coverage import coverage
+
+    found = coverage(sorted(library.glob("*.pdf")))
+    gridded = [r for r in found if r.grid_on_page]
+    covered = [r for r in gridded if r.rows]
+    assert len(gridded) >= 100 and len(covered) >= 0.95 * len(gridded), [r.report for r in gridded if not r.rows]

@@ -94,7 +94,8 @@ def _profile_of(path: Path):
 def test_profiles_load_and_are_named():
     names = {p.name for p in profiles()}
     assert {"hmip", "ofsted"} <= names
-    assert profile_named("ofsted").grades == ("Outstanding", "Good", "Requires improvement", "Inadequate")
+    assert profile_named("ofsted").grades == ("Outstanding", "Good", "Requires improvement to be good",
+                                             "Requires improvement", "Inadequate")
     assert "Protecting the public" in profile_named("hmip").domains
     with pytest.raises(ValueError, match="unknown report profile 'acme'.*hmip"):
         profile_named("acme")
@@ -246,3 +247,13 @@ def test_a_grade_under_a_wrapped_title_grades_that_section(tmp_path):
     assert "Inadequate" not in [s.title for s in doc.sections]
     graded = next(c for c in doc.chunks if c.label == "Judgement")
     assert graded.table.rows == [["Leadership, management and governance", "Inadequate"]]
+
+
+def test_a_publisher_named_only_on_the_closing_pages_still_selects_its_profile():
+    from ingest.blocks import Block
+    from ingest.structure import select_profile
+
+    body = [Block([f"Paragraph {n} of an inspection report about a council's services."], [n]) for n in range(1, 12)]
+    closing = Block(["Ofsted is the Office for Standards in Education, Children's Services and Skills."], [12])
+    assert select_profile(body).name == "none"
+    assert select_profile([*body, closing]).name == "ofsted"
