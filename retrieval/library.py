@@ -103,7 +103,9 @@ class Library:
         self.embedder: CachingEmbedder | None = CachingEmbedder(embedder) if embedder is not None else None
         self._engines: dict[str, Engine] = {}
         self.shortlist_size = SHORTLIST
-        self._dense = DenseShortlist()
+        from retrieval.store import shortlist_for  # DenseShortlist, or the store's with store_backend milvus
+
+        self._dense = shortlist_for(settings)
 
     # -- which reports -------------------------------------------------------------------------------
 

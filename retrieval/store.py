@@ -324,3 +324,51 @@ def attach_first_stage(engine, settings: Settings) -> None:
         return np.asarray(sorted(h.row for h in store.search(text, vector, FIRST_STAGE, where)), dtype=np.int64)
 
     engine.search.first_stage = candidates
+
+
+def sync_library(store: ChunkStore, entries: list) -> None:
+    """Make the store hold exactly the catalog's reports (ingest.catalog.ReportEntry), each at its current
+    build: new or rebuilt reports are added, removed ones deleted. Reads only what changed."""
+    from ingest.store import load_index
+
+    held = dict(store.versions())
+    for entry in entries:
+        if held.pop(entry.id, None) != entry.built_at:
+            store.add(report_chunks(load_index(entry.path)))
+    for gone in held:
+        store.delete(gone)
+
+
+class StoreShortlist:
+    """The library's first stage on a store: reports ranked by their best passages for the question's vector,
+    found by the store (filtered to the reports asked about) instead of holding every vector in memory
+    (retrieval.library.DenseShortlist, the faiss default)."""
+
+    HITS = 200  # passages asked of the store per question; a report with none of them ranks last
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._synced: tuple = ()
+
+    def rank(self, entries: list, vector: np.ndarray, model: str, library: list | None = None) -> list[tuple]:
+        store = open_store(self.settings)
+        everything = library or entries
+        key = tuple(sorted((e.id, e.built_at) for e in everything))
+        if key != self._synced:
+            sync_library(store, everything)
+            self._synced = key
+        ids = {e.id for e in entries}
+        where = Where() if len(ids) == len(everything) else Where(reports=tuple(sorted(ids)))
+        best: dict[str, float] = {}
+        for hit in store.search("", vector, self.HITS, where, mode="dense"):
+            best.setdefault(hit.report, hit.score)
+        return sorted(((e, best.get(e.id, -1.0)) for e in entries), key=lambda pair: -pair[1])
+
+
+def shortlist_for(settings: Settings):
+    """The library's first stage: all vectors in memory with faiss (default), the store otherwise."""
+    if settings.store_backend == "faiss":
+        from retrieval.library import DenseShortlist
+
+        return DenseShortlist()
+    return StoreShortlist(settings)

@@ -148,3 +148,28 @@ def test_fused_lists_are_reciprocal_rank_fusion():
     fused = rrf(["a", "b"], ["b", "c"])
     assert list(fused) == ["b", "a", "c"]
     assert np.isclose(fused["b"], 1 / 62 + 1 / 61)
+
+
+def test_the_library_first_stage_on_the_store_ranks_as_in_memory_and_follows_removals(library, tmp_path):
+    import shutil
+
+    from ingest.catalog import remove_report
+    from retrieval.library import DenseShortlist, Library
+    from retrieval.store import StoreShortlist
+
+    root = tmp_path / "index"
+    shutil.copytree(library.index_root, root)
+    plain = Library(load_settings(index_root=root), embedder=HashingEmbedder())
+    staged = Library(load_settings(index_root=root, store_backend="milvus", store_uri=str(tmp_path / "lib.db")),
+                     embedder=HashingEmbedder())
+    assert isinstance(plain._dense, DenseShortlist) and isinstance(staged._dense, StoreShortlist)
+    for one in (plain, staged):
+        one.shortlist_size = 1
+    question = "How quickly were children matched with adopters?"
+    assert plain.rank(question, plain.entries)[0][0].id == staged.rank(question, staged.entries)[0][0].id == (
+        "stoke-2015")
+    assert plain.ask(question).to_json()["answer"] == staged.ask(question).to_json()["answer"]
+    remove_report(root, "stoke-2015")
+    staged.entries = [e for e in staged.entries if e.id != "stoke-2015"]
+    staged.rank(question, staged.entries)
+    assert "stoke-2015" not in open_store(staged.settings).versions()
