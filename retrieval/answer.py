@@ -158,6 +158,7 @@ class Composer:
         self._expansions: dict[str, str] | None = None
         self._fields: list[Field] | None = None
         self._fields_by_chunk: dict[str, list[Span]] | None = None
+        self._carried: dict[tuple[str, int, str | None], bool | None] = {}
 
     def compose(self, question: str, intent: Intent, hits: list[Hit], scores: QueryScores,
                 answer_type: str | None = None) -> Answer:
@@ -320,15 +321,22 @@ class Composer:
                 return self._whole(hit, self.chunk_rows[chunk.id], scores, 1.0, 1.0, intent)
         return None
 
-    @staticmethod
-    def pairs_with(chunk, previous: Span, span: Span, answer_type: str | None) -> bool:
+    def pairs_with(self, chunk, previous: Span, span: Span, answer_type: str | None) -> bool:
         """Whether the sentence at `span` is also a candidate together with the one before: it points back
         ("This rose to 70."), or it alone holds a value of the type asked for (the one before names what)."""
-        sentence = chunk.text[span.start : span.end]
-        if leans_on_previous(sentence):
+        if self._carries(chunk, span, None):
             return True
-        return bool(carries_value(sentence, answer_type)) and carries_value(
-            chunk.text[previous.start : previous.end], answer_type) is False
+        return bool(self._carries(chunk, span, answer_type)) and self._carries(chunk, previous, answer_type) is False
+
+    def _carries(self, chunk, span: Span, answer_type: str | None) -> bool | None:
+        """`carries_value` of one sentence (for answer_type None: whether it points back), remembered: the
+        same sentences come up question after question."""
+        key = (chunk.id, span.start, answer_type)
+        if key not in self._carried:
+            sentence = chunk.text[span.start : span.end]
+            self._carried[key] = leans_on_previous(sentence) if answer_type is None else carries_value(
+                sentence, answer_type)
+        return self._carried[key]
 
     def fields(self) -> list[Field]:
         """Every labelled field of the report ("Lead inspector: ..."), found once."""
