@@ -16,22 +16,27 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import re
+from collections.abc import Iterator, Set
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+import numpy as np
+
 from ingest.errors import ReportQAError
-from ingest.text import normalise_for_match
+from ingest.text import normalise_for_match, words
 from retrieval.analysis import AnswerType, analyse
 from retrieval.candidate import Candidate
 from retrieval.citations import decline
 from retrieval.lexical import LexicalIndex, matched_text
-from retrieval.questions import content_terms
+from retrieval.questions import STOPWORDS, content_terms, stem
 from retrieval.records import Answer, Hit
 from retrieval.search import QueryScores
 
 DEFAULT_MODEL = Path(__file__).resolve().parent / "answerability.json"
+ENV_MODEL = "REPORT_QA_ANSWERABILITY"  # another model file to use instead of DEFAULT_MODEL, or "off"
 FORMAT = "report-qa answerability 1"
 RARE_SHARE_OF_MAX_IDF = 0.5  # a question word is "rare" when its IDF is at least this share of an unseen word's
 CANDIDATE_PASSAGES = 5
@@ -51,23 +56,42 @@ FEATURES = (
     "unknown_share",  # share of all the question's content words the report never uses
     "constraints_cited",  # share of the question's names and years in the cited passages (or their headings)
     "constraints_in_report",  # share of them the report mentions anywhere
+    "value_near_focus",  # IDF-weighted share of the focus words beside the closest value of the type asked
+    "rare_in_quote",  # IDF-weighted share of the question's rare words the quote uses
+    "rare_in_cited",  # ... the cited passages use (with their headings)
+    "rare_known_uncited",  # ... the report uses elsewhere but the cited passages do not
+    "unknown_weight",  # IDF-weighted share of the question's content words the report never uses
+    "concept_dense",  # meaning similarity of the quote to the question's specific words alone ("posts vacant")
+    "passage_lead",  # the first passage's retrieval score over the fifth's: one clear passage, or a flat spread
+    "section_agreement",  # share of the top passages in the first one's section
 )
 
 _MONTH = r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|" \
          r"oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)"
 _NUMBER_WORD = r"(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|" \
                r"hundred|thousand|million|half|third|quarter|dozen)"
+_NAME = r"(?:O['’])?[A-Z][a-z]+(?:[A-Z][a-z]+)?"  # "Smith", "McLaughlin", "O'Brien"
 VALUE_PATTERNS: dict[AnswerType, re.Pattern[str]] = {
     AnswerType.NUMBER: re.compile(rf"\b\d[\d,]*(?:\.\d+)?\b|\b{_NUMBER_WORD}\b", re.I),
     AnswerType.PERCENTAGE: re.compile(r"\d(?:[\d,]*\.?\d*)\s*(?:%|per ?cent)|\b(?:half|third|quarter|majority|"
                                       r"minority|most|all|none)\b", re.I),
     AnswerType.MONEY: re.compile(r"[£$€]\s?\d|\b\d[\d,.]*\s*(?:pounds|million|billion|bn|m|k)\b", re.I),
     AnswerType.DATE: re.compile(rf"\b(?:19|20)\d\d\b|\b{_MONTH}\b|\b\d{{1,2}}/\d{{1,2}}/\d{{2,4}}\b", re.I),
-    AnswerType.DURATION: re.compile(rf"\b(?:\d+|{_NUMBER_WORD})\s*(?:-\s*)?(?:days?|weeks?|months?|years?|hours?|"
-                                    r"minutes?)\b", re.I),
+    AnswerType.DURATION: re.compile(rf"\b(?:\d+|{_NUMBER_WORD})\s*(?:-\s*)?(?:[a-z]+\s+)?(?:days?|weeks?|months?|"
+                                    r"years?|hours?|minutes?)\b", re.I),
     AnswerType.PERSON: re.compile(r"\b(?:Mr|Mrs|Ms|Miss|Dr|Sir|Dame|Lord|Lady|Professor)\b\.?\s+[A-Z]|"
-                                  r"\b[A-Z][a-z]+(?:\s+[A-Z]\.)?\s+[A-Z][a-z]+(?:-[A-Z][a-z]+)?\b"),
+                                  rf"\b{_NAME}(?:\s+[A-Z]\.)?\s+{_NAME}(?:-{_NAME})?\b"),
+    # Inspection grades, plain verdict words and rated levels ("requires improvement", "good", "medium risk").
+    AnswerType.VERDICT: re.compile(r"\b(?:outstanding|good|inadequate|requires? improvement|adequate|satisfactory|"
+                                   r"poor|effective|ineffective|strong|weak|excellent|sufficient|insufficient|"
+                                   r"high|medium|low)\b", re.I),
 }
+COMMON_PASSAGE_SHARE = 0.1  # a word in more than this share of passages is the report's topic, not the question's
+VALUE_WINDOW = 60  # characters either side of a value that count as "beside" it
+# Words naming the form of an answer, not its topic: "What *percentage* ...", "the *name* of ...".
+FORM_WORDS = frozenset(stem(w) for w in (
+    "percentage", "proportion", "number", "figure", "total", "share", "name", "rate", "amount", "value", "date",
+    "year", "when", "long", "often", "cost", "person", "people", "level", "grade", "how", "what", "who"))
 
 
 class Scorer(Protocol):
@@ -136,8 +160,12 @@ _LOADED: dict[Path, AnswerabilityModel | None] = {}
 
 
 def default_model(path: Path | None = None) -> AnswerabilityModel | None:
-    """The shipped model, read once; None when the file is absent (the engine then answers as without it)."""
-    path = path or DEFAULT_MODEL
+    """The shipped model, read once; None when the file is absent (the engine then answers as without it).
+    The environment variable REPORT_QA_ANSWERABILITY names another model file to try, or "off"."""
+    override = os.environ.get(ENV_MODEL, "").strip()
+    if path is None and override.lower() in ("off", "none", "0"):
+        return None
+    path = path or (Path(override) if override else DEFAULT_MODEL)
     if path not in _LOADED:
         _LOADED[path] = AnswerabilityModel.load(path) if path.exists() else None
     return _LOADED[path]
@@ -179,14 +207,17 @@ def answer_features(engine, question: str, answer: Answer, hits: list[Hit], scor
               if c.chunk_id in composer.chunk_rows]
     # A passage names what its heading or a spelled-out acronym names ("the National Probation Service": NPS).
     passages = " ".join(f"{' '.join(ch.section_path)} {matched_text(ch, composer.lexical.acronyms)}" for ch in chunks)
-    return candidate_features(
+    features = candidate_features(
         candidates, chosen,
         confidence=composer.confidence(chosen, scores) if chosen is not None and row is not None else 0.0,
         passage_dense=float(scores.dense[row]) if row is not None else 0.0,
         passage_coverage=float(scores.passage_coverage[row]) if row is not None else 0.0,
         answer_type=analysis.answer_type, quote=quotes, passage=passages,
         question=question, constraints=analysis.constraints, lexical=composer.lexical,
-        report=report_text(engine))
+        report=report_text(engine), focus=analysis.focus, not_name=composer.not_name_words(question),
+        concept_dense=concept_similarity(engine.embedder, specific_words(question, composer.lexical), quotes),
+        hits=hits[:CANDIDATE_PASSAGES])
+    return features
 
 
 def quoted_candidate(candidates: list[Candidate], chunk_id: str, quote: str) -> Candidate | None:
@@ -201,10 +232,19 @@ def quoted_candidate(candidates: list[Candidate], chunk_id: str, quote: str) -> 
 def candidate_features(candidates: list[Candidate], chosen: Candidate | None, *, confidence: float,
                        passage_dense: float, passage_coverage: float, answer_type: AnswerType, quote: str,
                        passage: str, question: str, constraints: tuple[str, ...],
-                       lexical: LexicalIndex, report: str = "") -> dict[str, float]:
+                       lexical: LexicalIndex, report: str = "",
+                       focus: tuple[str, ...] | None = None, not_name: Set[str] = frozenset(),
+                       concept_dense: float | None = None, hits: list[Hit] | None = None) -> dict[str, float]:
+    """The `FEATURES` of one quoted candidate among `candidates`. `concept_dense` defaults to the quote's
+    meaning similarity, `hits` to the candidates' passages in order."""
     top = candidates[0].score if candidates else 0.0
     second = candidates[1].score if len(candidates) > 1 else 0.0
     expected = answer_type in VALUE_PATTERNS
+    rare = rare_terms(question, lexical)
+    quote_terms = set(content_terms(quote))
+    cited_terms = set(content_terms(passage)) | quote_terms
+    known = [t for t in rare if lexical.frequency(t) > 0]
+    focus = tuple(content_terms(question)) if focus is None else focus
     return {
         "top_score": top,
         "margin": top - second,
@@ -215,11 +255,19 @@ def candidate_features(candidates: list[Candidate], chosen: Candidate | None, *,
         "coverage": chosen.coverage if chosen is not None else 0.0,
         "passage_coverage": passage_coverage,
         "type_expected": float(expected),
-        "type_missing": float(expected and not carries_value(quote, answer_type)),
+        "type_missing": float(expected and not carries_value(quote, answer_type, not_name)),
         "rare_share": rare_share(question, lexical),
         "unknown_share": unknown_share(question, lexical),
         "constraints_cited": constraints_cited(constraints, passage),
         "constraints_in_report": constraints_cited(constraints, report),
+        "value_near_focus": value_near_focus(quote, answer_type, focus, lexical, not_name) if expected else 1.0,
+        "rare_in_quote": weighted_share(rare, quote_terms, lexical),
+        "rare_in_cited": weighted_share(rare, cited_terms, lexical),
+        "rare_known_uncited": 1.0 - weighted_share(known, cited_terms, lexical) if known else 0.0,
+        "unknown_weight": 1.0 - weighted_share(list(dict.fromkeys(content_terms(question))),
+                                               lexical.vocabulary, lexical),
+        "concept_dense": concept_dense if concept_dense is not None else (chosen.dense if chosen else 0.0),
+        **retrieval_shape(hits if hits is not None else list({id(c.hit): c.hit for c in candidates}.values())),
     }
 
 
@@ -232,10 +280,30 @@ def report_text(engine) -> str:
     return text
 
 
-def carries_value(text: str, answer_type: AnswerType) -> bool:
-    """The text holds a value of the type: a figure for NUMBER, a "%" for PERCENTAGE, a name for PERSON ..."""
+def carries_value(text: str, answer_type: AnswerType, not_name: Set[str] = frozenset()) -> bool:
+    """The text holds a value of the type: a figure for NUMBER, a "%" for PERCENTAGE, a name for PERSON ...
+    A PERSON is not a capitalised pair made only of `not_name` words (stems the report also writes in lower
+    case, or the question's own: "Lead Member" is a role, "Mary Smith" a name)."""
+    if answer_type not in VALUE_PATTERNS:
+        return True
+    return any(True for _ in values_of(text, answer_type, not_name))
+
+
+def values_of(text: str, answer_type: AnswerType, not_name: Set[str] = frozenset()) -> Iterator[re.Match[str]]:
+    """The matches of the type's value pattern in `text` (for PERSON, those with a word not in `not_name`)."""
     pattern = VALUE_PATTERNS.get(answer_type)
-    return pattern is None or bool(pattern.search(text))
+    if pattern is None:
+        return
+    for match in pattern.finditer(text):
+        if answer_type is AnswerType.PERSON and not_name and not _named(match.group(0), not_name):
+            continue
+        yield match
+
+
+def _named(phrase: str, not_name: Set[str]) -> bool:
+    """A capitalised pair is a name when a word of it is neither a stopword ("The") nor in `not_name`."""
+    words = [w.lower() for w in re.findall(r"[A-Za-z]+", phrase)[-2:]]
+    return any(w not in STOPWORDS and stem(w) not in not_name for w in words)
 
 
 def rare_terms(question: str, lexical: LexicalIndex) -> list[str]:
@@ -264,3 +332,71 @@ def constraints_cited(constraints: tuple[str, ...], passage: str) -> float:
         return 1.0
     text = normalise_for_match(passage)
     return sum(1 for c in constraints if normalise_for_match(c) in text) / len(constraints)
+
+
+def weighted_share(terms: list[str], found: Set[str], lexical: LexicalIndex) -> float:
+    """IDF-weighted share of `terms` that are in `found` (1.0 when there are no terms).
+
+    Example: terms ["foster", "carer"], found {"carer"}: the weight of "carer" over both weights.
+    """
+    terms = list(dict.fromkeys(terms))
+    total = sum(lexical.weight(t) for t in terms)
+    if total <= 0:
+        return 1.0
+    return sum(lexical.weight(t) for t in terms if t in found) / total
+
+
+def value_near_focus(text: str, answer_type: AnswerType, focus: tuple[str, ...], lexical: LexicalIndex,
+                     not_name: Set[str] = frozenset()) -> float:
+    """How much of what is asked about sits beside a value of the type asked: for each value of that type in
+    `text`, the IDF-weighted share of the focus words within VALUE_WINDOW characters; the best of them, 0.0
+    when `text` holds no such value. Words naming the form ("percentage", "name") are not the focus.
+
+    Example: "What percentage of posts are vacant?" over "86% of staff had supervision" -> low: the figure
+    is beside neither "post" nor "vacant".
+    """
+    if answer_type not in VALUE_PATTERNS:
+        return 1.0
+    topic = [t for t in dict.fromkeys(focus) if t not in FORM_WORDS]
+    best = 0.0
+    for match in values_of(text, answer_type, not_name):
+        if not topic:
+            return 1.0
+        window = text[max(0, match.start() - VALUE_WINDOW): match.end() + VALUE_WINDOW]
+        best = max(best, weighted_share(topic, set(content_terms(window)), lexical))
+    return best
+
+
+def specific_words(question: str, lexical: LexicalIndex) -> str:
+    """The question's own specific words, as asked: its content words less the words naming the form of the
+    answer and the report's everyday topic words (in more than COMMON_PASSAGE_SHARE of its passages).
+
+    Example: "What percentage of social work posts are vacant?" over a report on social work -> "posts vacant".
+    """
+    asked = [w for w in words(question) if w not in STOPWORDS and len(w) > 1 and stem(w) not in FORM_WORDS]
+    common = COMMON_PASSAGE_SHARE * max(len(lexical.documents), 1)
+    specific = [w for w in asked if lexical.frequency(stem(w)) <= common]
+    return " ".join(dict.fromkeys(specific or asked))
+
+
+def concept_similarity(embedder, concept: str, quote: str) -> float | None:
+    """Cosine of the embedded `concept` and `quote` (one batch of two); None when either is empty."""
+    if not concept.strip() or not quote.strip():
+        return None
+    vectors = np.asarray(embedder.embed([concept, quote]), dtype=float)
+    norms = np.linalg.norm(vectors, axis=1)
+    if vectors.shape[0] != 2 or not np.all(norms > 0):
+        return None
+    return float(vectors[0] @ vectors[1] / (norms[0] * norms[1]))
+
+
+def retrieval_shape(hits: list[Hit]) -> dict[str, float]:
+    """How retrieval went: the first passage's score over the last one's (1.0: nothing to compare) and the
+    share of the passages in the first one's section (an answer sits among passages on one topic)."""
+    if not hits:
+        return {"passage_lead": 1.0, "section_agreement": 0.0}
+    first, last = float(hits[0].score), float(hits[-1].score)
+    lead = first / last if last > 0 else 1.0
+    section = hits[0].chunk.section_id
+    return {"passage_lead": min(lead, 10.0),
+            "section_agreement": sum(1 for h in hits if h.chunk.section_id == section) / len(hits)}

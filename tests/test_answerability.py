@@ -10,7 +10,17 @@ from pathlib import Path
 
 import pytest
 
-from evals.fit import Row, choose_threshold, measures, swap_for_absent
+from evals.fit import (
+    ROLE_POOL,
+    Row,
+    add_absent_year,
+    ask_share_not_count,
+    choose_threshold,
+    fit,
+    measures,
+    swap_for_absent,
+    swap_role,
+)
 from ingest.errors import ReportQAError
 from ingest.records import TEXT, Chunk, Span
 from retrieval import answerability
@@ -20,12 +30,18 @@ from retrieval.answerability import (
     AnswerabilityModel,
     candidate_features,
     carries_value,
+    concept_similarity,
     constraints_cited,
     default_model,
     quoted_candidate,
+    retrieval_shape,
+    specific_words,
+    value_near_focus,
+    weighted_share,
 )
 from retrieval.candidate import Candidate
 from retrieval.lexical import LexicalIndex
+from retrieval.questions import stem
 from retrieval.records import Hit
 from tests.fakes import engine_over_text
 
@@ -90,12 +106,18 @@ def test_features_of_synthetic_candidates(lexical) -> None:
     assert features["constraints_in_report"] == 1.0  # ... but the report does
 
 
+def _features_of(only: Candidate, answer_type: AnswerType, question: str, lexical: LexicalIndex,
+                 confidence: float = 0.6, passage_dense: float = 0.5, passage_coverage: float = 0.5) -> dict:
+    """The features of one candidate quoted alone, pinning nothing."""
+    return candidate_features([only], only, confidence=confidence, passage_dense=passage_dense,
+                              passage_coverage=passage_coverage, answer_type=answer_type, quote=only.text,
+                              passage=only.text, question=question, constraints=(), lexical=lexical)
+
+
 def test_features_see_a_missing_value_and_unknown_words(lexical) -> None:
     only = _candidate("Staff were kind.", 0.4)
-    features = candidate_features(
-        [only], only, confidence=0.3, passage_dense=0.2, passage_coverage=0.1, answer_type=AnswerType.PERCENTAGE,
-        quote=only.text, passage=only.text, question="What percentage of the zeppelin fleet was serviced?",
-        constraints=(), lexical=lexical)
+    features = _features_of(only, AnswerType.PERCENTAGE, "What percentage of the zeppelin fleet was serviced?",
+                            lexical, confidence=0.3, passage_dense=0.2, passage_coverage=0.1)
     assert features["margin"] == 0.4 and features["type_missing"] == 1.0
     assert features["rare_share"] < 1.0 and features["unknown_share"] > 0.0
     assert features["constraints_cited"] == 1.0  # nothing pinned
@@ -111,9 +133,17 @@ def test_features_see_a_missing_value_and_unknown_words(lexical) -> None:
     ("signed by the inspector", AnswerType.PERSON, False),
     ("over two weeks", AnswerType.DURATION, True),
     ("anything at all", AnswerType.DESCRIPTION, True),
+    ("The Lead Member of Children's Services", AnswerType.PERSON, False),  # a role, not a name
+    ("Lead inspector: Mary Candlish", AnswerType.PERSON, True),
+    ("the team spent two full weeks there", AnswerType.DURATION, True),
+    ("rated medium risk of harm", AnswerType.VERDICT, True),
+    ("judged to require improvement", AnswerType.VERDICT, True),
+    ("the report was published in May", AnswerType.VERDICT, False),
 ])
 def test_carries_value(text: str, answer_type: AnswerType, carries: bool) -> None:
-    assert carries_value(text, answer_type) is carries
+    """A role ("Lead Member") is no name: its words are ones the report also writes in lower case."""
+    not_name = frozenset(stem(w) for w in ("lead", "member", "children", "services", "inspector"))
+    assert carries_value(text, answer_type, not_name) is carries
 
 
 def test_quoted_candidate_prefers_the_quoted_sentence() -> None:
@@ -233,3 +263,121 @@ def test_a_real_model_runs_in_the_engine(small_engine, tmp_path) -> None:
     small_engine.answerability = AnswerabilityModel.load(path)
     assert small_engine.ask(QUESTION).abstained
     small_engine.answerability = None
+
+
+# -- near-miss features and generated negatives -------------------------------------------------------------
+
+
+def test_new_features_are_in_range_and_named(lexical) -> None:
+    best = _candidate("Of the 40 cases we read, 32 had a need.", 0.8)
+    features = _features_of(best, AnswerType.NUMBER, "How many cases did the probation service read?", lexical)
+    assert list(features) == list(FEATURES)
+    for name in ("value_near_focus", "rare_in_quote", "rare_in_cited", "rare_known_uncited", "unknown_weight"):
+        assert 0.0 <= features[name] <= 1.0, name
+    assert features["value_near_focus"] > 0.0  # "40 cases" sits beside what is counted
+
+
+def test_value_near_focus_tells_a_near_miss_from_an_answer(lexical) -> None:
+    asked = ("vacant", "post")
+    assert value_near_focus("86% of staff had supervision.", AnswerType.PERCENTAGE, asked, lexical) == 0.0
+    assert value_near_focus("12% of posts were vacant.", AnswerType.PERCENTAGE, asked, lexical) == 1.0
+    assert value_near_focus("No figure here.", AnswerType.PERCENTAGE, asked, lexical) == 0.0
+    assert value_near_focus("Anything.", AnswerType.DESCRIPTION, asked, lexical) == 1.0  # no type asked
+    assert value_near_focus("", AnswerType.NUMBER, (), lexical) == 0.0  # empty quote: no value
+    assert value_near_focus("40 cases", AnswerType.NUMBER, (stem("number"),), lexical) == 1.0  # form words only
+
+
+def test_weighted_share_weighs_rare_words_more(lexical) -> None:
+    rare, common = "tamworth", "servic"
+    assert weighted_share([], {"x"}, lexical) == 1.0
+    assert weighted_share([rare, common], {rare}, lexical) > weighted_share([rare, common], {common}, lexical)
+    assert weighted_share([rare, rare], {rare}, lexical) == 1.0
+
+
+def test_generated_near_misses() -> None:
+    report = "In 2016 the CRC read 40 cases. The lead inspector was Jo Bloggs. 12 staff left in 2015."
+    assert add_absent_year("How many cases were read?", report) == "How many cases were read in 2010?"
+    assert add_absent_year("How many cases were read in 2016?", report) is None  # already pins a year
+    assert add_absent_year("Who was the lead inspector?", report) is None  # not a count
+    assert add_absent_year("How many cases were read?", "no years at all") is None
+    role = swap_role("Who was the lead inspector?", report, "id-1")
+    assert role is not None and role.startswith("Who was the ") and "lead inspector" not in role
+    assert role.removeprefix("Who was the ").rstrip("?") in ROLE_POOL
+    assert swap_role("How many cases?", report, "id-1") is None
+    sentences = ["In 2016 the CRC read 40 cases.", "12 staff left in 2015."]
+    assert ask_share_not_count("How many staff left?", sentences) == "What percentage of staff left?"
+    assert ask_share_not_count("How many staff left?", ["Of the staff, 30% left."]) is None  # the share is there
+    assert ask_share_not_count("Who left?", sentences) is None
+
+
+def test_negatives_come_from_train_answerable_questions_only() -> None:
+    from evals.fit import Question, negatives_of
+
+    report = "In 2016 the CRC read 40 cases."
+    asked = [Question("a", "How many cases were read?", "g", "train", True, False),
+             Question("b", "How many cases were read?", "g", "test", True, False),
+             Question("c", "How many cases were read?", "g", "train", False, False)]
+    made = negatives_of(asked, report, ["In 2016 the CRC read 40 cases."])
+    assert made and all(q.id.startswith("a~") and q.negative and not q.answerable for q in made)
+    assert {q.id for q in made} >= {"a~year", "a~share"}
+
+
+def test_fit_labels_every_answerable_item_and_counts_prior_refusals() -> None:
+    features = dict.fromkeys(FEATURES, 0.5)
+    right = Row("r", "g", "train", True, False, False, True, dict(features))
+    wrong = Row("w", "g", "train", True, False, False, False, dict(features))
+    negative = Row("n~neg", "g", "train", False, True, False, False, dict(features))
+    assert (right.label, wrong.label, negative.label) == (1, 1, 0)  # refusing a wrong answer is still a refusal
+    # 40 answerable train items, 1 already declined before the model: 1 more refusal is the most 3 % allows.
+    rows = [Row(f"a{i}", "g", "train", True, False, False, True, {**features, "top_score": 0.5 + i / 100})
+            for i in range(39)]
+    rows.append(Row("declined", "g", "train", True, False, True, False))
+    rows += [Row(f"u{i}", "g", "train", False, True, False, False, {**features, "top_score": 0.1}) for i in range(5)]
+    model = fit(rows)
+    answered = [r for r in rows if r.answerable and r.features is not None]
+    assert sum(r.p < model.threshold for r in answered) + 1 <= 0.03 * 40
+
+
+def test_specific_words_and_their_similarity(lexical) -> None:
+    from tests.fakes import HashingEmbedder
+
+    # "service" is in every passage of the small index: the report's topic, not what is asked.
+    assert specific_words("What percentage of the service's posts are vacant?", lexical) == "posts vacant"
+    assert specific_words("What percentage?", lexical) == ""
+    embedder = HashingEmbedder()
+    same = concept_similarity(embedder, "posts vacant", "Ten posts were vacant.")
+    other = concept_similarity(embedder, "posts vacant", "Staff were kind.")
+    assert same is not None and other is not None and same > other
+    assert concept_similarity(embedder, "", "Staff were kind.") is None  # nothing specific: no score
+    assert concept_similarity(embedder, "posts", "") is None
+
+
+def test_retrieval_shape() -> None:
+    a, b = _candidate("One.", 0.9).hit, _candidate("Two.", 0.3, chunk_id="c2").hit
+    assert retrieval_shape([]) == {"passage_lead": 1.0, "section_agreement": 0.0}
+    shape = retrieval_shape([Hit(a.chunk, 0.9, 1), Hit(b.chunk, 0.3, 2)])
+    assert shape["passage_lead"] == pytest.approx(3.0) and shape["section_agreement"] == 1.0  # one section "s"
+    assert retrieval_shape([Hit(a.chunk, 0.9, 1), Hit(b.chunk, 0.0, 2)])["passage_lead"] == 1.0  # no division by 0
+
+
+def test_cross_report_cut_is_never_above_the_in_sample_one() -> None:
+    base = dict.fromkeys(FEATURES, 0.5)
+    rows = []
+    for report in ("r1", "r2"):
+        rows += [Row(f"{report}a{i}", "g", "train", True, False, False, True,
+                     {**base, "top_score": 0.4 + i / 50}, report=report) for i in range(30)]
+        rows += [Row(f"{report}u{i}", "g", "train", False, False, False, False,
+                     {**base, "top_score": 0.1 + i / 100}, report=report) for i in range(6)]
+    model = fit(rows)
+    answerable = [r for r in rows if r.answerable]
+    assert sum(r.p < model.threshold for r in answerable) <= 0.03 * len(answerable)
+
+
+def test_the_environment_can_switch_the_model_off(tmp_path, monkeypatch) -> None:
+    path = tmp_path / "m.json"
+    _model().save(path)
+    monkeypatch.setattr(answerability, "_LOADED", {})
+    monkeypatch.setenv(answerability.ENV_MODEL, str(path))
+    assert default_model() == _model()
+    monkeypatch.setenv(answerability.ENV_MODEL, "off")
+    assert default_model() is None
