@@ -51,6 +51,7 @@ FRONT_MATTER_TYPES = ("date", "person")  # answer types the report's opening pas
 VERDICT_TYPE = "verdict"
 MAX_GRADE_TABLES = 3  # grade grids added to a verdict question's passages
 FIELD_TYPES = ("date", "person")  # answer types a labelled field ("Lead inspector: ...") may hold
+MIN_TAIL_WORDS = 4  # prose after a sentence's last field is a candidate of its own from this length
 DATE_LABEL_WORDS = frozenset({"date", "day", "period", "time"})  # a label naming a date: "Visit dates"
 LIST_TYPE = "list"  # retrieval.analysis.AnswerType.LIST (analysis imports questions; answer stays below it)
 MAX_LIST_ITEMS = 12  # a list answer quotes at most this many items
@@ -345,6 +346,20 @@ class Composer:
             self._fields = labelled + sign_offs(self.search.chunks, lambda text: person_fit(text) >= FIT)
         return self._fields
 
+    def after_fields(self, chunk, span: Span) -> Span | None:
+        """The prose after the last labelled field inside a sentence, when a front page runs its fields into
+        a headline with no full stop between; None when the sentence holds no field or too little follows."""
+        self.fields_within(Candidate(Hit(chunk, 0.0, 0), span, "", 0.0, 0.0, 0.0, False))  # builds the map
+        inside = [f for f in (self._fields_by_chunk or {}).get(chunk.id, []) if span.start <= f.start < span.end]
+        if not inside:
+            return None
+        start = max(f.end for f in inside)
+        while start < span.end and not chunk.text[start].isalnum():
+            start += 1
+        if start >= span.end or len(chunk.text[start : span.end].split()) < MIN_TAIL_WORDS:
+            return None
+        return Span(start, span.end)
+
     def fields_within(self, candidate: Candidate) -> int:
         """How many labelled fields of the report lie inside the candidate's text."""
         if self._fields_by_chunk is None:
@@ -489,6 +504,12 @@ class Composer:
                                            answer_type=answer_type, asked=asked)
                     pair.value_text = hit.chunk.text[span.start : span.end]
                     found.append(pair)
+                rest = self.after_fields(hit.chunk, span)
+                if rest is not None:  # "... Report published: 10/08/2015 Services in X are good": the headline
+                    terms_ = set(content_terms(hit.chunk.text[rest.start : rest.end]))
+                    found.append(self._candidate(hit, rest, dense, float(coverage(sentence_weights, [terms_])[0]),
+                                                 passage_coverage, prior, intent, is_row=False, entities=entities,
+                                                 answer_type=answer_type, asked=asked))
                 before = (sentence_row, span)
             for span, cells in rows:
                 sims = [float(scores.sentence_sims[r]) for r, s in zip(self.search.sentence_rows(row),

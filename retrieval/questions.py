@@ -220,7 +220,9 @@ def stem(word: str) -> str:
 _IRREGULAR = {"led": "lead", "wrote": "write", "written": "write", "ran": "run", "began": "begin",
               "begun": "begin", "took": "take", "taken": "take", "held": "hold", "gave": "give", "given": "give",
               "saw": "see", "seen": "see", "spoke": "speak", "spoken": "speak", "chose": "choose",
-              "chosen": "choose", "told": "tell", "sought": "seek", "brought": "bring", "bought": "buy"}
+              "chosen": "choose", "told": "tell", "sought": "seek", "brought": "bring", "bought": "buy",
+              "found": "find", "made": "make", "thought": "think", "felt": "feel", "kept": "keep", "met": "meet",
+              "paid": "pay", "said": "say"}
 
 
 def content_terms(text: str) -> list[str]:
