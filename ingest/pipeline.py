@@ -6,7 +6,7 @@ import hashlib
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -34,6 +34,11 @@ PARSER_VERSION = 3
 Progress = Callable[[str, int, int], None]
 
 
+# The stages an ingest times, in order: read the file into cleaned lines (PDF layout or text cleaning); blocks,
+# outline and chunks; vectors; index files.
+STAGES = ("parse", "structure", "embed", "write")
+
+
 @dataclass
 class IngestResult:
     report_name: str
@@ -43,6 +48,29 @@ class IngestResult:
     reason: str  # why the index was built or reused, in words
     seconds: float
     document: Document | None = None
+    stages: dict[str, float] = field(default_factory=dict)  # seconds per STAGES entry; {} when reused
+    pages: int = 0  # pages of the report built (0 when reused)
+
+
+@dataclass
+class Parsed:
+    """A report parsed and structured, not yet embedded, with the seconds its two stages took."""
+
+    document: Document
+    stages: dict[str, float]
+
+
+@dataclass
+class Plan:
+    """What `ingest` decided before any parsing: reuse the index, or build it and why."""
+
+    path: Path
+    name: str
+    target: Path
+    wanted: dict
+    reason: str
+    reused: IngestResult | None  # set when the index is reused
+    started: float
 
 
 def report_name(path: Path) -> str:
@@ -52,13 +80,20 @@ def report_name(path: Path) -> str:
 
 def parse_report(path: Path, max_words: int = 170) -> Document:
     """Everything before embedding: a report file (PDF by content, else text) to cleaned text, sections, chunks."""
+    return parse_stages(path, max_words).document
+
+
+def parse_stages(path: Path, max_words: int = 170) -> Parsed:
+    """`parse_report`, timed: "parse" (PDF layout or text cleaning) and "structure" (blocks, outline, chunks)."""
+    started = time.perf_counter()
     cleaned = extract_pdf(path) if _looks_like_pdf(path) else clean_report(load_report(path))
+    parsed = time.perf_counter()
     blocks = build_blocks(cleaned)
     document = build_document(report_name(path), outline(blocks, markdown=_is_markdown(path)), cleaned.footnotes,
                               max_words=max_words, pdf_pages=_physical_pages(cleaned))
     if not document.chunks:
         raise InputError(f"{path} gave no passages to index (no paragraphs found); check it is a text report.")
-    return document
+    return Parsed(document, {"parse": parsed - started, "structure": time.perf_counter() - parsed})
 
 
 def _looks_like_pdf(path: Path) -> bool:
@@ -81,8 +116,23 @@ def _is_markdown(path: Path) -> bool:
 
 def ingest(path: Path, settings: Settings, embedder: Embedder | None = None, rebuild: bool = False,
            progress: Progress | None = None) -> IngestResult:
-    started = time.perf_counter()
+    """Index one report under settings.index_root (reused when unchanged). Parsing runs in a child process held
+    to settings.parse_timeout seconds and parse_max_mb (ingest.isolate), so a runaway file cannot hang the caller."""
+    from ingest.isolate import parse_bounded
+
+    plan = plan_ingest(path, settings, embedder, rebuild)
+    if plan.reused is not None:
+        return plan.reused
     progress = progress or (lambda stage, done, total: None)
+    progress("parse", 0, 1)
+    parsed = parse_bounded(path, settings)
+    progress("parse", 1, 1)
+    return build_index(plan, parsed, settings, embedder, progress)
+
+
+def plan_ingest(path: Path, settings: Settings, embedder: Embedder | None = None, rebuild: bool = False) -> Plan:
+    """Validate the file and decide: reuse its index (same content, model and chunker) or build it, and why."""
+    started = time.perf_counter()
     raw_bytes = _read_bytes(path)
     name = report_name(path)
     target = settings.index_dir(name)
@@ -93,27 +143,40 @@ def ingest(path: Path, settings: Settings, embedder: Embedder | None = None, reb
         _refuse_another_file(existing, path, name, wanted["source"])
     reason = _rebuild_reason(existing, wanted)
     if existing is not None and reason is None and not rebuild:
-        return IngestResult(name, target, existing.counts, True, "unchanged report and settings: index reused",
-                            time.perf_counter() - started)
+        reused = IngestResult(name, target, existing.counts, True, "unchanged report and settings: index reused",
+                              time.perf_counter() - started)
+        return Plan(path, name, target, wanted, reused.reason, reused, started)
     reason = "rebuild asked for" if rebuild and reason is None else (reason or "no index yet")
-    progress("parse", 0, 1)
-    document = parse_report(path, settings.max_words)
-    progress("parse", 1, 1)
+    return Plan(path, name, target, wanted, reason, None, started)
+
+
+def build_index(plan: Plan, parsed: Parsed, settings: Settings, embedder: Embedder | None = None,
+                progress: Progress | None = None) -> IngestResult:
+    """Embed a parsed report and write its index folder (atomically) as `plan` says."""
+    progress = progress or (lambda stage, done, total: None)
+    document, stages = parsed.document, dict(parsed.stages)
+    clock = time.perf_counter()
     embedder = embedder or make_embedder(settings.model, settings.batch_size, backend=settings.embed_backend)
     chunk_vectors, sentence_vectors, owner = embed_document(document, embedder, settings.batch_size, progress)
+    stages["embed"] = time.perf_counter() - clock
+    progress("write", 0, 1)
+    clock = time.perf_counter()
+    path, name = plan.path, plan.name
     manifest = Manifest(
-        format_version=FORMAT_VERSION, report_name=name, source_name=path.name, source_sha256=wanted["source"],
+        format_version=FORMAT_VERSION, report_name=name, source_name=path.name, source_sha256=plan.wanted["source"],
         source_path=str(path.resolve()),
-        model=embedder.name, dimension=int(chunk_vectors.shape[1]), chunker=wanted["chunker"],
+        model=embedder.name, dimension=int(chunk_vectors.shape[1]), chunker=plan.wanted["chunker"],
         counts=document.counts(), built_at=datetime.now(UTC).isoformat(timespec="seconds"),
-        build_seconds=round(time.perf_counter() - started, 2),
+        build_seconds=round(clock - plan.started, 2),
         **describe_document(document, path.stem).manifest_fields(),
     )
-    progress("write", 0, 1)
-    write_index(target, manifest, document, chunk_vectors, sentence_vectors, owner)
+    write_index(plan.target, manifest, document, chunk_vectors, sentence_vectors, owner)
+    stages["write"] = time.perf_counter() - clock
     progress("write", 1, 1)
     log.info("indexed %s: %s", name, manifest.counts)
-    return IngestResult(name, target, manifest.counts, False, reason, time.perf_counter() - started, document)
+    return IngestResult(name, plan.target, manifest.counts, False, plan.reason, time.perf_counter() - plan.started,
+                        document, {stage: round(stages.get(stage, 0.0), 3) for stage in STAGES},
+                        int(manifest.pages or 0))
 
 
 def _refuse_another_file(existing: Manifest | None, path: Path, name: str, source_sha256: str) -> None:
@@ -160,8 +223,11 @@ def _rebuild_reason(existing: Manifest | None, wanted: dict) -> str | None:
 
 def embed_document(document: Document, embedder: Embedder, batch_size: int = 64,
                    progress: Progress | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Vectors for every chunk and every sentence; `owner[i]` is the chunk row of sentence i."""
-    progress = progress or (lambda stage, done, total: None)
+    """Vectors for every chunk and every sentence; `owner[i]` is the chunk row of sentence i.
+
+    Each distinct text is embedded once (a sentence repeated in a report, a table row met twice), and all of them
+    in one length-sorted pass, so a call holds texts of similar length whichever list they come from.
+    """
     chunk_texts = [c.search_text() for c in document.chunks]
     sentence_texts: list[str] = []
     owner: list[int] = []
@@ -169,16 +235,27 @@ def embed_document(document: Document, embedder: Embedder, batch_size: int = 64,
         for sentence in chunk.sentence_texts():
             sentence_texts.append(sentence)
             owner.append(row)
-    # Batches of a few hundred: the model sorts each call by length, which pads less than small batches.
-    chunk_vectors = _embed_in_batches(embedder, chunk_texts, batch_size * 2, "embed passages", progress)
-    sentence_vectors = _embed_in_batches(embedder, sentence_texts, batch_size * 4, "embed sentences", progress)
-    return chunk_vectors, sentence_vectors, np.asarray(owner, dtype=np.int32)
+    vectors = embed_texts(embedder, [*chunk_texts, *sentence_texts], batch_size * 4, progress)
+    return vectors[: len(chunk_texts)], vectors[len(chunk_texts):], np.asarray(owner, dtype=np.int32)
 
 
-def _embed_in_batches(embedder: Embedder, texts: list[str], batch: int, stage: str, progress: Progress) -> np.ndarray:
-    parts = []
-    progress(stage, 0, len(texts))
-    for start in range(0, len(texts), batch):
-        parts.append(embedder.embed(texts[start : start + batch]))
-        progress(stage, min(start + batch, len(texts)), len(texts))
-    return np.vstack(parts).astype(np.float32)
+def embed_texts(embedder: Embedder, texts: list[str], step: int = 256, progress: Progress | None = None,
+                stage: str = "embed") -> np.ndarray:
+    """One row per text; distinct texts embedded once, longest first, `step` texts per call (progress between)."""
+    progress = progress or (lambda stage, done, total: None)
+    row_of: dict[str, int] = {}
+    rows = np.asarray([row_of.setdefault(text, len(row_of)) for text in texts], dtype=np.int64)
+    distinct = list(row_of)
+    order = sorted(range(len(distinct)), key=lambda i: -len(distinct[i]))
+    vectors: np.ndarray | None = None
+    progress(stage, 0, len(distinct))
+    for start in range(0, len(order), step):
+        part = order[start : start + step]
+        got = np.asarray(embedder.embed([distinct[i] for i in part]), dtype=np.float32)
+        if vectors is None:
+            vectors = np.empty((len(distinct), got.shape[1]), dtype=np.float32)
+        vectors[part] = got
+        progress(stage, min(start + step, len(order)), len(distinct))
+    if vectors is None:
+        raise InputError("nothing to embed: the report gave no passages; check it is a text report.")
+    return vectors[rows]

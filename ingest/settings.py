@@ -27,6 +27,11 @@ class Settings:
     # MiniLM reads ~256 word pieces (~1.3 per word here): 170 words fill it without being cut.
     max_words: int = 170
     batch_size: int = 64
+    # Each report is parsed in a child process: stopped after parse_timeout seconds or past parse_max_mb of
+    # memory (that file is reported and skipped, the batch goes on). parse_workers children at once (0: one per core).
+    parse_timeout: float = 120.0
+    parse_max_mb: int = 2048
+    parse_workers: int = 0
     # How many passages an answer draws on and shows.
     top_k: int = 5
     # Optional generative mode (off by default): an OpenAI-compatible or Ollama endpoint the user runs.
@@ -89,7 +94,8 @@ def _apply(settings: Settings, values: dict[str, object], origin: str) -> Settin
 
 
 # The smallest and largest value each whole-number setting may take; outside it ingest or ask cannot work.
-LIMITS = {"max_words": (10, 10_000), "batch_size": (1, 4_096), "top_k": (1, 50)}
+LIMITS = {"max_words": (10, 10_000), "batch_size": (1, 4_096), "top_k": (1, 50), "parse_timeout": (0.1, 86_400),
+          "parse_max_mb": (64, 1_000_000), "parse_workers": (0, 64)}
 
 
 def _check_range(name: str, value: object, origin: str) -> None:

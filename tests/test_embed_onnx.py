@@ -123,9 +123,28 @@ def test_mean_pool_ignores_padding_and_normalises():
 def test_embed_keeps_input_order_across_length_sorted_batches(monkeypatch):
     chosen = OnnxEmbedder(batch_size=2)
     monkeypatch.setattr(chosen, "_load", lambda: None)
-    monkeypatch.setattr(chosen, "_embed_batch", lambda texts: np.array([[len(t), 1.0] for t in texts], np.float32))
+    def encode(texts):  # one word piece per letter, padded to the longest
+        mask = np.array([[1] * len(t) + [0] * (5 - len(t)) for t in texts], dtype=np.int64)
+        return {"input_ids": mask, "attention_mask": mask, "token_type_ids": 0 * mask}
+
+    batches = []
+    chosen.token_budget = 6  # word pieces per call: 5 alone, 4 alone, 3 + 2, then 1
+    monkeypatch.setattr(chosen, "_encode", encode)
+    monkeypatch.setattr(chosen, "_run", lambda feeds: batches.append(feeds["attention_mask"].shape) or np.array(
+        [[n, 1.0] for n in feeds["attention_mask"].sum(axis=1)], np.float32))
     texts = ["aaa", "a", "aaaaa", "aa", "aaaa"]
     assert chosen.embed(texts)[:, 0].tolist() == [3, 1, 5, 2, 4]
+    assert batches == [(1, 5), (1, 4), (2, 3), (1, 1)]  # each batch cut at its own longest text
+
+
+def test_token_batches_keep_word_pieces_per_call_within_the_budget():
+    from ingest.embed import token_batches
+
+    assert [g.tolist() for g in token_batches(np.array([3, 250, 10, 9]), budget=256)] == [[1], [2, 3, 0]]
+    lengths = np.array([256] * 20 + [12] * 300)
+    groups = token_batches(lengths, budget=2048, most=64)
+    assert sorted(int(i) for g in groups for i in g) == list(range(320))
+    assert max(len(g) * lengths[g].max() for g in groups) <= 2048 and max(len(g) for g in groups) == 64
 
 
 @pytest.mark.slow

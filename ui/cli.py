@@ -21,8 +21,14 @@ from ingest.settings import BUNDLED_REPORT
 EXIT_USAGE = 2
 
 
+# Commands defined in this file: running one of them skips importing every other command's module (for
+# `ingest` that is ~0.5 s of imports — pandas, the eval metrics — a new process would pay for nothing).
+OWN_COMMANDS = ("ingest", "reports", "remove")
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
+    first = (sys.argv[1:] if argv is None else argv)[:1]
+    parser = build_parser(extras=first[0] not in OWN_COMMANDS if first else True)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.debug else logging.WARNING, format="%(levelname)s %(message)s")
     if not getattr(args, "command", None):
@@ -46,7 +52,7 @@ def main(argv: list[str] | None = None) -> int:
         return 1
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(extras: bool = True) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="report-qa",
         description="Question answering with checked citations over long institutional reports.",
@@ -60,13 +66,23 @@ def build_parser() -> argparse.ArgumentParser:
         description="Clean, structure, chunk and embed reports (.txt, .md, .pdf) into the library under "
                     "--index-root, each in its own folder: adding or removing one never rebuilds the others, and "
                     "an unchanged report is skipped. A folder contributes the .txt, .md and .pdf files inside it. "
-                    "A file that cannot be read prints one `error:` line; the others are still ingested (exit 2).",
+                    "A file that cannot be read prints one `error:` line; the others are still ingested (exit 2). "
+                    "Files are parsed in child processes, several at once, while the main one embeds; a file whose "
+                    "parse runs past --parse-timeout (default 120 s) or parse_max_mb of memory (default 2048) is "
+                    "stopped and reported, and the batch goes on. Each report's line gives its seconds per stage "
+                    "(parse, structure, embed, write).",
         parents=[common_options()])
     ingest.add_argument("paths", nargs="*", type=Path, default=[BUNDLED_REPORT], metavar="PATH",
                         help="report files and folders of reports")
     ingest.add_argument("--rebuild", action="store_true", help="rebuild even when a report is unchanged")
-    ingest.add_argument("--json", action="store_true", help="print the result as JSON (an object for one file, "
-                        "else a list)")
+    ingest.add_argument("--json", action="store_true", help="print the result as JSON: for one file an object with "
+                        "its seconds per stage (parse, structure, embed, write) and pages/s; else {\"reports\": "
+                        "[...], \"total\": {...}}")
+    ingest.add_argument("--parse-timeout", type=float, metavar="SECONDS",
+                        help="stop parsing a file after this long, report it and go on (default 120; setting "
+                             "parse_timeout)")
+    ingest.add_argument("--workers", type=int, metavar="N", help="files parsed at once, each in its own process "
+                        "(default: one per core; setting parse_workers)")
     ingest.set_defaults(handler=run_ingest)
 
     reports = commands.add_parser("reports", help="list the reports in the library", parents=[common_options()],
@@ -79,7 +95,7 @@ def build_parser() -> argparse.ArgumentParser:
     remove.add_argument("report", metavar="ID", help="the report's id (see `report-qa reports`)")
     remove.set_defaults(handler=run_remove)
 
-    for extra in _extra_commands():
+    for extra in _extra_commands() if extras else []:
         extra(commands)
     return parser
 
@@ -92,49 +108,55 @@ def _extra_commands():
 
 
 def run_ingest(args: argparse.Namespace) -> int:
-    from ingest.catalog import expand_paths
-    from ingest.pipeline import ingest
-    from ingest.store import read_manifest
+    from contextlib import closing
 
-    settings = settings_from(args)
+    from ingest.batch import ingest_files, totals
+    from ingest.catalog import expand_paths
+    from ingest.settings import load_settings
+
+    settings = load_settings(args.config, index_root=args.index_root, model=args.model,
+                             store_backend=getattr(args, "store_backend", None), parse_timeout=args.parse_timeout,
+                             parse_workers=args.workers)
     started = time.perf_counter()
     files, failed = _report_files(args.paths, expand_paths)
     embedder = _LazyEmbedder(settings)  # the model loads only if some report needs embedding
     progress = _IngestProgress(len(files), quiet=args.json)
-    results, pages = [], 0
+    results = []
     try:
-        for path in files:
-            progress.start(path)
-            try:
-                result = ingest(path, settings, embedder=embedder, rebuild=args.rebuild, progress=progress.step)
-            except ReportQAError as err:
-                failed.append(path)
-                progress.say(f"error: {path}: {_without_path(str(err), path)}", error=True)
-                continue
-            except (KeyboardInterrupt, MemoryError):
-                raise
-            except Exception as err:  # a parser bug on one file must not stop the batch; --debug shows it
-                if args.debug:
-                    raise
-                failed.append(path)
-                progress.say(f"error: {path}: internal error: {type(err).__name__}: {err} (run with --debug)",
-                             error=True)
-                continue
-            manifest = read_manifest(result.index_dir)
-            pages += manifest.pages if manifest and not result.reused else 0
-            results.append(result)
-            if not args.json:
-                progress.say(_ingest_line(result))
+        with closing(ingest_files(files, settings, embedder=embedder, rebuild=args.rebuild, progress=progress.step,
+                                  on_file=progress.start)) as outcomes:
+            for outcome in outcomes:
+                path, err = outcome.path, outcome.error
+                if isinstance(err, ReportQAError):
+                    failed.append(path)
+                    progress.say(f"error: {path}: {_without_path(str(err), path)}", error=True)
+                elif err is not None:  # a parser bug on one file must not stop the batch; --debug shows it
+                    if args.debug:
+                        raise err
+                    failed.append(path)
+                    progress.say(f"error: {path}: internal error: {type(err).__name__}: {err} (run with --debug)",
+                                 error=True)
+                else:
+                    results.append(outcome.result)
+                    if not args.json:
+                        progress.say(_ingest_line(outcome.result))
     finally:
         progress.close()
-    seconds = time.perf_counter() - started
+    total = totals(results, time.perf_counter() - started)
     if args.json:
-        records = [{**asdict(r), "document": None, "index_dir": str(r.index_dir)} for r in results]
+        records = [_result_json(r) for r in results]
         one = len(args.paths) == 1 and not args.paths[0].is_dir() and len(records) == 1
-        print(json.dumps(records[0] if one else records, indent=1))
+        print(json.dumps(records[0] if one else {"reports": records, "total": {**total, "failed": len(failed)}},
+                         indent=1))
     else:
-        _print_ingest_summary(results, failed, pages, seconds, settings.index_root)
+        _print_ingest_summary(results, failed, total, settings.index_root)
     return EXIT_USAGE if failed else 0
+
+
+def _result_json(result) -> dict:
+    record = {**asdict(result), "document": None, "index_dir": str(result.index_dir)}
+    record["pages_per_s"] = round(result.pages / result.seconds, 2) if result.pages and result.seconds > 0 else 0.0
+    return record
 
 
 def _report_files(paths: list[Path], expand) -> tuple[list[Path], list[Path]]:
@@ -177,14 +199,24 @@ def _ingest_line(result) -> str:
     c = result.counts
     what = "unchanged, skipped" if result.reused else result.reason
     return (f"{result.report_name}: {what} · {c.get('chunks', 0)} chunks · {c.get('tables', 0)} tables · "
-            f"{result.seconds:.1f}s")
+            f"{result.seconds:.1f}s{_stage_text(result.stages)}")
 
 
-def _print_ingest_summary(results, failed, pages: int, seconds: float, index_root: Path) -> None:
-    built = [r for r in results if not r.reused]
-    rate = f" · {pages} pages, {pages / seconds:.1f} pages/s" if built and seconds > 0 else ""
-    print(f"{len(results) + len(failed)} file(s): {len(built)} built, {len(results) - len(built)} unchanged, "
+def _stage_text(stages: dict[str, float]) -> str:
+    """Example: {"parse": 0.1, "structure": 0.05, "embed": 3.2, "write": 0.1} -> " (parse 0.1 · ... · write 0.1)"."""
+    if not stages:
+        return ""
+    return " (" + " · ".join(f"{stage} {seconds:.1f}" for stage, seconds in stages.items()) + ")"
+
+
+def _print_ingest_summary(results, failed, total: dict, index_root: Path) -> None:
+    seconds, pages = total["seconds"], total["pages"]
+    rate = f" · {pages} pages, {total['pages_per_s']:.1f} pages/s" if total["built"] and seconds > 0 else ""
+    print(f"{len(results) + len(failed)} file(s): {total['built']} built, {total['reused']} unchanged, "
           f"{len(failed)} failed · {seconds:.1f}s{rate}")
+    if total["built"] > 1:
+        print(f"stage seconds, summed over the reports built{_stage_text(total['stages'])}; parsing runs in "
+              "child processes alongside embedding")
     if len(results) == 1 and not failed:
         c = results[0].counts
         print(f"index: {results[0].index_dir}")
