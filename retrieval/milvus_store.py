@@ -80,6 +80,17 @@ class MilvusStore:
 
     def add(self, report: ReportChunks) -> None:
         """Store one report's passages and sentences, replacing any it had."""
+        self.add_many([report])
+
+    def add_many(self, reports: list[ReportChunks]) -> None:
+        """Store several reports, then seal the data once (flushing is what costs: ~1 s per call)."""
+        for report in reports:
+            self._insert(report)
+        if reports:
+            for name in (PASSAGES, SENTENCES, REPORTS):
+                self.client.flush(name)  # sealed and indexed: a growing segment is searched by brute force
+
+    def _insert(self, report: ReportChunks) -> None:
         dimension = report.chunk_vectors.shape[1] if len(report.chunk_vectors) else self.dimension
         if dimension is None:
             return
@@ -100,8 +111,6 @@ class MilvusStore:
             for start in range(0, len(rows), 1_000):
                 self.client.insert(name, rows[start:start + 1_000])
         self.client.upsert(REPORTS, [{"report": report.report, "version": report.version, "vector": [0.0, 0.0]}])
-        for name in (PASSAGES, SENTENCES, REPORTS):
-            self.client.flush(name)  # sealed and indexed: a growing segment is searched by brute force
         self.versions()[report.report] = report.version
 
     def delete(self, report: str) -> int:

@@ -102,6 +102,8 @@ class StoreHit:
 class ChunkStore(Protocol):
     def add(self, report: ReportChunks) -> None: ...
 
+    def add_many(self, reports: list[ReportChunks]) -> None: ...
+
     def delete(self, report: str) -> int: ...
 
     def search(self, text: str, vector: np.ndarray, k: int = 10, where: Where | None = None,
@@ -188,6 +190,10 @@ class FaissStore:
 
         self._parts[report.report] = _Part(report, [Counter(content_terms(t)) for t in report.texts])
         self._built = None
+
+    def add_many(self, reports: list[ReportChunks]) -> None:
+        for report in reports:
+            self.add(report)
 
     def delete(self, report: str) -> int:
         part = self._parts.pop(report, None)
@@ -332,9 +338,9 @@ def sync_library(store: ChunkStore, entries: list) -> None:
     from ingest.store import load_index
 
     held = dict(store.versions())
-    for entry in entries:
-        if held.pop(entry.id, None) != entry.built_at:
-            store.add(report_chunks(load_index(entry.path)))
+    changed = [entry for entry in entries if held.pop(entry.id, None) != entry.built_at]
+    for start in range(0, len(changed), 16):  # a few reports' vectors in memory at a time
+        store.add_many([report_chunks(load_index(entry.path)) for entry in changed[start:start + 16]])
     for gone in held:
         store.delete(gone)
 
