@@ -86,9 +86,12 @@ def focus_terms(question: str, answer_type: str | None, weight) -> dict[str, flo
     return {t: weight(t) for t in focus}
 
 
+# Symbol-font bullets a PDF's text keeps as private-use characters; a sentence ending before one ends there.
+_BULLETS = "".join(chr(c) for c in range(0xF000, 0xF100)) + "•▪◦●"
+_BULLET_BREAK = re.compile(rf"(?<=[.!?])\s+(?=[{re.escape(_BULLETS)}])")
 # A sentence whose subject is in the one before: "This increased to 70.", "At 46%, ... this has not reduced."
 _LEANS_ON_PREVIOUS = re.compile(r"^(?:[A-Z][^.;]{0,60}?,\s*)?(?:this|these|that|those|it|its|they|their|such|both|"
-                                r"the latter|the former|of these|of them|of this group)\b", re.I)
+                                r"the latter|the former|of (?:this|these|them|those|whom|which))\b", re.I)
 
 
 def leans_on_previous(sentence: str) -> bool:
@@ -159,6 +162,7 @@ class Composer:
         self._expansions: dict[str, str] | None = None
         self._fields: list[Field] | None = None
         self._fields_by_chunk: dict[str, list[Span]] | None = None
+        self._pieces: dict[str, list[tuple[int, Span, set[str]]]] = {}
         self._carried: dict[tuple[str, int, str | None], bool | None] = {}
 
     def compose(self, question: str, intent: Intent, hits: list[Hit], scores: QueryScores,
@@ -346,6 +350,27 @@ class Composer:
             self._fields = labelled + sign_offs(self.search.chunks, lambda text: person_fit(text) >= FIT)
         return self._fields
 
+    def pieces(self, chunk, row: int) -> list[tuple[int, Span, set[str]]]:
+        """The passage's sentences as (sentence row, span, stemmed words), a sentence the splitter left joined
+        at a symbol-font bullet ("... in 2015. \uf06e The chair ...") cut there; each piece keeps its
+        sentence's row (and so its embedding). Remembered per passage."""
+        if chunk.id not in self._pieces:
+            found = []
+            for sentence_row, span in zip(self.search.sentence_rows(row), chunk.sentences, strict=False):
+                cuts = [span.start + m.end() for m in _BULLET_BREAK.finditer(chunk.text[span.start : span.end])]
+                if not cuts:
+                    found.append((sentence_row, span, self.search.sentence_terms[sentence_row]))
+                    continue
+                for start, end in zip([span.start, *cuts], [*cuts, span.end], strict=True):
+                    piece = chunk.text[start:end]
+                    lead = len(piece) - len(piece.lstrip(" \t" + _BULLETS))
+                    tail = len(piece.rstrip())
+                    if tail > lead:
+                        found.append((sentence_row, Span(start + lead, start + tail),
+                                      set(content_terms(piece))))
+            self._pieces[chunk.id] = found
+        return self._pieces[chunk.id]
+
     def after_fields(self, chunk, span: Span) -> Span | None:
         """The prose after the last labelled field inside a sentence, when a front page runs its fields into
         a headline with no full stop between; None when the sentence holds no field or too little follows."""
@@ -476,12 +501,11 @@ class Composer:
             row_spans = [span for span, _ in rows]
             # In a case story the scene-setting words name the case; the asked part picks the sentence.
             sentence_weights = case_weights if hit.chunk.kind == kinds.PRACTICE_EXAMPLE else weights
-            before: tuple[int, Span] | None = None  # the sentence before, for a sentence leaning on it
-            for sentence_row, span in zip(self.search.sentence_rows(row), hit.chunk.sentences, strict=False):
+            before: tuple[int, Span, set[str]] | None = None  # the sentence before, for one leaning on it
+            for sentence_row, span, terms in self.pieces(hit.chunk, row):
                 if rows and (any(span.start < r.end and r.start < span.end for r in row_spans)
                              or _names_the_table(hit.chunk, hit.chunk.text[span.start : span.end])):
                     continue  # a table answers with whole rows, below; a headline outside them as a sentence
-                terms = self.search.sentence_terms[sentence_row]
                 own = coverage(sentence_weights, [terms])[0]
                 # A sentence means more in its passage ("Overall, the quality of work was insufficient" is
                 # about public protection because its section is): blend in the passage's similarity.
@@ -494,8 +518,8 @@ class Composer:
                     # "This increased in 2015–16 to 70.": what "this" is, the sentence before says; "The last
                     # visit to X was in 2011. It was judged good.": the value follows its subject. The pair is
                     # one candidate, matched on the words of both.
-                    previous_row, previous = before
-                    pair_terms = terms | self.search.sentence_terms[previous_row]
+                    previous_row, previous, previous_terms = before
+                    pair_terms = terms | previous_terms
                     pair_sim = (sim + float(scores.sentence_sims[previous_row])) / 2  # the pair as a whole
                     pair_dense = (1 - W_PASSAGE_MEANING) * pair_sim + W_PASSAGE_MEANING * float(scores.dense[row])
                     pair = self._candidate(hit, Span(previous.start, span.end), pair_dense,
@@ -510,7 +534,7 @@ class Composer:
                     found.append(self._candidate(hit, rest, dense, float(coverage(sentence_weights, [terms_])[0]),
                                                  passage_coverage, prior, intent, is_row=False, entities=entities,
                                                  answer_type=answer_type, asked=asked))
-                before = (sentence_row, span)
+                before = (sentence_row, span, terms)
             for span, cells in rows:
                 sims = [float(scores.sentence_sims[r]) for r, s in zip(self.search.sentence_rows(row),
                         hit.chunk.sentences, strict=False) if span.start <= s.start < span.end]

@@ -253,3 +253,44 @@ def test_bad_input_gets_an_answer_or_a_clear_decline(park, question):
 
 def test_counts_are_written_in_words():
     assert [number_in_words(n) for n in (1, 8, 17, 42, 150)] == ["one", "eight", "seventeen", "forty-two", "150"]
+
+
+# -- sentences the splitter left joined ----------------------------------------------------------------
+
+BULLETED_REPORT = """Inspection of the Riverside park service
+
+Report published: 10 May 2016 The park service requires improvement in every area we visited
+
+Local leadership
+
+The park manager has been in post since May 2014. \uf06e The chair of the friends group has been there since June 2015.
+The cafe was judged good. \uf06e The previous visit to the lake was in July 2012. \uf06e The lake was judged to be poor.
+"""
+
+
+@pytest.fixture(scope="module")
+def bulleted(tmp_path_factory):
+    return engine_over_text(tmp_path_factory.mktemp("bulleted"), BULLETED_REPORT)
+
+
+def test_a_sentence_joined_at_a_symbol_font_bullet_is_cut_there(bulleted):
+    chunk = next(c for c in bulleted.document.chunks if "friends group" in c.text)
+    row = bulleted.composer.chunk_rows[chunk.id]
+    texts = [chunk.text[span.start : span.end] for _, span, _ in bulleted.composer.pieces(chunk, row)]
+    assert "The chair of the friends group has been there since June 2015." in texts
+    assert not any("\uf06e" in text for text in texts)
+
+
+def test_a_value_sentence_is_quoted_with_the_subject_sentence_before_it(bulleted):
+    answer = bulleted.ask("How was the lake judged at the previous visit in July 2012?")
+    assert "poor" in answer.answer and "July 2012" in answer.answer
+
+
+def test_the_prose_after_a_run_of_fields_is_a_candidate_of_its_own(bulleted, park):
+    chunk = next(c for c in bulleted.document.chunks if "Report published" in c.text)
+    line = next(span for span in chunk.sentences if "Report published" in chunk.text[span.start : span.end])
+    rest = bulleted.composer.after_fields(chunk, line)
+    assert chunk.text[rest.start : rest.end] == "The park service requires improvement in every area we visited"
+    dates = park.document.chunks[0]
+    last = next(span for span in dates.sentences if "Inspection dates" in dates.text[span.start : span.end])
+    assert park.composer.after_fields(dates, last) is None  # nothing follows the last field
