@@ -49,3 +49,32 @@ def test_run_a_small_evaluation_in_the_evaluator_tab(eval_server, tmp_path):
         assert href.endswith("/report.html")
         assert "<h1>Evaluation" in page.request.get(href).text()  # the link serves the HTML report
         page.screenshot(path=str(_shots(tmp_path) / "eval-tab.png"), full_page=True, animations="disabled")
+
+
+@pytest.fixture(scope="module")
+def slow_eval_server(fake_engine, tmp_path_factory):
+    """The same app over an engine slowed to ~0.2 s an answer, so a run lasts long enough to cancel."""
+    if not CHROMIUM.exists():
+        pytest.skip("no /usr/bin/chromium: install it with `apt-get install -y chromium` (or `make browser`)")
+    from tests.test_app_server import free_port
+    from tests.test_load_chat import Slow
+    from ui.app import build_app, launch_app
+
+    demo = build_app(Slow(fake_engine, 0.2), eval_summary=tmp_path_factory.mktemp("no-eval") / "summary.json",
+                     feedback_store=None, library=None)
+    _, url, _ = launch_app(demo, "127.0.0.1", free_port(), prevent_thread_lock=True, quiet=True)
+    yield url.rstrip("/")
+    demo.close()
+
+
+def test_a_running_evaluation_shows_progress_and_cancels(slow_eval_server, tmp_path):
+    from playwright.sync_api import expect
+
+    with _library_page(slow_eval_server, {"width": 1400, "height": 1000}) as page:
+        page.get_by_role("tab", name="For evaluators").click()
+        page.locator("#rq-eval-run").click()
+        expect(page.get_by_text("fused: ").first).to_be_visible(timeout=20_000)  # the progress bar's label
+        page.screenshot(path=str(_shots(tmp_path) / "eval-tab-running.png"), animations="disabled")
+        page.locator("#rq-eval-cancel").click()
+        expect(page.locator("#rq-eval-status")).to_contain_text("Cancelled after", timeout=20_000)
+        expect(page.locator("#rq-eval-overall")).to_be_hidden()
