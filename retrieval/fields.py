@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from ingest import records as kinds
 from ingest.records import Chunk, Span
 from retrieval.forms import FULL_DATE, MONTH_YEAR
-from retrieval.questions import content_terms, stem
+from retrieval.questions import STOPWORDS, content_terms, stem
 
 # A label: a capitalised word and up to three lower-case ones, then a colon and a space.
 _LABEL = re.compile(r"(?<![\w'’-])([A-Z][a-z]+(?: [a-z]+){0,3}):\s+")
@@ -116,6 +116,8 @@ def label_match(field: Field, question: str, type_terms: frozenset[str] = frozen
     -> 0.71. The geometric mean of the two shares: "Lead inspector" fits "Who led the inspection?" better than "Deputy
     lead inspector", and the deputy's label fits "Who was the deputy lead inspector?" best."""
     terms = field.label_terms
+    if not _same_modifiers(field.label, question):
+        return 0.0
     asked = {stem(w.lower()) for w in re.findall(r"[A-Za-z][\w'’-]*", question)} - _FORM_WORDS
     asked |= set(content_terms(question))
     if not terms or not asked:
@@ -124,6 +126,25 @@ def label_match(field: Field, question: str, type_terms: frozenset[str] = frozen
     label_share = sum(1 for t in terms if _matches(t, asked | typed)) / len(terms)
     question_share = sum(1 for t in asked if _matches(t, terms)) / len(asked)
     return math.sqrt(label_share * question_share)
+
+
+def _same_modifiers(label: str, question: str) -> bool:
+    """When the question names the label's head noun, the words it puts before that noun must be the
+    label's: "the deputy lead inspector" is not "Lead inspector: ...". Example: ("Lead inspector", "Who was
+    the deputy lead inspector?") -> False; ("Lead inspector", "Who led the inspection?") -> True."""
+    label_words = label.lower().split()
+    words_ = [w.lower() for w in re.findall(r"[A-Za-z][\w'’-]*", question)]
+    stems = [stem(w) for w in words_]
+    if len(label_words) < 2 or stem(label_words[-1]) not in stems:
+        return True  # a one-word label ("Foreword") has no modifiers to compare
+    at = stems.index(stem(label_words[-1]))
+    before: list[str] = []
+    for word in reversed(words_[max(0, at - 3) : at]):  # the words right before the noun, up to a small word
+        if word in STOPWORDS:
+            break
+        before.append(word)
+    named = {stem(w) for w in label_words}
+    return all(stem(w) in named for w in before)
 
 
 def _matches(term: str, terms: set[str] | frozenset[str]) -> bool:

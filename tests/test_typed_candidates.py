@@ -185,6 +185,13 @@ def test_the_label_closest_to_the_question_matches_best():
     assert label_match(lead, "") == 0.0
 
 
+def test_a_question_naming_another_modifier_of_the_labels_noun_does_not_match_it():
+    chunk = _chunk("Lead inspector: Jane Smith")
+    (lead,) = fields_of(chunk)
+    assert label_match(lead, "Who was the assistant lead inspector at the park?") == 0.0
+    assert label_match(lead, "Who was the lead inspector at the park?") > 0.0
+
+
 def test_a_sections_closing_signature_is_a_field_named_by_the_section():
     text = "We visited the park in May. The cafe was busy.\nJane Smith Chief Inspector of Parks May 2019"
     chunk = _chunk(text, section="Foreword", id="foreword#text")
