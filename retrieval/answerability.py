@@ -6,10 +6,14 @@
 The features describe how well the composed answer fits the question, never what one report or one question
 says: the best candidate's score and its margin over the next, the composer's confidence, the meaning
 similarity of the quoted sentence and of its passage, word coverage, whether the quote carries a value of
-the type asked for, the share of the question's rare words the report uses anywhere, and whether the
-question's names and years are in the cited passage. A logistic regression over them is fitted by
-`report-qa fit-answerability` (evals/fit.py) on the train split and saved as plain JSON
-(retrieval/answerability.json); its threshold keeps false refusals of right answers at <= 3 % on train.
+the type asked for and how much of the question's focus sits beside that value ("86% of staff had
+supervision" does not answer "what share of posts are vacant"), the IDF-weighted share of the question's
+rare words in the quote, in the cited passages and anywhere in the report, whether the question's names and
+years are cited or in the report at all, and the shape of retrieval (one clear first passage, or a flat
+spread over several sections). A logistic regression over them is fitted by `report-qa fit-answerability`
+(evals/fit.py) on the train split and saved as plain JSON (retrieval/answerability.json); its threshold
+keeps all declines of answerable train questions at <= 3 %. REPORT_QA_ANSWERABILITY=FILE tries another
+model file without shipping it ("off": none).
 """
 
 from __future__ import annotations
@@ -23,10 +27,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-import numpy as np
-
 from ingest.errors import ReportQAError
-from ingest.text import normalise_for_match, words
+from ingest.text import normalise_for_match
 from retrieval.analysis import AnswerType, analyse
 from retrieval.candidate import Candidate
 from retrieval.citations import decline
@@ -61,7 +63,6 @@ FEATURES = (
     "rare_in_cited",  # ... the cited passages use (with their headings)
     "rare_known_uncited",  # ... the report uses elsewhere but the cited passages do not
     "unknown_weight",  # IDF-weighted share of the question's content words the report never uses
-    "concept_dense",  # meaning similarity of the quote to the question's specific words alone ("posts vacant")
     "passage_lead",  # the first passage's retrieval score over the fifth's: one clear passage, or a flat spread
     "section_agreement",  # share of the top passages in the first one's section
 )
@@ -86,7 +87,6 @@ VALUE_PATTERNS: dict[AnswerType, re.Pattern[str]] = {
                                    r"poor|effective|ineffective|strong|weak|excellent|sufficient|insufficient|"
                                    r"high|medium|low)\b", re.I),
 }
-COMMON_PASSAGE_SHARE = 0.1  # a word in more than this share of passages is the report's topic, not the question's
 VALUE_WINDOW = 60  # characters either side of a value that count as "beside" it
 # Words naming the form of an answer, not its topic: "What *percentage* ...", "the *name* of ...".
 FORM_WORDS = frozenset(stem(w) for w in (
@@ -215,7 +215,6 @@ def answer_features(engine, question: str, answer: Answer, hits: list[Hit], scor
         answer_type=analysis.answer_type, quote=quotes, passage=passages,
         question=question, constraints=analysis.constraints, lexical=composer.lexical,
         report=report_text(engine), focus=analysis.focus, not_name=composer.not_name_words(question),
-        concept_dense=concept_similarity(engine.embedder, specific_words(question, composer.lexical), quotes),
         hits=hits[:CANDIDATE_PASSAGES])
     return features
 
@@ -234,9 +233,9 @@ def candidate_features(candidates: list[Candidate], chosen: Candidate | None, *,
                        passage: str, question: str, constraints: tuple[str, ...],
                        lexical: LexicalIndex, report: str = "",
                        focus: tuple[str, ...] | None = None, not_name: Set[str] = frozenset(),
-                       concept_dense: float | None = None, hits: list[Hit] | None = None) -> dict[str, float]:
-    """The `FEATURES` of one quoted candidate among `candidates`. `concept_dense` defaults to the quote's
-    meaning similarity, `hits` to the candidates' passages in order."""
+                       hits: list[Hit] | None = None) -> dict[str, float]:
+    """The `FEATURES` of one quoted candidate among `candidates`; `hits` (the retrieved passages) default to
+    the candidates' passages in order."""
     top = candidates[0].score if candidates else 0.0
     second = candidates[1].score if len(candidates) > 1 else 0.0
     expected = answer_type in VALUE_PATTERNS
@@ -266,7 +265,6 @@ def candidate_features(candidates: list[Candidate], chosen: Candidate | None, *,
         "rare_known_uncited": 1.0 - weighted_share(known, cited_terms, lexical) if known else 0.0,
         "unknown_weight": 1.0 - weighted_share(list(dict.fromkeys(content_terms(question))),
                                                lexical.vocabulary, lexical),
-        "concept_dense": concept_dense if concept_dense is not None else (chosen.dense if chosen else 0.0),
         **retrieval_shape(hits if hits is not None else list({id(c.hit): c.hit for c in candidates}.values())),
     }
 
@@ -365,29 +363,6 @@ def value_near_focus(text: str, answer_type: AnswerType, focus: tuple[str, ...],
         window = text[max(0, match.start() - VALUE_WINDOW): match.end() + VALUE_WINDOW]
         best = max(best, weighted_share(topic, set(content_terms(window)), lexical))
     return best
-
-
-def specific_words(question: str, lexical: LexicalIndex) -> str:
-    """The question's own specific words, as asked: its content words less the words naming the form of the
-    answer and the report's everyday topic words (in more than COMMON_PASSAGE_SHARE of its passages).
-
-    Example: "What percentage of social work posts are vacant?" over a report on social work -> "posts vacant".
-    """
-    asked = [w for w in words(question) if w not in STOPWORDS and len(w) > 1 and stem(w) not in FORM_WORDS]
-    common = COMMON_PASSAGE_SHARE * max(len(lexical.documents), 1)
-    specific = [w for w in asked if lexical.frequency(stem(w)) <= common]
-    return " ".join(dict.fromkeys(specific or asked))
-
-
-def concept_similarity(embedder, concept: str, quote: str) -> float | None:
-    """Cosine of the embedded `concept` and `quote` (one batch of two); None when either is empty."""
-    if not concept.strip() or not quote.strip():
-        return None
-    vectors = np.asarray(embedder.embed([concept, quote]), dtype=float)
-    norms = np.linalg.norm(vectors, axis=1)
-    if vectors.shape[0] != 2 or not np.all(norms > 0):
-        return None
-    return float(vectors[0] @ vectors[1] / (norms[0] * norms[1]))
 
 
 def retrieval_shape(hits: list[Hit]) -> dict[str, float]:

@@ -30,12 +30,10 @@ from retrieval.answerability import (
     AnswerabilityModel,
     candidate_features,
     carries_value,
-    concept_similarity,
     constraints_cited,
     default_model,
     quoted_candidate,
     retrieval_shape,
-    specific_words,
     value_near_focus,
     weighted_share,
 )
@@ -336,20 +334,6 @@ def test_fit_labels_every_answerable_item_and_counts_prior_refusals() -> None:
     model = fit(rows)
     answered = [r for r in rows if r.answerable and r.features is not None]
     assert sum(r.p < model.threshold for r in answered) + 1 <= 0.03 * 40
-
-
-def test_specific_words_and_their_similarity(lexical) -> None:
-    from tests.fakes import HashingEmbedder
-
-    # "service" is in every passage of the small index: the report's topic, not what is asked.
-    assert specific_words("What percentage of the service's posts are vacant?", lexical) == "posts vacant"
-    assert specific_words("What percentage?", lexical) == ""
-    embedder = HashingEmbedder()
-    same = concept_similarity(embedder, "posts vacant", "Ten posts were vacant.")
-    other = concept_similarity(embedder, "posts vacant", "Staff were kind.")
-    assert same is not None and other is not None and same > other
-    assert concept_similarity(embedder, "", "Staff were kind.") is None  # nothing specific: no score
-    assert concept_similarity(embedder, "posts", "") is None
 
 
 def test_retrieval_shape() -> None:
