@@ -29,6 +29,17 @@ from ingest.errors import ReportQAError
 from ingest.records import GLOSSARY, KEY_FACT, PRACTICE_EXAMPLE, RECOMMENDATION, TABLE, TEXT, Chunk, Document, Span
 from ingest.text import collapse_spaces, normalise_for_match, numbers_in, words
 from retrieval.questions import STOPWORDS, stem
+from retrieval.quiz_phrases import (
+    WELL_USED,
+    KeyTerm,
+    key_terms,
+    reads_well,
+    similar_distractors,
+    starts_with_anaphor,
+    strip_page_number,
+    unnested,
+    without_page_number,
+)
 from retrieval.records import Filters
 
 log = logging.getLogger(__name__)
@@ -39,15 +50,18 @@ STATEMENT_WORDS = (8, 40)  # a statistic's sentence: long enough to say what is 
 MAX_N = 200  # more questions than this is not a quiz; -n above it is refused
 OPTIONS = 4  # a multiple-choice item: the key and up to three distractors
 ROWS_PER_TABLE = 4  # a long table would otherwise fill the quiz on its own
+MAX_EXPANSION_WORDS = 8  # longer after an acronym is a definition ("OASys Offender assessment system used ...")
 MIN_RECALL = 0.7  # a long key (a definition, a recommendation) matches when 70% of its content words are answered
 _ACRONYM = re.compile(r"^(?=(?:[^A-Z]*[A-Z]){2})[A-Z][A-Za-z0-9&/-]{1,9}$")  # "ATR", "MoJ", "E3" has one capital
 _PLACEHOLDER_COLUMN = re.compile(r"^column \d+$", re.IGNORECASE)
 _ADDRESSEE = re.compile(r"^[^\n]*\bshould\s*:", re.IGNORECASE)  # "The National Probation Service should:"
 _NUMBERING = re.compile(r"[\s|]*(?:\(?\d{1,3}[.)])?[\s|]*")  # "\n\n6. " or "1. |  | "
+# "The authority should review ...": a recommendation naming its own addressee
+_INLINE_ADDRESSEE = re.compile(r"^((?:The|This|Each|All) [^,.;:]{2,60}?) should (?=[a-z])")
+_NOT_IMPERATIVE = frozenset("the a an this these there it its we they our no none inspectors".split())  # a finding
+_PARAGRAPH_REFERENCE = re.compile(r"\s*\((?:see )?(?:paragraphs?|paras?\.?|page|pp?\.) [\d, and–-]+\)", re.IGNORECASE)
 _FACT_SUBJECT = re.compile(r"^the (proportion|percentage|share) of (.+)$", re.IGNORECASE)
 _RELATIVE = re.compile(r"\b(?:which|who|that) (?=\w)")
-_PURPOSE = re.compile(r"[,;:(]| to (?:ensure|enable|make|allow|help|support|improve|reduce|prevent|provide)\b")
-_CLAUSE_END = re.compile(r",|;|:|\(| to (?=\w)| and | so that | in order | which | through | by | so as ")
 
 
 @dataclass(frozen=True)
@@ -69,6 +83,7 @@ class QuizItem:
     citation: QuizCitation
     options: list[str] = field(default_factory=list)  # multiple choice, the key among them; empty: short answer
     must_mention: list[str] = field(default_factory=list)  # words an answer must also hold (the example's person)
+    check_phrase: str = ""  # what the engine's answer must hold when not the key itself ("The NPS should")
     checked: bool = False  # the engine was asked and its answer holds the key
     engine_answer: str = ""  # what the engine answered when checked
 
@@ -149,6 +164,8 @@ def answer_matches(item: QuizItem, answer: str) -> bool:
     """
     if not all(contains_phrase(answer, word) for word in item.must_mention):
         return False
+    if item.check_phrase:  # an addressee: "The CRC" is not "The CRC and NPS"
+        return contains_phrase(answer, item.check_phrase)
     if contains_phrase(answer, item.answer):
         return True
     key_terms = set(_terms(item.answer))
@@ -194,7 +211,7 @@ def candidates(document: Document, report: QuizReport, sections=(), theme: str |
                              [c for c in document.chunks if c.kind == source.get(kind, kind)])
         random.Random(f"{seed}-{kind}").shuffle(items)
         per_kind.append(items)
-    fair = _unambiguous([i for items in per_kind for i in items])
+    fair = _unambiguous([i for items in per_kind for i in items if reads_well(i.question)])
     for item in fair:
         _shuffle_options(item, seed)
     return [item for turn in _take_turns([[i for i in items if i in fair] for items in per_kind]) for item in turn]
@@ -235,22 +252,10 @@ def _shuffle_options(item: QuizItem, seed: int) -> None:
         random.Random(digest).shuffle(item.options)
 
 
-def _distractors(key: str, pool: list[str], seed_text: str, count: int = OPTIONS - 1) -> list[str]:
-    """Up to `count` values of `pool` unlike the key (and each other), in a stable pseudo-random choice."""
-    seen = {normalise_for_match(key)}
-    distinct = []
-    for value in pool:
-        norm = normalise_for_match(value)
-        if norm and norm not in seen:
-            seen.add(norm)
-            distinct.append(value)
-    random.Random(seed_text).shuffle(distinct)
-    return distinct[:count]
-
-
 def _options(key: str, pool: list[str], seed_text: str) -> list[str]:
-    """The key and its distractors; none (a short-answer item) when the report has no other value of the kind."""
-    wrong = _distractors(key, pool, seed_text)
+    """The key and up to three distractors of its form and size (quiz_phrases.similar_distractors); none (a
+    short-answer item) when the report has no other value of the kind and form."""
+    wrong = similar_distractors(key, pool, seed_text, OPTIONS - 1)
     return [key, *wrong] if wrong else []
 
 
@@ -275,19 +280,40 @@ def _whole(chunk: Chunk) -> Span:
 
 
 def glossary_items(chunks: list[Chunk], document: Document, report: QuizReport, pool: list[Chunk]) -> list[QuizItem]:
+    """An acronym's expansion, its distractors other acronyms' expansions of a similar length; else a term's
+    definition, every option with its own term blanked ("___ include statutory ...") so that none gives
+    itself away."""
     keys = {c.id: _glossary_key(c) for c in pool}
+    expansions = [keys[c.id] for c in pool if keys.get(c.id) and _expands(c, keys[c.id])]
+    definitions = [_blank_term(keys[c.id], c.term) for c in pool if keys.get(c.id) and not _expands(c, keys[c.id])]
     items = []
     for chunk in chunks:
         key = keys.get(chunk.id) or _glossary_key(chunk)
         if not key:
             continue
-        acronym = _is_acronym(chunk.term)
-        question = (f"What does {chunk.term} stand for?" if acronym
-                    else f"What does the report mean by “{chunk.term}”?")
-        same_kind = [keys[c.id] for c in pool if keys.get(c.id) and _is_acronym(c.term) == acronym]
-        items.append(QuizItem(GLOSSARY, question, key, _citation(document, report, chunk, _whole(chunk)),
-                              _options(key, same_kind, question)))
+        if _expands(chunk, key):
+            question, same_kind = f"What does {chunk.term} stand for?", expansions
+        else:
+            question, key, same_kind = f"What does the report mean by “{chunk.term}”?", _blank_term(key, chunk.term), \
+                definitions
+        item = QuizItem(GLOSSARY, question, key, _citation(document, report, chunk, _whole(chunk)),
+                        _options(key, same_kind, question))
+        if "___" in key:  # the engine's answer quotes the definition as written, its term included
+            item.check_phrase = keys.get(chunk.id) or _glossary_key(chunk) or ""
+        items.append(item)
     return items
+
+
+def _expands(chunk: Chunk, key: str) -> bool:
+    """An acronym with a short expansion ("MoJ Ministry of Justice"), not an acronym with a definition."""
+    return _is_acronym(chunk.term) and len(key.split()) <= MAX_EXPANSION_WORDS
+
+
+def _blank_term(definition: str, term: str | None) -> str:
+    """Example: ("Partners include statutory organisations", "Partners") -> "___ include statutory organisations"."""
+    if not term:
+        return definition
+    return re.sub(rf"(?<![\w-]){re.escape(term.strip())}(?![\w-])", "___", definition, flags=re.IGNORECASE)
 
 
 def _glossary_key(chunk: Chunk) -> str | None:
@@ -301,7 +327,7 @@ def _glossary_key(chunk: Chunk) -> str | None:
         return None
     rest = text[len(term):].strip(" :–-")
     head = rest.split(":")[0].strip() if ":" in rest else ""
-    if _is_acronym(term) and head and len(head.split()) <= 8:
+    if _is_acronym(term) and head and len(head.split()) <= MAX_EXPANSION_WORDS:
         return head
     first = re.split(r"(?<=[.!?])\s", rest)[0].strip()
     return first if len(first.split()) >= 2 else None
@@ -315,7 +341,9 @@ def _is_acronym(term: str | None) -> bool:
 
 
 def key_fact_items(chunks: list[Chunk], document: Document, report: QuizReport, pool: list[Chunk]) -> list[QuizItem]:
+    """Distractors: the other key facts' figures, then percentages the report's prose states (of the key's form)."""
     values = [c.label for c in pool if c.label and numbers_in(c.label)]
+    values += [value for c in document.chunks if c.kind == TEXT for _, value in _statements(c)]
     items = []
     for chunk in chunks:
         value = (chunk.label or "").strip()
@@ -327,9 +355,8 @@ def key_fact_items(chunks: list[Chunk], document: Document, report: QuizReport, 
         if len(subject.split()) < 3:
             continue
         question = fact_question(subject)
-        same_unit = [v for v in values if v.endswith("%") == value.endswith("%")]
         items.append(QuizItem(KEY_FACT, question, value, _citation(document, report, chunk, span),
-                              _options(value, same_unit, question)))
+                              _options(value, values, question)))
     return items
 
 
@@ -387,9 +414,7 @@ def _row_item(chunk: Chunk, row: list[str], document: Document, report: QuizRepo
     value = collapse_spaces(row[j])
     if normalise_for_match(value) == normalise_for_match(label):
         return None
-    column = table.columns[j].strip()
-    column = column if _is_acronym(column) else column[:1].lower() + column[1:]
-    question = f"What is the {column} of {label}?"
+    question = f"What is the {column_phrase(table.columns[j])} for {mid_sentence(label, document.text)}?"
     span = _row_span(chunk.text, label, value) or _first_sentence(chunk)
     same_column = [r[j] for r in table.rows if len(r) > j and r[j].strip()]
     name = table.columns[j].strip().lower()  # then the same column in the report's other tables
@@ -398,6 +423,30 @@ def _row_item(chunk: Chunk, row: list[str], document: Document, report: QuizRepo
                     for r in c.table.rows if len(r) > k and r[k].strip()]
     return QuizItem(TABLE, question, value, _citation(document, report, chunk, span),
                     _options(value, same_column, question))
+
+
+def column_phrase(column: str) -> str:
+    """A column heading inside a question. Examples: "% of cases seen" -> "percentage of cases seen";
+    "Grade" -> "grade"; "ATR" -> "ATR"."""
+    column = collapse_spaces(column)
+    column = re.sub(r"^%\s*", "percentage ", column).strip()
+    return column if _is_acronym(column.split()[0]) else column[:1].lower() + column[1:]
+
+
+def mid_sentence(label: str, text: str) -> str:
+    """A sentence-case label in the middle of a question ("Children who need help" -> "children who need
+    help"): a capital there reads as a name, to a trainee and to the answerer. Title Case names ("Anger
+    Management"), acronyms and a first word the report (`text`) never writes in lower case keep theirs."""
+    tokens = label.split()
+    if not tokens or _is_acronym(tokens[0]) or not tokens[0][:1].isupper():
+        return label
+    later = [t for t in tokens[1:] if t[:1].isalpha() and t.lower() not in STOPWORDS]
+    if later and all(t[:1].isupper() for t in later):  # Title Case: a name
+        return label
+    lowered = tokens[0][:1].lower() + tokens[0][1:]
+    if not re.search(rf"(?<![\w-]){re.escape(lowered)}(?![\w-])", text):  # "Birmingham": a name
+        return label
+    return lowered + label[len(tokens[0]):]
 
 
 def _row_span(text: str, label: str, value: str) -> Span | None:
@@ -429,94 +478,139 @@ def _spread(rows: list, count: int) -> list:
     return [rows[i * len(rows) // count] for i in range(count)]
 
 
-# -- recommendations: "What does the report recommend about <topic>?"
+# -- recommendations: "Who should <the recommendation>?" / "Which words complete this recommendation: “…___…”?"
+
+
+@dataclass(frozen=True)
+class Recommendation:
+    chunk: Chunk
+    span: Span  # the recommendation in chunk.text: no "… should:", number or page number
+    body: str  # that text, spaces collapsed: "develop systems to distribute the caseload ..."
+    addressee: str | None  # "The National Probation Service": its own "… should:" or the one before it
+
+    @property
+    def full(self) -> str:
+        """The whole recommendation as one sentence: "The NPS should clarify the role …", or the body."""
+        if not self.addressee:
+            return self.body
+        return f"{self.addressee} should {self.body[:1].lower()}{self.body[1:]}"
 
 
 def recommendation_items(chunks: list[Chunk], document: Document, report: QuizReport,
                          pool: list[Chunk]) -> list[QuizItem]:
-    bodies = {c.id: _recommendation_body(c) for c in pool}
+    """One item per recommendation, none quoting the key in its question: who it is addressed to (when the
+    report addresses its recommendations to two or more bodies), or a blank for one of its key terms (a run of
+    content words the report uses again), the other options key terms of other recommendations.
+    Recommendations alternate between the two so that a quiz has both."""
+    recs = recommendations(pool)
+    addressees = list(dict.fromkeys(r.addressee for r in recs if r.addressee))
+    terms = {r.chunk.id: _blank_terms(r, document) for r in recs}
+    wanted = {c.id for c in chunks}
     items = []
-    for chunk in chunks:
-        span = bodies.get(chunk.id) or _recommendation_body(chunk)
-        if span is None:
-            continue
-        body = collapse_spaces(chunk.text[span.start : span.end])
-        question = recommendation_question(body)
-        if question is None:
-            continue
-        others = [collapse_spaces(c.text[s.start : s.end]) for c in pool if (s := bodies.get(c.id))]
-        items.append(QuizItem(RECOMMENDATION, question, body, _citation(document, report, chunk, span),
-                              _options(body, others, question)))
+    for i, rec in enumerate(r for r in recs if r.chunk.id in wanted):
+        makers = [_addressee_item, _cloze_item] if i % 2 == 0 else [_cloze_item, _addressee_item]
+        for make in makers:
+            item = make(rec, addressees, terms, document, report)
+            if item is not None:
+                items.append(item)
+                break
     return items
 
 
-def _recommendation_body(chunk: Chunk) -> Span | None:
-    """The recommendation itself: after "… should:" and its number, to the passage's end.
+def recommendations(pool: list[Chunk]) -> list[Recommendation]:
+    """The report's recommendations in reading order, each with its addressee ("The CRC should:" heads the
+    recommendations after it, within its section; "The council should review ..." addresses itself). A
+    passage typed as a recommendation that is not one ("The inspection did not find any areas for ...") is
+    left out."""
+    found, addressee, section = [], None, None
+    for chunk in sorted(pool, key=lambda c: c.start):
+        if chunk.section_text != section:
+            addressee, section = None, chunk.section_text
+        heading = _ADDRESSEE.match(chunk.text)
+        if heading:
+            addressee = _addressee_name(heading.group(0))
+        span = _recommendation_body(chunk)
+        if span is None:
+            continue
+        body = collapse_spaces(chunk.text[span.start : span.end])
+        inline = _INLINE_ADDRESSEE.match(body)
+        if inline:
+            found.append(Recommendation(chunk, span, body[inline.end():], inline.group(1)))
+        elif body.split()[0].lower() not in _NOT_IMPERATIVE:
+            found.append(Recommendation(chunk, span, body, chunk.addressed_to or addressee))
+    return found
 
-    Example: "The NPS should:\\n\\n6. clarify the role of middle managers" -> the span of "clarify the role ...".
+
+def _addressee_name(heading: str) -> str:
+    """Example: "The National Probation Service should:" -> "The National Probation Service"."""
+    return collapse_spaces(re.sub(r"\bshould\s*:\s*$", "", heading.strip(), flags=re.IGNORECASE))
+
+
+def _recommendation_body(chunk: Chunk) -> Span | None:
+    """The recommendation itself: after "… should:" and its number, to the passage's end, without a page
+    number that a page footer left there.
+
+    Example: "The NPS should:\n\n6. clarify the role of middle managers" -> the span of "clarify the role ...".
     """
     text = chunk.text
     addressee = _ADDRESSEE.match(text)
     start = _NUMBERING.match(text, addressee.end() if addressee else 0).end()
-    body = text[start:].rstrip()
-    return Span(start, start + len(body)) if len(body.split()) >= 5 else None
+    span = without_page_number(text, Span(start, len(text.rstrip())))
+    body = text[span.start : span.end].rstrip()
+    return Span(span.start, span.start + len(body)) if len(body.split()) >= 5 else None
 
 
-def recommendation_question(body: str) -> str | None:
-    """A recommendation as a question about its topic: the object of its first verb, to the first clause
-    break; a "that" clause is asked as one.
-
-    Examples: "Reduce the backlog of unassessed notifications and strengthen systems" -> "What does the report
-    recommend about the backlog of unassessed notifications?"; "Ensure that key partners attend meetings" ->
-    "What does the report recommend to ensure that key partners attend meetings?".
-    """
-    tokens = body.split()
-    i = _skip_adverbs(tokens, 0)
-    if i >= len(tokens) - 1:
+def _addressee_item(rec: Recommendation, addressees: list[str], terms, document: Document,
+                    report: QuizReport) -> QuizItem | None:
+    """"According to the report, who should develop systems to distribute the caseload …?" — the options are
+    the bodies the report addresses; the engine's answer must name this one ("The CRC should"), not "The
+    CRC and NPS"."""
+    if not rec.addressee or len(addressees) < 2:
         return None
-    verb, rest = tokens[i].lower(), tokens[_skip_adverbs(tokens, i + 1):]
-    if rest and rest[0].lower() == "that":
-        clause = _clause(rest[1:])
-        return f"What does the report recommend to {verb} that {clause}?" if clause else None
-    topic = _topic(rest)
-    return f"What does the report recommend about {topic}?" if topic else None
+    task = _plain(rec.body).rstrip(".")
+    question = f"According to the report, who should {task[:1].lower()}{task[1:]}?"
+    item = QuizItem(RECOMMENDATION, question, rec.addressee, _citation(document, report, rec.chunk, rec.span),
+                    _options(rec.addressee, addressees, question))
+    item.check_phrase = f"{rec.addressee} should"
+    return item
 
 
-def _skip_adverbs(tokens: list[str], i: int) -> int:
-    """Example: (["further", "develop", ...], 0) -> 1; also "urgently", "closely"."""
-    while i < len(tokens) - 1 and (tokens[i].lower().endswith("ly") or tokens[i].lower() in {"further", "also"}):
-        i += 1
-    return i
+def _cloze_item(rec: Recommendation, addressees, terms: dict, document: Document,
+                report: QuizReport) -> QuizItem | None:
+    """"Which words complete this recommendation from the report: “Reduce the backlog of unassessed ___
+    notifications …”?" — the blank one of its key terms, the distractors other recommendations' key terms
+    of about its length that the statement does not already hold."""
+    sentence = _first_sentence_of(_plain(rec.full))
+    mine = [t.text for t in terms.get(rec.chunk.id, []) if t.text.lower() in sentence.lower()]
+    if not mine:
+        return None
+    key = mine[0]
+    blanked = re.sub(rf"(?<![\w-]){re.escape(key)}(?![\w-])", "___", sentence, count=1, flags=re.IGNORECASE)
+    question = f"Which words complete this recommendation from the report: “{blanked}”?"
+    others = [t for chunk_id, found in terms.items() if chunk_id != rec.chunk.id for t in found[:2]
+              if t.text.lower() not in sentence.lower() and not set(t.text.lower().split()) & set(key.lower().split())]
+    well_used = unnested([t.text for t in others if t.uses >= WELL_USED])  # real terms, when there are enough
+    options = _options(key, well_used if len(well_used) >= OPTIONS - 1 else unnested([t.text for t in others]),
+                       question)
+    if len(options) < OPTIONS - 1:  # a blank with fewer than two wrong answers is a guess, not a question
+        return None
+    return QuizItem(RECOMMENDATION, question, key, _citation(document, report, rec.chunk, rec.span), options)
 
 
-def _clause(tokens: list[str]) -> str | None:
-    """A "that" clause up to its first break after six words (so it keeps its verb), twelve words at most.
-
-    Example: "when children have a plan to return home risks are considered and that ..." -> "when children
-    have a plan to return home risks are considered".
-    """
-    rest = " ".join(tokens)
-    cut = next((m.start() for m in _CLAUSE_END.finditer(rest) if len(rest[: m.start()].split()) >= 6), len(rest))
-    return _trimmed(rest[:cut].split()[:12])
+def _blank_terms(rec: Recommendation, document: Document) -> list[KeyTerm]:
+    """A recommendation's key terms, best first: runs of content words the report uses elsewhere too."""
+    start, end = rec.chunk.start + rec.span.start, rec.chunk.start + rec.span.end
+    elsewhere = document.text[:start] + "\n" + document.text[end:]
+    return key_terms(_plain(rec.body), elsewhere)
 
 
-def _trimmed(kept: list[str]) -> str | None:
-    """No trailing small words or punctuation; None when under two words are left."""
-    kept = list(kept)
-    while kept and kept[-1].lower().strip(".,;:") in STOPWORDS:
-        kept.pop()
-    return " ".join(kept).strip(" .,;:") if len(kept) >= 2 else None
+def _plain(text: str) -> str:
+    """A recommendation without its cross-references and page number: "Review X (paragraph 49)." -> "Review X."."""
+    return collapse_spaces(_PARAGRAPH_REFERENCE.sub("", strip_page_number(text)))
 
 
-def _topic(tokens: list[str]) -> str | None:
-    """Words up to the first clause break; when that leaves under three, up to a comma, a bracket or a
-    purpose ("to ensure"); twelve words at most, no trailing small words."""
-    rest = " ".join(tokens)
-    cut = _CLAUSE_END.search(rest)
-    topic = rest[: cut.start()] if cut else rest
-    if len(topic.split()) < 3:  # "the role": too vague
-        topic = _PURPOSE.split(rest)[0]
-    return _trimmed(topic.split()[:12])
+def _first_sentence_of(text: str) -> str:
+    return re.split(r"(?<=[.!?])\s+(?=[A-Z])", text.strip(), maxsplit=1)[0]
 
 
 # -- practice examples: "In the report's practice example about <person>, was the practice good or poor?"
@@ -561,12 +655,15 @@ def statistic_items(chunks: list[Chunk], document: Document, report: QuizReport,
 def _statements(chunk: Chunk) -> list[tuple[Span, str]]:
     """Sentences of a prose passage holding exactly one percentage, with it.
 
-    Example: "Police attendance at child protection conferences is 50%." -> [(its span, "50%")].
+    Example: "Police attendance at child protection conferences is 50%." -> [(its span, "50%")]; a sentence
+    opening with "This" or "It" is left out (it needs the one before).
     """
     found = []
     for span in chunk.sentences:
+        span = without_page_number(chunk.text, span)
         sentence = chunk.text[span.start : span.end]
         shares = [n for n in numbers_in(sentence) if n.endswith("%")]
-        if len(shares) == 1 and STATEMENT_WORDS[0] <= len(sentence.split()) <= STATEMENT_WORDS[1]:
+        if (len(shares) == 1 and STATEMENT_WORDS[0] <= len(sentence.split()) <= STATEMENT_WORDS[1]
+                and not starts_with_anaphor(sentence)):  # "This is an improvement of 7% on ...": on what?
             found.append((span, shares[0]))
     return found

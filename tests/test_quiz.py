@@ -69,8 +69,8 @@ def test_table_rows_ask_a_column_of_a_row_and_draw_options_from_that_column(fake
     for item in rows:
         table = _chunk(fake_engine, item.citation.chunk_id).table
         assert table.complete and re.search(r"[A-Za-z]", item.question)
-        column = next(j for j, c in enumerate(table.columns) if item.question.startswith(
-            f"What is the {c[:1].lower()}{c[1:]} of") or item.question.startswith(f"What is the {c} of"))
+        column = next(j for j, c in enumerate(table.columns)
+                      if item.question.startswith(f"What is the {q.column_phrase(c)} for "))
         values = {r[column] for r in table.rows}
         assert item.answer in values
         assert item.answer in item.citation.quote
@@ -78,17 +78,38 @@ def test_table_rows_ask_a_column_of_a_row_and_draw_options_from_that_column(fake
     assert len(asked) == len(set(asked))  # a row label in two tables (two right answers) is left out
 
 
-def test_recommendations_ask_about_their_topic_and_practice_examples_about_their_person(fake_engine, pool):
+def test_recommendations_ask_who_or_a_blanked_key_term_never_quoting_the_key(fake_engine, pool):
     recs = _of(pool, RECOMMENDATION)
-    assert recs and all(i.question.startswith("What does the report recommend") for i in recs)
-    assert all(i.answer in _chunk(fake_engine, i.citation.chunk_id).text and ":" not in i.answer[:3] for i in recs)
-    assert q.recommendation_question("Reduce the backlog of late reviews and strengthen systems to do so.") == \
-        "What does the report recommend about the backlog of late reviews?"
-    assert q.recommendation_question("Ensure that partners attend the panel meetings each month, and report.") == \
-        "What does the report recommend to ensure that partners attend the panel meetings each month?"
+    who = [i for i in recs if i.question.startswith("According to the report, who should ")]
+    cloze = [i for i in recs if i.question.startswith("Which words complete this recommendation")]
+    assert who and cloze and len(who) + len(cloze) == len(recs)
+    for item in recs:
+        assert normalise(item.answer) not in normalise(item.question)  # no giveaway
+        assert len(item.options) >= 3 and item.correct is not None
+    for item in who:
+        chunk = _chunk(fake_engine, item.citation.chunk_id)
+        assert item.answer == chunk.addressed_to and item.check_phrase == f"{item.answer} should"
+        assert all(o.startswith("The ") for o in item.options)  # bodies the report addresses, nothing else
+        body = item.question.removeprefix("According to the report, who should ").rstrip("?")
+        assert normalise(body) in normalise(chunk.text)  # the whole recommendation, not a fragment of it
+    for item in cloze:
+        assert "___" in item.question and item.answer in item.citation.quote
+        assert all(len(o.split()) <= 4 for o in item.options)  # key terms, like the key
     examples = _of(pool, PRACTICE_EXAMPLE)
     assert examples and all(i.must_mention and i.must_mention[0] in i.question for i in examples)
     assert all(i.answer in ("Good practice", "Poor practice") and len(i.options) == 2 for i in examples)
+
+
+def test_an_addressee_item_wants_that_addressee_not_a_joint_one():
+    citation = q.QuizCitation("r", "R", "s", [1], "q", "c")
+    item = q.QuizItem(RECOMMENDATION, "According to the report, who should act?", "The Council", citation,
+                      check_phrase="The Council should")
+    assert q.answer_matches(item, "The Council should: 5. act on it [1]")
+    assert not q.answer_matches(item, "The Council and the Board should: 5. act on it [1]")
+
+
+def normalise(text: str) -> str:
+    return " ".join(re.findall(r"[a-z0-9]+", text.lower()))
 
 
 def test_statistics_are_asked_as_a_cloze_of_their_sentence(fake_engine, pool):
