@@ -361,8 +361,12 @@ def add_fit_command(commands: argparse._SubParsersAction) -> None:
     parser = commands.add_parser(
         "fit-answerability", help="fit the 'the report does not say' model on the eval train split",
         description="Ask every train item of the eval datasets, fit the answerability model on the answers "
-                    "(plus generated hard negatives), choose its threshold for <= 3%% false refusals on train, "
-                    "and report the test split before and after.", parents=[common_options()])
+                    "(answerable items against unanswerable ones and generated near-misses: a year, name, "
+                    "role or measure the report lacks), choose its threshold so that <= 3%% of answerable "
+                    "train items are declined in all (also when each report is held out of the fit), and "
+                    "report the test split before and after. The model is used once the file is at its "
+                    "default place; REPORT_QA_ANSWERABILITY=FILE tries one without shipping it.",
+        parents=[common_options()])
     parser.add_argument("--dataset", action="append", metavar="FILE",
                         help="JSONL dataset; repeatable, globs expand (default: every evals/*.jsonl)")
     parser.add_argument("--out", type=Path, default=DEFAULT_MODEL, metavar="FILE",
@@ -408,8 +412,8 @@ def run_fit_command(args: argparse.Namespace) -> int:
 
 
 def _print(model: AnswerabilityModel) -> None:
-    print(f"threshold {model.threshold:.3f} (train: <= {MAX_FALSE_REFUSALS:.0%} of right answers refused, "
-          f"<= {MAX_FALSE_REFUSALS:.0%} more answerable items declined); before -> after:")
+    print(f"threshold {model.threshold:.3f} (train: <= {MAX_FALSE_REFUSALS:.0%} of answerable items declined in "
+          "all, also with each report held out); before -> after:")
     print(f"{'group / split':44} {'n':>4}  {'accuracy':>11}  {'declined unans':>14}  {'wrongly declined':>16}")
     for key, pair in model.numbers["groups"].items():
         b, a = pair["before"], pair["after"]
