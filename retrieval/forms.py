@@ -238,6 +238,20 @@ def carries_value(text: str, answer_type: str | None) -> bool | None:
     return None
 
 
+_PREVIOUS = re.compile(r"\b(?:previous|previously|former|formerly|earlier|prior|preceding|before this|last "
+                       r"(?:inspected|inspection|visit|reviewed|review))\b", re.I)
+_CURRENT = re.compile(r"\b(?:current|currently|present|new|newly|now)\b", re.I)
+
+
+def time_reference(text: str) -> str | None:
+    """Whether `text` speaks of the previous state of things or the current one: "previous" / "current" /
+    None (neither, or both). Example: "The previous chair took up post in 2011" -> "previous"."""
+    previous, current = bool(_PREVIOUS.search(text)), bool(_CURRENT.search(text))
+    if previous == current:
+        return None
+    return "previous" if previous else "current"
+
+
 GRADE_WORDS = 4  # a categorical table's values are this short: "Good", "Requires improvement to be good"
 
 

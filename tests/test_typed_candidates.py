@@ -109,6 +109,16 @@ def test_a_numeric_answer_type_makes_the_form_checks_want_a_figure():
     assert not intent_for("Who runs the cafe?", AnswerType.PERSON).wants_number
 
 
+def test_the_time_a_question_speaks_of_is_read_from_its_words():
+    from retrieval.forms import time_reference
+
+    assert time_reference("When did the previous chair of the friends group start?") == "previous"
+    assert time_reference("When was the park last inspected before this?") == "previous"
+    assert time_reference("Who is the current chair?") == "current"
+    assert time_reference("Who chairs the friends group?") is None
+    assert time_reference("The new chair replaced the previous one.") is None  # both: says nothing
+
+
 # -- sentence pairs ----------------------------------------------------------------------------------
 
 
