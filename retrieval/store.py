@@ -211,16 +211,17 @@ class FaissStore:
         built = self._build()
         if built is None:
             return []
-        keys, chunk_vectors, sentence_vectors, sentence_owner, lengths, terms, meta = built
+        keys, chunk_vectors, sentence_vectors, sentence_starts, lengths, terms, meta = built
         allowed = self._allowed(meta, where or Where())
         if not allowed.any():
             return []
         vector = np.asarray(vector, dtype=np.float32)
         lists = []
         lists.append(_top(chunk_vectors @ vector, allowed, k))
-        sentence_sims = sentence_vectors @ vector
         best = np.full(len(keys), -np.inf, dtype=np.float32)
-        np.maximum.at(best, sentence_owner, sentence_sims)
+        has = sentence_starts[:-1] < sentence_starts[1:]  # sentences are stored in chunk order
+        if has.any():  # reduceat, not maximum.at: ~30x faster (retrieval.library.DenseShortlist)
+            best[has] = np.maximum.reduceat(sentence_vectors @ vector, sentence_starts[:-1][has])
         lists.append(_top(best, allowed, k))
         lists.append(_top(self._bm25(content_terms(text), lengths, terms), allowed, k, positive=True))
         fused = fuse(lists[0], lists[2], lists[1], mode)
@@ -276,7 +277,8 @@ class FaissStore:
                 "kind": np.asarray([c.kind for p in parts for c in p.report.chunks]),
                 "date": np.asarray([date_key(p.report.date) for p in parts for _ in p.report.chunks], dtype=np.int64)}
         self._built = (keys, np.vstack([p.report.chunk_vectors for p in parts]).astype(np.float32),
-                       np.vstack([p.report.sentence_vectors for p in parts]).astype(np.float32), owner,
+                       np.vstack([p.report.sentence_vectors for p in parts]).astype(np.float32),
+                       np.searchsorted(owner, np.arange(len(keys) + 1)),
                        np.asarray(lengths, dtype=np.float32), terms, meta)
         return self._built
 
