@@ -13,6 +13,7 @@ the question.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
@@ -144,8 +145,9 @@ def answer_type_of(text: str) -> AnswerType:
     return AnswerType.DESCRIPTION
 
 
-def analyse(question: str) -> QuestionAnalysis:
-    """Everything later stages need to know about a question, computed once.
+def analyse(question: str, one_name: Callable[[str], bool] | None = None) -> QuestionAnalysis:
+    """Everything later stages need to know about a question, computed once. `one_name(phrase)` says whether
+    "A and B" is one name in the report ("Staffordshire and Stoke"); without it such a pair is not split.
 
     Example: "When was the review carried out, and who led it?" -> DATE overall, two parts (DATE, PERSON).
     """
@@ -153,6 +155,8 @@ def analyse(question: str) -> QuestionAnalysis:
     shared = tuple(e for e in entities if not YEAR.fullmatch(e))
     found = question_parts(question)
     pairs = [(p.text, p.query) for p in found] if len(found) > 1 else more_parts(question)
+    if len(pairs) == 1 and one_name is not None:
+        pairs = named_pair_parts(question, one_name)
     parts = _distinguished(tuple(_part(text, query, shared) for text, query in pairs))
     return QuestionAnalysis(
         question=question,
@@ -205,6 +209,25 @@ _PERIOD = re.compile(r"(?:(?:January|February|March|April|May|June|July|August|S
 # "the judgements for A and for B": the same preposition repeated after "and".
 _SAME_PREPOSITION = re.compile(r"\b(for|on|in|of|about|at)\s+(.+?)\s+and\s+(?:on\s+|for\s+|in\s+|of\s+|about\s+|"
                                r"at\s+)?\1\s+(.+?)(\s*[?.!]?\s*)$", re.I)
+
+
+# Two capitalised names joined by "and": "the Foundations of Rehabilitation and Anger Management courses".
+_NAME = r"[A-Z][\w'’-]*(?:\s+(?:(?:of|for|the|&)\s+)?[A-Z][\w'’-]*)*"
+_NAMED_PAIR = re.compile(rf"(?<![\w'’-])({_NAME})\s+and\s+({_NAME})")
+
+
+def named_pair_parts(question: str, one_name: Callable[[str], bool]) -> list[tuple[str, str]]:
+    """(text, query) of each part when the question asks about two named things at once ("How many sessions
+    do the Foundations of Rehabilitation and Anger Management courses run to?" -> the same question of each),
+    unless the report uses "A and B" as one name; [(question, question)] otherwise."""
+    match = _NAMED_PAIR.search(question.strip())
+    if not match or match.start() == 0 or one_name(match.group(0)):
+        return [(question, question)]
+    first, second = match.group(1), match.group(2)
+    if not (one_name(first) and one_name(second)):
+        return [(question, question)]  # each must be a name the report uses
+    texts = [f"{question[: match.start()]}{name}{question[match.end():]}" for name in (first, second)]
+    return [(t, t) for t in texts]
 
 
 def more_parts(question: str) -> list[tuple[str, str]]:

@@ -163,6 +163,7 @@ class Composer:
         self._expansions: dict[str, str] | None = None
         self._fields: list[Field] | None = None
         self._fields_by_chunk: dict[str, list[Span]] | None = None
+        self._flat_text: str | None = None
         self._pieces: dict[str, list[tuple[int, Span, set[str]]]] = {}
         self._carried: dict[tuple[str, int, str | None], bool | None] = {}
 
@@ -343,6 +344,13 @@ class Composer:
             self._carried[key] = leans_on_previous(sentence) if answer_type is None else carries_value(
                 sentence, answer_type)
         return self._carried[key]
+
+    def one_name(self, phrase: str) -> bool:
+        """Whether the report writes `phrase` (any case, spacing and quote style): "Staffordshire and Stoke"
+        is one of its names, "Rehabilitation and Anger" is not."""
+        if self._flat_text is None:
+            self._flat_text = " \n ".join(normalise_for_match(c.text) for c in self.search.chunks)
+        return normalise_for_match(phrase) in self._flat_text
 
     def fields(self) -> list[Field]:
         """Every labelled field of the report ("Lead inspector: ..."), found once."""

@@ -119,7 +119,8 @@ class Engine:
         if filters is not None:
             filters.check(self.document.chunks)
         scores = self._score(question)
-        analysis = analyse(question)  # read once; the stages below use it instead of the question's wording
+        # read once; the stages below use it instead of the question's wording
+        analysis = analyse(question, self.composer.one_name)
         hits = self.search.rank(scores, max(k, 5), self.strategy, filters)
         retrieved = time.perf_counter()
         if not has_report_word(question, self.lexical.vocabulary):  # "a", "1", "asdf": nothing to answer from

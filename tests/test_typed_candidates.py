@@ -102,6 +102,21 @@ def test_a_quote_must_state_what_sets_its_part_apart():
     assert states_all(_candidate(chunk, first), ())
 
 
+def test_two_names_joined_by_and_are_two_parts_unless_the_report_writes_them_as_one():
+    from retrieval.analysis import named_pair_parts
+
+    question = "How many sessions do the Lake Walks and Tree Climbing courses run to?"
+    report = "lake walks run to six sessions; tree climbing runs to two. staffordshire and stoke is one area."
+    one_name = lambda phrase: phrase.lower() in report  # noqa: E731
+    assert [t for t, _ in named_pair_parts(question, one_name)] == [
+        "How many sessions do the Lake Walks courses run to?", "How many sessions do the Tree Climbing courses run to?"]
+    whole = "How many cases are there in Staffordshire and Stoke?"
+    assert named_pair_parts(whole, one_name) == [(whole, whole)]  # the report's own name for one area
+    assert len(analyse(question, one_name).parts) == 2
+    assert len(analyse(question).parts) == 1  # without the report, no guess
+    assert named_pair_parts("", one_name) == [("", "")]
+
+
 def test_a_numeric_answer_type_makes_the_form_checks_want_a_figure():
     question = "What was the visitor figure in 2016?"
     assert analyse(question).answer_type == AnswerType.NUMBER
