@@ -71,6 +71,7 @@ class Plan:
     reason: str
     reused: IngestResult | None  # set when the index is reused
     started: float
+    rebuild: bool = False  # asked for: nothing is taken from the previous build
 
 
 def report_name(path: Path) -> str:
@@ -147,7 +148,7 @@ def plan_ingest(path: Path, settings: Settings, embedder: Embedder | None = None
                               time.perf_counter() - started)
         return Plan(path, name, target, wanted, reused.reason, reused, started)
     reason = "rebuild asked for" if rebuild and reason is None else (reason or "no index yet")
-    return Plan(path, name, target, wanted, reason, None, started)
+    return Plan(path, name, target, wanted, reason, None, started, rebuild)
 
 
 def build_index(plan: Plan, parsed: Parsed, settings: Settings, embedder: Embedder | None = None,
@@ -157,7 +158,8 @@ def build_index(plan: Plan, parsed: Parsed, settings: Settings, embedder: Embedd
     document, stages = parsed.document, dict(parsed.stages)
     clock = time.perf_counter()
     embedder = embedder or make_embedder(settings.model, settings.batch_size, backend=settings.embed_backend)
-    chunk_vectors, sentence_vectors, owner = embed_document(document, embedder, settings.batch_size, progress)
+    known = {} if plan.rebuild else previous_vectors(plan.target, embedder.name)
+    chunk_vectors, sentence_vectors, owner = embed_document(document, embedder, settings.batch_size, progress, known)
     stages["embed"] = time.perf_counter() - clock
     progress("write", 0, 1)
     clock = time.perf_counter()
@@ -221,41 +223,71 @@ def _rebuild_reason(existing: Manifest | None, wanted: dict) -> str | None:
     return None
 
 
-def embed_document(document: Document, embedder: Embedder, batch_size: int = 64,
-                   progress: Progress | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def previous_vectors(target: Path, model: str) -> dict[str, np.ndarray]:
+    """The vector of every passage and sentence text in the report's current index, when it was built with
+    `model` and passes its checksums; {} otherwise. A report rebuilt because it was edited or the parser changed
+    then embeds only the texts that changed (the model gives a text the same vector each time)."""
+    manifest = read_manifest(target)
+    if manifest is None or manifest.model != model:
+        return {}
+    from ingest.store import load_index
+
+    try:
+        stored = load_index(target)
+        chunks = stored.chunk_vectors.reconstruct_n(0, stored.chunk_vectors.ntotal)
+        sentences = stored.sentence_vectors.reconstruct_n(0, stored.sentence_vectors.ntotal)
+    except Exception as err:  # noqa: BLE001 - damaged, other format or backend: embed everything afresh
+        log.info("not reusing vectors of %s: %s", target, err)
+        return {}
+    chunk_texts, sentence_texts = _texts_of(stored.document)
+    if len(chunk_texts) != len(chunks) or len(sentence_texts) != len(sentences):
+        return {}
+    return {**dict(zip(sentence_texts, sentences, strict=True)), **dict(zip(chunk_texts, chunks, strict=True))}
+
+
+def _texts_of(document: Document) -> tuple[list[str], list[str]]:
+    return ([c.search_text() for c in document.chunks],
+            [sentence for chunk in document.chunks for sentence in chunk.sentence_texts()])
+
+
+def embed_document(document: Document, embedder: Embedder, batch_size: int = 64, progress: Progress | None = None,
+                   known: dict[str, np.ndarray] | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Vectors for every chunk and every sentence; `owner[i]` is the chunk row of sentence i.
 
     Each distinct text is embedded once (a sentence repeated in a report, a table row met twice), and all of them
-    in one length-sorted pass, so a call holds texts of similar length whichever list they come from.
+    in one length-sorted pass, so a call holds texts of similar length whichever list they come from. Texts in
+    `known` (text -> vector, from the previous build) are not embedded again.
     """
-    chunk_texts = [c.search_text() for c in document.chunks]
-    sentence_texts: list[str] = []
-    owner: list[int] = []
-    for row, chunk in enumerate(document.chunks):
-        for sentence in chunk.sentence_texts():
-            sentence_texts.append(sentence)
-            owner.append(row)
-    vectors = embed_texts(embedder, [*chunk_texts, *sentence_texts], batch_size * 4, progress)
+    chunk_texts, sentence_texts = _texts_of(document)
+    owner = [row for row, chunk in enumerate(document.chunks) for _ in chunk.sentences]
+    vectors = embed_texts(embedder, [*chunk_texts, *sentence_texts], batch_size * 4, progress, known=known)
     return vectors[: len(chunk_texts)], vectors[len(chunk_texts):], np.asarray(owner, dtype=np.int32)
 
 
 def embed_texts(embedder: Embedder, texts: list[str], step: int = 256, progress: Progress | None = None,
-                stage: str = "embed") -> np.ndarray:
-    """One row per text; distinct texts embedded once, longest first, `step` texts per call (progress between)."""
+                stage: str = "embed", known: dict[str, np.ndarray] | None = None) -> np.ndarray:
+    """One row per text; distinct texts not in `known` embedded once, longest first, `step` texts per call."""
     progress = progress or (lambda stage, done, total: None)
+    known = known or {}
     row_of: dict[str, int] = {}
     rows = np.asarray([row_of.setdefault(text, len(row_of)) for text in texts], dtype=np.int64)
     distinct = list(row_of)
-    order = sorted(range(len(distinct)), key=lambda i: -len(distinct[i]))
-    vectors: np.ndarray | None = None
-    progress(stage, 0, len(distinct))
-    for start in range(0, len(order), step):
-        part = order[start : start + step]
+    todo = sorted((i for i, text in enumerate(distinct) if text not in known), key=lambda i: -len(distinct[i]))
+    dimension = len(next(iter(known.values()))) if known else 0
+    vectors = np.empty((len(distinct), dimension), dtype=np.float32)
+    for i, text in enumerate(distinct):
+        if text in known:
+            vectors[i] = known[text]
+    progress(stage, 0, len(todo))
+    for start in range(0, len(todo), step):
+        part = todo[start : start + step]
         got = np.asarray(embedder.embed([distinct[i] for i in part]), dtype=np.float32)
-        if vectors is None:
+        if got.shape[1] != vectors.shape[1]:
+            if known:  # the previous build's vectors do not fit this model after all: embed everything
+                return embed_texts(embedder, texts, step, progress, stage)
             vectors = np.empty((len(distinct), got.shape[1]), dtype=np.float32)
         vectors[part] = got
-        progress(stage, min(start + step, len(order)), len(distinct))
-    if vectors is None:
+        progress(stage, min(start + step, len(todo)), len(todo))
+    if not distinct:
         raise InputError("nothing to embed: the report gave no passages; check it is a text report.")
     return vectors[rows]

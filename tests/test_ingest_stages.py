@@ -231,3 +231,54 @@ def test_each_distinct_text_is_embedded_once_and_rows_follow_the_input():
     assert sorted(t for call in embedder.calls for t in call) == ["a b", "c d e", "f"]
     assert [len(call) for call in embedder.calls] == [2, 1] and embedder.calls[0][0] == "c d e"  # longest first
     assert np.array_equal(vectors, HashingEmbedder().embed(texts))
+
+
+# -- a rebuilt report embeds only what changed ---------------------------------------------------------------------
+
+
+UNCHANGED = "Foster carers in Northby are recruited from the local area and receive training every year."
+
+
+def _embedded(embedder):
+    return [t for call in embedder.calls for t in call]
+
+
+def test_an_edited_report_embeds_only_its_new_texts_and_the_index_is_as_if_built_afresh(tmp_path):
+    from ingest.pipeline import ingest
+
+    report = tmp_path / "northby-2020.txt"
+    report.write_text(PLAIN, encoding="utf-8")
+    settings = load_settings(index_root=tmp_path / "index")
+    first = HashingEmbedder()
+    ingest(report, settings, embedder=first)
+    report.write_text(PLAIN + "\nSchools\n\nEvery school in Northby has a designated teacher for children in care.\n",
+                      encoding="utf-8")
+    again = HashingEmbedder()
+    result = ingest(report, settings, embedder=again)
+    assert result.reason == "the report changed: rebuilding"
+    assert "Every school in Northby has a designated teacher for children in care." in _embedded(again)
+    assert UNCHANGED in _embedded(first) and UNCHANGED not in _embedded(again)
+    fresh = load_settings(index_root=tmp_path / "fresh")
+    ingest(report, fresh, embedder=HashingEmbedder())
+    assert _index_files(tmp_path / "index" / "northby-2020")[0] == _index_files(tmp_path / "fresh" / "northby-2020")[0]
+
+
+def test_rebuild_asked_for_or_a_damaged_index_embeds_everything_again(tmp_path):
+    from ingest.pipeline import ingest
+
+    report = tmp_path / "northby-2020.txt"
+    report.write_text(PLAIN, encoding="utf-8")
+    settings = load_settings(index_root=tmp_path / "index")
+    first = HashingEmbedder()
+    ingest(report, settings, embedder=first)
+    forced = HashingEmbedder()
+    ingest(report, settings, embedder=forced, rebuild=True)
+    assert sorted(_embedded(forced)) == sorted(_embedded(first))
+    vectors = tmp_path / "index" / "northby-2020" / "sentences.faiss"
+    data = bytearray(vectors.read_bytes())
+    data[-8:] = b"\xff" * 8
+    vectors.write_bytes(data)
+    report.write_text(PLAIN + "\nOne more sentence here.\n", encoding="utf-8")
+    damaged = HashingEmbedder()
+    ingest(report, settings, embedder=damaged)
+    assert UNCHANGED in _embedded(damaged)  # the damaged index's vectors were not trusted
