@@ -8,9 +8,12 @@ carrying its citation and checked by the answerer itself.
     quiz.dropped                               # items the engine answered otherwise, left out
 
 Candidates come from the kinds of passage ingest types (ingest.records): glossary entries, key facts, rows of
-complete tables, recommendations and practice examples, one template per kind; nothing here knows a
-particular report's words. Multiple-choice distractors are values of the same kind from the same report
-(another glossary expansion, another key figure with the same unit, another row's value in the same column).
+complete tables, recommendations and practice examples, templates per kind; nothing here knows a particular
+report's words. No question quotes its key (a recommendation is asked by its addressee or as a blank for one
+of its key terms). Multiple-choice distractors are values of the same kind, form and size from the same report
+(another acronym's expansion, another key figure with the same sign and unit, another row's value in the same
+column: retrieval/quiz_phrases.py), and a question that reads badly (ending on "with", "are subject") is
+dropped.
 Every candidate's question is then asked of the engine; a candidate is kept only when the engine's answer
 contains its key, so a trainer never hands out an item the system itself would answer differently.
 """
@@ -581,7 +584,8 @@ def _cloze_item(rec: Recommendation, addressees, terms: dict, document: Document
     notifications …”?" — the blank one of its key terms, the distractors other recommendations' key terms
     of about its length that the statement does not already hold."""
     sentence = _first_sentence_of(_plain(rec.full))
-    mine = [t.text for t in terms.get(rec.chunk.id, []) if t.text.lower() in sentence.lower()]
+    mine = [t.text for t in terms.get(rec.chunk.id, []) if t.text.lower() in sentence.lower()
+            and not _spelt_out(t.text, sentence)]
     if not mine:
         return None
     key = mine[0]
@@ -595,6 +599,12 @@ def _cloze_item(rec: Recommendation, addressees, terms: dict, document: Document
     if len(options) < OPTIONS - 1:  # a blank with fewer than two wrong answers is a guess, not a question
         return None
     return QuizItem(RECOMMENDATION, question, key, _citation(document, report, rec.chunk, rec.span), options)
+
+
+def _spelt_out(term: str, sentence: str) -> bool:
+    """The term is followed by its own acronym ("independent reviewing officers (IROs)"): a blank there is
+    answered by the brackets."""
+    return re.search(rf"{re.escape(term)}\s*\(\s*[A-Z][A-Za-z]*[A-Z]s?\s*\)", sentence, re.IGNORECASE) is not None
 
 
 def _blank_terms(rec: Recommendation, document: Document) -> list[KeyTerm]:

@@ -78,6 +78,11 @@ def test_a_cloze_blanks_a_term_the_report_uses_again_and_offers_other_recommenda
         assert len(item.options) >= 3 and not any(o.lower() in item.question.lower() for o in item.options)
 
 
+def test_a_term_spelt_out_by_the_acronym_after_it_is_not_blanked():
+    assert q._spelt_out("personal education plans", "Improve the quality of personal education plans (PEPs) now.")
+    assert not q._spelt_out("care leavers", "Ensure that care leavers (aged 19) are seen.")
+
+
 def test_key_terms_are_noun_runs_without_verbs_possessives_or_participles():
     corpus = "care leavers; partner agencies; young people’s; placement breakdown; help young people"
     terms = [t.text for t in p.key_terms("Reduce the number of care leavers aged 19 not in training.", corpus)]
