@@ -137,20 +137,18 @@ def _raises(path, max_words):
     raise ValueError("a parser bug")
 
 
-def test_a_parse_past_the_memory_cap_is_stopped_with_a_clear_error(tmp_path):
-    report = tmp_path / "big.txt"
-    report.write_text(PLAIN, encoding="utf-8")
-    with ParsePool(1, budget=30, max_mb=64, parser=_greedy) as pool:
-        with pytest.raises(ParseCrashed, match="64 MB memory cap"):
-            pool.submit(report, 170).result()
-
-
-def test_a_crashed_child_and_errors_raised_in_one_come_back_as_errors(tmp_path):
+@pytest.mark.parametrize("parser, max_mb, message", [(_greedy, 64, "64 MB memory cap"), (_crashes, 512, "exit code 3")])
+def test_a_parse_past_the_memory_cap_or_a_crashed_child_is_a_clear_error(tmp_path, parser, max_mb, message):
     report = tmp_path / "x.txt"
     report.write_text(PLAIN, encoding="utf-8")
-    with ParsePool(2, budget=30, max_mb=512, parser=_crashes) as pool:
-        with pytest.raises(ParseCrashed, match="exit code 3"):
+    with ParsePool(1, budget=30, max_mb=max_mb, parser=parser) as pool:
+        with pytest.raises(ParseCrashed, match=message):
             pool.submit(report, 170).result()
+
+
+def test_errors_raised_in_a_child_come_back_with_their_type(tmp_path):
+    report = tmp_path / "x.txt"
+    report.write_text(PLAIN, encoding="utf-8")
     bad = tmp_path / "bad.txt"
     bad.write_text(PLAIN, encoding="utf-8")
     with ParsePool(2, budget=30, max_mb=512, parser=_raises) as pool:
@@ -243,7 +241,9 @@ def _embedded(embedder):
     return [t for call in embedder.calls for t in call]
 
 
-def test_an_edited_report_embeds_only_its_new_texts_and_the_index_is_as_if_built_afresh(tmp_path):
+@pytest.fixture
+def built_once(tmp_path):
+    """A small report ingested once; (report, settings, the embedder that built it)."""
     from ingest.pipeline import ingest
 
     report = tmp_path / "northby-2020.txt"
@@ -251,6 +251,13 @@ def test_an_edited_report_embeds_only_its_new_texts_and_the_index_is_as_if_built
     settings = load_settings(index_root=tmp_path / "index")
     first = HashingEmbedder()
     ingest(report, settings, embedder=first)
+    return report, settings, first
+
+
+def test_an_edited_report_embeds_only_its_new_texts_and_the_index_is_as_if_built_afresh(tmp_path, built_once):
+    from ingest.pipeline import ingest
+
+    report, settings, first = built_once
     report.write_text(PLAIN + "\nSchools\n\nEvery school in Northby has a designated teacher for children in care.\n",
                       encoding="utf-8")
     again = HashingEmbedder()
@@ -263,14 +270,10 @@ def test_an_edited_report_embeds_only_its_new_texts_and_the_index_is_as_if_built
     assert _index_files(tmp_path / "index" / "northby-2020")[0] == _index_files(tmp_path / "fresh" / "northby-2020")[0]
 
 
-def test_rebuild_asked_for_or_a_damaged_index_embeds_everything_again(tmp_path):
+def test_rebuild_asked_for_or_a_damaged_index_embeds_everything_again(tmp_path, built_once):
     from ingest.pipeline import ingest
 
-    report = tmp_path / "northby-2020.txt"
-    report.write_text(PLAIN, encoding="utf-8")
-    settings = load_settings(index_root=tmp_path / "index")
-    first = HashingEmbedder()
-    ingest(report, settings, embedder=first)
+    report, settings, first = built_once
     forced = HashingEmbedder()
     ingest(report, settings, embedder=forced, rebuild=True)
     assert sorted(_embedded(forced)) == sorted(_embedded(first))
