@@ -293,14 +293,14 @@ def test_weighted_share_weighs_rare_words_more(lexical) -> None:
 
 
 def test_generated_near_misses() -> None:
-    report = "In 2016 the CRC read 40 cases. The lead inspector was Jo Bloggs. 12 staff left in 2015."
+    report = "In 2016 the CRC read 40 cases. The chief reviewer was Jo Bloggs. 12 staff left in 2015."
     assert add_absent_year("How many cases were read?", report) == "How many cases were read in 2010?"
     assert add_absent_year("How many cases were read in 2016?", report) is None  # already pins a year
-    assert add_absent_year("Who was the lead inspector?", report) is None  # not a count
+    assert add_absent_year("Who is the chief reviewer?", report) is None  # not a count
     assert add_absent_year("How many cases were read?", "no years at all") is None
-    role = swap_role("Who was the lead inspector?", report, "id-1")
-    assert role is not None and role.startswith("Who was the ") and "lead inspector" not in role
-    assert role.removeprefix("Who was the ").rstrip("?") in ROLE_POOL
+    role = swap_role("Who is the chief reviewer?", report, "id-1")
+    assert role is not None and role.startswith("Who is the ") and "chief reviewer" not in role
+    assert role.removeprefix("Who is the ").rstrip("?") in ROLE_POOL
     assert swap_role("How many cases?", report, "id-1") is None
     sentences = ["In 2016 the CRC read 40 cases.", "12 staff left in 2015."]
     assert ask_share_not_count("How many staff left?", sentences) == "What percentage of staff left?"
