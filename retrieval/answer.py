@@ -304,6 +304,8 @@ class Composer:
         row = self.chunk_rows.get(candidate.hit.chunk.id)
         passage = self.search.passage_terms[row] if row is not None else set()
         sentence = set(content_terms(f"{candidate.text} {' '.join(candidate.cells)}"))
+        if candidate.sentence_row is not None:  # a piece of a run-on sentence: its list's lead-in counts too
+            sentence |= self.search.sentence_terms[candidate.sentence_row]
         where = sentence | passage if candidate.is_row else sentence
         return all(mentions(passage, t) for t in known) and any(mentions(where, t) for t in known)
 
@@ -520,9 +522,10 @@ class Composer:
                 # about public protection because its section is): blend in the passage's similarity.
                 sim = float(scores.sentence_sims[sentence_row])
                 dense = (1 - W_PASSAGE_MEANING) * sim + W_PASSAGE_MEANING * float(scores.dense[row])
-                found.append(self._candidate(hit, span, dense, float(own), passage_coverage, prior, intent,
-                                             is_row=False, entities=entities, answer_type=answer_type,
-                                             asked=asked))
+                single = self._candidate(hit, span, dense, float(own), passage_coverage, prior, intent,
+                                         is_row=False, entities=entities, answer_type=answer_type, asked=asked)
+                single.sentence_row = sentence_row
+                found.append(single)
                 if before is not None and self.pairs_with(hit.chunk, before[1], span, answer_type):
                     # "This increased in 2015–16 to 70.": what "this" is, the sentence before says; "The last
                     # visit to X was in 2011. It was judged good.": the value follows its subject. The pair is

@@ -21,6 +21,7 @@ class Candidate:
     # A sentence quoted with the one before it ("... NEET. At 46%, this has not reduced."): the later sentence,
     # which must itself carry the value asked for; "" for a single sentence, row or entry.
     value_text: str = ""
+    sentence_row: int | None = None  # the report's sentence it is (a piece of), when it is one
 
     @property
     def value_part(self) -> str:
