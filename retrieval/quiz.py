@@ -63,6 +63,7 @@ _NUMBERING = re.compile(r"[\s|]*(?:\(?\d{1,3}[.)])?[\s|]*")  # "\n\n6. " or "1. 
 _INLINE_ADDRESSEE = re.compile(r"^((?:The|This|Each|All) [^,.;:]{2,60}?) should (?=[a-z])")
 _NOT_IMPERATIVE = frozenset("the a an this these there it its we they our no none inspectors".split())  # a finding
 _PARAGRAPH_REFERENCE = re.compile(r"\s*\((?:see )?(?:paragraphs?|paras?\.?|page|pp?\.) [\d, and–-]+\)", re.IGNORECASE)
+_COUNTED = re.compile(r"^\s*\(\s*\d[\d,]* (?:of|out of) \d")  # "13% (53 of 406)": the blank worked out
 _FACT_SUBJECT = re.compile(r"^the (proportion|percentage|share) of (.+)$", re.IGNORECASE)
 _RELATIVE = re.compile(r"\b(?:which|who|that) (?=\w)")
 
@@ -666,7 +667,8 @@ def _statements(chunk: Chunk) -> list[tuple[Span, str]]:
     """Sentences of a prose passage holding exactly one percentage, with it.
 
     Example: "Police attendance at child protection conferences is 50%." -> [(its span, "50%")]; a sentence
-    opening with "This" or "It" is left out (it needs the one before).
+    opening with "This" or "It" (it needs the one before), or giving the count the figure is worked out from
+    ("13% (53 of 406)"), is left out.
     """
     found = []
     for span in chunk.sentences:
@@ -674,6 +676,7 @@ def _statements(chunk: Chunk) -> list[tuple[Span, str]]:
         sentence = chunk.text[span.start : span.end]
         shares = [n for n in numbers_in(sentence) if n.endswith("%")]
         if (len(shares) == 1 and STATEMENT_WORDS[0] <= len(sentence.split()) <= STATEMENT_WORDS[1]
-                and not starts_with_anaphor(sentence)):  # "This is an improvement of 7% on ...": on what?
+                and not starts_with_anaphor(sentence)  # "This is an improvement of 7% on ...": on what?
+                and not _COUNTED.search(sentence[sentence.find(shares[0]) + len(shares[0]):])):
             found.append((span, shares[0]))
     return found

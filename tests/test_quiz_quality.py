@@ -162,9 +162,13 @@ def test_every_bundled_candidate_reads_well(pool):
     assert pool and all(p.reads_well(i.question) for i in pool)
 
 
-def test_a_statistic_pointing_back_is_not_a_cloze():
+def test_a_statistic_pointing_back_or_worked_out_beside_its_count_is_not_a_cloze():
     assert p.starts_with_anaphor("This is an improvement of 7% on March 2014.")
     assert not p.starts_with_anaphor("At least 40% of managers are not completing audits.")
+    texts = ["The cohort of young people not in training fell to 13% (53 of 406) over the year.",
+             "At least 40% of the managers in the service are not completing their audits."]
+    doc = _document(texts, kind="text", section="Leadership")
+    assert [value for c in doc.chunks for _, value in q._statements(c)] == ["40%"]
 
 
 # ---------- 4. grade rows asked as a trainee would
