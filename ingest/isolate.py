@@ -119,13 +119,20 @@ class ParsePool:
     # -- the supervisor thread ------------------------------------------------------------------------------
 
     def _supervise(self) -> None:
+        try:
+            self._loop()
+        except BaseException as err:  # noqa: BLE001 - never leave a caller waiting on a future nobody will set
+            log.error("parse pool stopped: %s: %s", type(err).__name__, err)
+            self._stop_all(err)
+
+    def _loop(self) -> None:
         while True:
             with self._lock:
                 closed = self._closed
                 while not closed and self._pending and len(self._running) < self.workers:
                     job = self._pending.popleft()
                     if job.future.set_running_or_notify_cancel():
-                        self._start(job)
+                        self._start_or_fail(job)
             if closed:
                 self._stop_all()
                 return
@@ -136,6 +143,13 @@ class ParsePool:
                 else:
                     self._read(self._running[fd])
             self._enforce_budget()
+
+    def _start_or_fail(self, job: _Job) -> None:
+        try:
+            self._start(job)
+        except OSError as err:  # no more processes or pipes: this file fails, the next ones may still start
+            job.future.set_exception(ParseCrashed(f"{job.path}: could not start a process to parse it ({err}); "
+                                                  "try again with fewer --workers."))
 
     def _start(self, job: _Job) -> None:
         read_fd, write_fd = os.pipe()
@@ -173,14 +187,21 @@ class ParsePool:
         _, status = os.waitpid(job.pid, 0)
         return status
 
-    def _stop_all(self) -> None:
+    def _stop_all(self, cause: BaseException | None = None) -> None:
         for job in list(self._running.values()):
-            os.kill(job.pid, signal.SIGKILL)
-            self._reap(job)
-            job.future.set_exception(RuntimeError(f"{job.path}: parsing stopped, the ingest was cancelled"))
-        for job in self._pending:
-            job.future.cancel()
-        self._pending.clear()
+            try:
+                os.kill(job.pid, signal.SIGKILL)
+                self._reap(job)
+            except OSError:
+                pass  # already gone
+            if not job.future.done():
+                job.future.set_exception(RuntimeError(f"{job.path}: parsing stopped, the ingest was cancelled"
+                                                      + (f" ({cause})" if cause else "")))
+        with self._lock:
+            self._closed = True
+            for job in self._pending:
+                job.future.cancel()
+            self._pending.clear()
 
 
 def parse_bounded(path: Path, settings, parser: Callable[[Path, int], object] | None = None):
