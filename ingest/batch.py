@@ -10,9 +10,10 @@ memory: a runaway file is reported and skipped, the batch goes on. Results come 
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from ingest.embed import Embedder
@@ -79,6 +80,7 @@ def ingest_files(paths: list[Path], settings: Settings, embedder: Embedder | Non
 
 def _build(plan: Plan, future: Future, settings: Settings, embedder: Embedder | None,
            progress: Progress | None) -> Outcome:
+    plan = replace(plan, started=time.perf_counter() - plan.planning)  # its seconds count from its turn
     if progress is not None:
         progress("parse", 0, 1)
     try:

@@ -72,6 +72,7 @@ class Plan:
     reused: IngestResult | None  # set when the index is reused
     started: float
     rebuild: bool = False  # asked for: nothing is taken from the previous build
+    planning: float = 0.0  # seconds the checks above took (a batch plans every file first)
 
 
 def report_name(path: Path) -> str:
@@ -148,7 +149,7 @@ def plan_ingest(path: Path, settings: Settings, embedder: Embedder | None = None
                               time.perf_counter() - started)
         return Plan(path, name, target, wanted, reused.reason, reused, started)
     reason = "rebuild asked for" if rebuild and reason is None else (reason or "no index yet")
-    return Plan(path, name, target, wanted, reason, None, started, rebuild)
+    return Plan(path, name, target, wanted, reason, None, started, rebuild, time.perf_counter() - started)
 
 
 def build_index(plan: Plan, parsed: Parsed, settings: Settings, embedder: Embedder | None = None,
