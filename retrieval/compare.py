@@ -16,7 +16,9 @@ matching row are kept, with value None, so that a comparison shows what is missi
 from __future__ import annotations
 
 import json
+import os
 import re
+from collections import Counter
 from dataclasses import asdict, dataclass
 from difflib import SequenceMatcher
 from typing import Any
@@ -25,12 +27,13 @@ from ingest.catalog import ReportEntry
 from ingest.errors import IndexProblem, ReportQAError
 from ingest.records import TABLE, Chunk
 from ingest.structure import GRADE_TABLE_LABEL
-from retrieval.records import Citation
+from retrieval.records import Answer, Citation, Figure, Passage
 
 JUDGEMENT_LABEL = GRADE_TABLE_LABEL  # "Judgements": the label ingest gives a grading grid's table
 OVERALL = "Overall effectiveness"  # the name of the headline judgement read from the grid's heading
 MIN_MATCH = 0.5  # share of the query's words a row must have
 HEADLINE_CHARS = 160  # a passage before a grid this short may be its headline
+SHARED_STEM = 6  # words sharing this many first letters are one family ("leadership", "leaders")
 _STOP = {"the", "of", "and", "for", "in", "a", "an", "to", "is", "are", "be", "by", "on", "s"}
 
 
@@ -131,7 +134,13 @@ def _score(wanted: list[str], words: list[str]) -> tuple[float, float]:
 
 
 def _close(a: str, b: str) -> bool:
-    return a == b or (min(len(a), len(b)) >= 5 and SequenceMatcher(None, a, b).ratio() >= 0.85)
+    """Same word, a small typo, or one word of a family ("leadership" ~ "leaders": 6 letters or more in common
+    at the start)."""
+    if a == b:
+        return True
+    if min(len(a), len(b)) < 5:
+        return False
+    return len(os.path.commonprefix([a, b])) >= SHARED_STEM or SequenceMatcher(None, a, b).ratio() >= 0.85
 
 
 def _words(text: str) -> list[str]:
@@ -189,3 +198,140 @@ def _quote(text: str, row: _Row):
     end = text.find(row.grade, at + len(row.judgement))
     end = end + len(row.grade) if end >= 0 else at + len(row.judgement)
     return text[at:end], [Span(at, end)]
+
+
+# --- questions across reports: "Which councils were rated inadequate for leadership?" ------------------
+
+COMPARISON_LABEL = "Comparison"  # the label of the table a comparison answer carries (the app charts it)
+SHOWN_IN_TEXT = 8  # reports named in the answer's sentence; the table lists them all
+GRADE_ORDER = ("outstanding", "good", "requires improvement", "inadequate")  # best first: the chart's scale
+
+
+def judgement_answer(question: str, entries: list[ReportEntry]) -> Answer | None:
+    """A question asking for a verdict (its analysis' answer type) of two or more reports, answered from their
+    judgements tables: which judgement its words name (none named: the overall one), each report's grade with
+    a citation, only the reports with the grade it names if it names one. None when the question asks for
+    something else or no report grades a judgement it names, so that the reports are searched as usual.
+
+    The answer carries a table (report, date, judgement, grade, citation) labelled COMPARISON_LABEL.
+    """
+    from retrieval.analysis import AnswerType, analyse, type_words
+
+    analysis = analyse(question)
+    if len(entries) < 2 or analysis.answer_type != AnswerType.VERDICT:
+        return None
+    chunks = {e.id: _grid_chunks(e) for e in entries}
+    grades = list(dict.fromkeys(row[-1] for cs in chunks.values() for c in cs if _is_judgements(c)
+                                for row in c.table.rows if len(row) >= 2 and row[-1].strip()))
+    # a rating asked for by name ("rated", "grades", "judgement") or a grade named: not any "how well ...?"
+    if not (set(analysis.focus) & type_words(str(AnswerType.VERDICT)) or _grade_in(question, grades)):
+        return None
+    rows = {e.id: judgement_rows(e, chunks[e.id], grades) for e in entries}
+    asked = _words(question)
+    wanted = _asked_judgement(asked, [r for found in rows.values() for r in found], grades)
+    found = [(e, _best_for(wanted, rows[e.id])) for e in entries]
+    found = [(e, r) for e, r in found if r is not None]
+    if len(found) < 2:  # one report's grade is that report's answer, as usual
+        return None
+    found.sort(key=lambda pair: (not pair[0].metadata.date, pair[0].metadata.date or "", pair[0].id))
+    grade = _grade_in(question, grades)
+    chosen = [(e, r) for e, r in found if grade is None or same_grade(r.grade, grade)]
+    return _comparison_answer(question, chosen or found, len(found), wanted, grade if chosen else None,
+                              missing_grade=grade if not chosen else None)
+
+
+_GRIDS: dict[tuple[str, int], list[Chunk]] = {}  # (index folder, manifest time) -> its grids' chunks
+
+
+def _grid_chunks(entry: ReportEntry) -> list[Chunk]:
+    """A report's judgements tables, each after the chunk before it (where a headline may be), read once per
+    build of the report: a question across 100 reports reads ~100 small lists, not every passage."""
+    try:
+        key = (str(entry.path), (entry.path / "manifest.json").stat().st_mtime_ns)
+    except OSError:
+        key = (str(entry.path), 0)
+    if key not in _GRIDS:
+        chunks = _chunks(entry)
+        keep = sorted({j for i, c in enumerate(chunks) if _is_judgements(c) for j in (i - 1, i) if j >= 0})
+        _GRIDS[key] = [chunks[j] for j in keep]
+    return _GRIDS[key]
+
+
+def same_grade(value: str, wanted: str) -> bool:
+    """Example: "Requires improvement to be good" is a "requires improvement" grade; "Good" is not."""
+    have, want = _words(value), _words(wanted)
+    return bool(want) and (have[: len(want)] == want or want[: len(have)] == have)
+
+
+def grade_rank(value: str | None) -> int | None:
+    """4 for outstanding down to 1 for inadequate (the scale of Ofsted-like grades); None for another word."""
+    for k, grade in enumerate(GRADE_ORDER):
+        if value and same_grade(value, grade):
+            return len(GRADE_ORDER) - k
+    return None
+
+
+def _asked_judgement(asked: list[str], rows: list[_Row], grades: list[str]) -> list[str]:
+    """The words of the judgement the question names: those of the judgements in the reports it shares a
+    rare word with (a word in few judgements' names counts more); the overall judgement when it names none.
+
+    Example: "... rated inadequate for leadership?" -> ["leadership"]; "How did X's ratings change?" -> overall.
+    """
+    grade_words = {w for g in grades for w in _words(g)}
+    names = list(dict.fromkeys(r.judgement for r in rows))
+    spread = Counter(w for name in names for w in set(_words(name)))
+    words = [w for w in asked if w not in grade_words and any(_close(w, v) for v in spread)]
+    if not words:
+        return _words(OVERALL)
+    # a question word found in most judgements' names ("children") does not name one of them
+    rare = [w for w in words if sum(n for v, n in spread.items() if _close(w, v)) <= max(2, len(names) // 2)]
+    return rare or _words(OVERALL)
+
+
+def _best_for(wanted: list[str], rows: list[_Row]) -> _Row | None:
+    """The row naming most of `wanted`, at least one of its words (the grid's own rows over a headline)."""
+    scored = [((*_score(wanted, _words(r.judgement)), r.quote is None), r) for r in rows]
+    scored = [(s, r) for s, r in scored if s[0] > 0]
+    return max(scored, key=lambda pair: (pair[0][0], pair[0][2], pair[0][1]))[1] if scored else None
+
+
+def _comparison_answer(question: str, found: list[tuple[ReportEntry, _Row]], graded: int, wanted: list[str],
+                       grade: str | None, missing_grade: str | None = None) -> Answer:
+    citations, rows = [], []
+    for n, (entry, row) in enumerate(found, 1):
+        citation = _citation(entry, row)
+        citation.marker = n
+        citations.append(citation)
+        pages = ", ".join(map(str, citation.pages)) or "?"
+        rows.append([_place(entry), entry.metadata.date or "undated", row.judgement, row.grade, f"[{n}] p. {pages}"])
+    judgement = _judgement_name(wanted, found)
+    named = "; ".join(f"{r[0]} ({r[1]}): {r[3]} [{n}]" for n, r in enumerate(rows[:SHOWN_IN_TEXT], 1))
+    more = f"; and {len(rows) - SHOWN_IN_TEXT} more in the table" if len(rows) > SHOWN_IN_TEXT else ""
+    if grade:
+        text = f"{len(found)} of {graded} reports grade {judgement} {grade.lower()}: {named}{more}."
+    elif missing_grade:
+        text = (f"None of the {graded} reports grades {judgement} {missing_grade.lower()}. Their grades: "
+                f"{named}{more}.")
+    else:
+        text = f"{judgement[:1].upper()}{judgement[1:]}, report by report: {named}{more}."
+    figure = Figure(kind="table", label=COMPARISON_LABEL, value=None,
+                    describes=f"{judgement} in each report's judgements table",
+                    columns=["Report", "Date", "Judgement", "Grade", "Cited"], rows=rows,
+                    caption=f"{judgement[:1].upper()}{judgement[1:]} by report",
+                    source="each report's judgements table")
+    passages = [Passage(rank=c.marker, chunk_id=c.chunk_id, section=c.section, pages=c.pages, kind=c.kind, score=1.0,
+                        text=c.text, label=c.label, report=c.report, pdf_pages=c.pdf_pages) for c in citations]
+    return Answer(question=question, answer=text, abstained=False, citations=citations, figures=[figure],
+                  passages=passages, note=f"Compared the judgements tables of the {graded} reports grading it (as `report-qa compare`).")
+
+
+def _judgement_name(wanted: list[str], found: list[tuple[ReportEntry, _Row]]) -> str:
+    """How the reports word the judgement most often (the overall one: "overall effectiveness")."""
+    if wanted == _words(OVERALL):
+        return OVERALL.lower()
+    worded = Counter(row.judgement for _, row in found).most_common(1)[0][0]
+    return worded[:1].lower() + worded[1:] if worded[:2] != worded[:2].upper() else worded
+
+
+def _place(entry: ReportEntry) -> str:
+    return entry.metadata.place or entry.title or entry.id

@@ -7,7 +7,9 @@
 Engines load lazily (a report is read from disk the first time it is asked) and share one embedder, which
 keeps what it has embedded: the question is embedded once, however many reports are searched. A question
 naming a report's place or year is routed to that report. With one report the answer is exactly that
-report's engine's answer, with its report named in each citation and passage.
+report's engine's answer, with its report named in each citation and passage. A question asking for a
+verdict (its analysis' answer type) of two or more reports is answered from their judgements tables
+(`retrieval.compare.judgement_answer`): a table of report, date, judgement and grade, each row cited.
 
 Across many reports a cheap first stage picks the candidates: the question's vector against every
 report's passage and sentence vectors at once (one matrix product, the dense part of the fused score),
@@ -31,6 +33,7 @@ from ingest.catalog import ReportEntry, list_reports, unknown_report_message
 from ingest.embed import Embedder
 from ingest.errors import IndexProblem, ReportQAError
 from ingest.settings import Settings
+from retrieval.compare import judgement_answer
 from retrieval.engine import Engine
 from retrieval.questions import validate_question
 from retrieval.records import Answer, Filters, Hit
@@ -189,6 +192,11 @@ class Library:
         started = time.perf_counter()
         question = validate_question(question)
         chosen, routed = self._chosen(question, selection)
+        compared = judgement_answer(question, chosen) if filters is None else None
+        if compared is not None:  # a verdict asked of several reports: their judgements tables, compared
+            compared.id = id
+            compared.timings_ms["library"] = round((time.perf_counter() - started) * 1000, 2)
+            return _named(compared, routed)
         if len(chosen) == 1:
             answer = self.engine(chosen[0].id).ask(question, k=k, filters=filters, id=id, previous=previous)
             return _named(tag(answer, chosen[0]), routed)

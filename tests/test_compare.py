@@ -193,3 +193,74 @@ def test_the_three_ofsted_pdfs_compared(tmp_path):
     assert all(r.citation.pages == [1] and r.citation.pdf_pages == [1] for r in results)
     leadership = _values(compare(Library(settings), "leadership, management and governance"))
     assert leadership["ofsted-birmingham-2016"] == "Inadequate"
+
+
+# --- verdicts asked across reports, in ask and the chat ------------------------------------------------
+
+
+def _comparison(answer):
+    from retrieval.compare import COMPARISON_LABEL
+
+    return next((f for f in answer.figures if f.label == COMPARISON_LABEL), None)
+
+
+def test_a_rating_asked_of_several_reports_is_answered_from_their_tables(library):
+    answer = library.ask("Which councils were rated inadequate for help and protection?")
+    table = _comparison(answer)
+    assert table is not None and table.columns == ["Report", "Date", "Judgement", "Grade", "Cited"]
+    assert [(row[0], row[3]) for row in table.rows] == [("Southbay", "Inadequate"), ("Northwick", "Inadequate")]
+    assert answer.answer.startswith("2 of 3 reports grade") and "[1]" in answer.answer and "[2]" in answer.answer
+    assert [p.chunk_id for p in answer.passages] == [c.chunk_id for c in answer.citations]
+    for marker, (citation, row) in enumerate(zip(answer.citations, table.rows, strict=True), 1):
+        assert citation.marker == marker and row[4] == f"[{marker}] p. {citation.pages[0]}"
+        assert citation.report["id"] == row[0].lower() and citation.label == "Judgements"
+        assert "Inadequate" in citation.quote
+
+
+def test_ratings_without_a_grade_list_every_graded_report_oldest_first(library):
+    answer = library.ask("How were care leavers rated in these inspections?")
+    rows = _comparison(answer).rows
+    assert [(row[0], row[3]) for row in rows] == [("Eastmoor", "Outstanding"), ("Southbay", "Good"),
+                                                  ("Northwick", "Good")]
+    assert all(row[2] == "The experiences and progress of care leavers" for row in rows)
+
+
+def test_a_grade_no_report_gives_still_shows_the_grades(library):
+    answer = library.ask("Which councils were judged outstanding for help and protection?")
+    assert answer.answer.startswith("None of the 3 reports") and len(_comparison(answer).rows) == 3
+
+
+def test_a_question_naming_no_rating_is_searched_as_usual(library):
+    for question in ("How well are care leavers supported?", "What did inspectors find about care leavers?"):
+        assert _comparison(library.ask(question)) is None, question
+
+
+def test_one_named_report_is_asked_as_usual(library):
+    answer = library.ask("How was Eastmoor rated for care leavers?")
+    assert _comparison(answer) is None and {c.report["id"] for c in answer.citations} <= {"eastmoor"}
+
+
+def test_the_comparison_is_charted_in_the_chat(library):
+    import gradio as gr
+
+    from ui.app import chat_turn, table_updates
+    from ui.render import grade_chart
+
+    messages, answer = chat_turn(None, "Which councils were rated inadequate for help and protection?", [],
+                                 library=library)
+    assert answer is not None and "Southbay" in messages[-1]["content"] + str(messages)
+    frame, plot, _picker = table_updates(answer)
+    assert isinstance(plot, gr.Plot) and plot.visible and plot.value is not None
+    many = _comparison(answer)
+    many.rows = [[f"Place {n}", "2020-01-01", "Overall", grade, ""] for n, grade in
+                 enumerate(["Good", "Inadequate", "Requires improvement to be good", "Outstanding"] * 8)]
+    assert grade_chart(many) is not None  # 32 reports: how many have each grade
+
+
+def test_grades_share_a_scale():
+    from retrieval.compare import grade_rank, same_grade
+
+    assert same_grade("Requires improvement to be good", "requires improvement")
+    assert not same_grade("Good", "Requires improvement to be good")
+    assert [grade_rank(g) for g in ("Outstanding", "Good", "Requires improvement to be good", "Inadequate",
+                                    "Strong")] == [4, 3, 2, 1, None]

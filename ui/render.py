@@ -344,7 +344,7 @@ def chart_figure(figure: Figure):
     """
     data = chart_frame(figure)
     if data is None:
-        return None
+        return grade_chart(figure)
     from matplotlib.figure import Figure as MplFigure
 
     labels, values = list(data.iloc[:, 0])[::-1], list(data.iloc[:, 1])[::-1]  # first row on top
@@ -357,6 +357,48 @@ def chart_figure(figure: Figure):
     axes.tick_params(labelsize=9)
     axes.spines[["top", "right"]].set_visible(False)
     # A figure title, not an axes title: it may use the width left of the bars, where the labels are.
+    chart.suptitle(textwrap.fill(chart_title(figure), 62), fontsize=10, x=0.02, ha="left")
+    return chart
+
+
+GRADE_BARS = 20  # more reports than this: a chart of how many reports have each grade
+
+
+def grade_chart(figure: Figure):
+    """A comparison of grades across reports (`retrieval.compare`), as a chart; None for any other table.
+
+    Up to GRADE_BARS rows: one bar a report, its length the grade on the inadequate (1) to outstanding (4)
+    scale, oldest report on top, so a place's inspections read as its ratings over time. More rows: how many
+    reports have each grade.
+    """
+    from retrieval.compare import GRADE_ORDER, COMPARISON_LABEL, grade_rank
+
+    if figure.label != COMPARISON_LABEL or not figure.rows:
+        return None
+    ranks = [grade_rank(row[3]) for row in figure.rows]
+    if not any(ranks):
+        return None
+    from matplotlib.figure import Figure as MplFigure
+
+    names = [g[:1].upper() + g[1:] for g in reversed(GRADE_ORDER)]  # inadequate (1) ... outstanding (4)
+    if len(figure.rows) <= GRADE_BARS:
+        labels = [f"{row[0]} ({row[1]})" for row in figure.rows][::-1]
+        values = [r or 0 for r in ranks][::-1]
+        chart = MplFigure(figsize=(6.4, 1.6 + 0.42 * len(labels)), layout="constrained")
+        axes = chart.add_subplot()
+        bars = axes.barh([textwrap.fill(x, 32) for x in labels], values, color="#e8740c")
+        axes.bar_label(bars, labels=[row[3] for row in figure.rows][::-1], padding=3, fontsize=8)
+        axes.set_xlim(0, len(names) + 1.6)
+        axes.set_xticks(range(1, len(names) + 1), names, fontsize=8)
+    else:
+        counts = [sum(r == k for r in ranks) for k in range(1, len(names) + 1)]
+        chart = MplFigure(figsize=(6.4, 3.2), layout="constrained")
+        axes = chart.add_subplot()
+        bars = axes.barh(names, counts, color="#e8740c")
+        axes.bar_label(bars, padding=3, fontsize=9)
+        axes.set_xlabel("reports", fontsize=9)
+    axes.tick_params(labelsize=9)
+    axes.spines[["top", "right"]].set_visible(False)
     chart.suptitle(textwrap.fill(chart_title(figure), 62), fontsize=10, x=0.02, ha="left")
     return chart
 
