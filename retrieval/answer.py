@@ -59,6 +59,7 @@ MAX_LIST_ITEMS = 12  # a list answer quotes at most this many items
 LIST_TOPIC_RATIO = 0.5  # a list item is on the question's topic at this share of the best item's word weight
 
 
+_FIRST_COUNTED = re.compile(r"\bhow many\s+([\w'’-]+)", re.I)
 # Verbs a "how many items" question is built with, which say nothing about which items.
 _LISTING_VERBS = frozenset(stem(w) for w in "make makes made list listed lists give gives given set sets contain "
                            "contains include includes included total altogether number identify identified "
@@ -186,6 +187,8 @@ class Composer:
         counted = intent.counted
         if not counted:
             return None
+        first = _FIRST_COUNTED.search(question)  # "How many recommendations about X": what is counted comes first
+        head = stem(first.group(1).lower()) if first else None
         groups: dict[tuple[str, str | None], list] = {}
         for chunk in self.search.chunks:
             if chunk.kind == kinds.RECOMMENDATION:
@@ -193,9 +196,10 @@ class Composer:
         asked = set(content_terms(question))
         best, best_fit = None, 0.0
         for items in groups.values():
-            named = set(content_terms(f"{items[0].kind} {items[0].section_text} {items[0].addressed_to or ''}"))
-            if not all(mentions(named, t) for t in counted):
+            title = set(content_terms(f"{items[0].kind} {items[0].section_text}"))  # what the list is called
+            if head is None or head not in counted or not mentions(title, head):
                 continue
+            named = title | set(content_terms(items[0].addressed_to or ""))
             fit = sum(self.lexical.weight(t) for t in asked if mentions(named, t))
             if fit > best_fit:
                 best, best_fit = items, fit

@@ -172,6 +172,8 @@ _HOW_MANY = re.compile(r"\bhow (?:many|much)\s+((?:[\w'’-]+\s+){0,5}?)(?:is|ar
                        r"talk(?:ed)?|visit(?:ed)?|carr(?:y|ied|ies)|hold|held|serve[sd]?|use[sd]?)\b", re.I)
 
 
+# "How many recommendations?": the counted words run to the end of the question.
+_HOW_MANY_AT_END = re.compile(r"\bhow (?:many|much)\s+((?:[\w'’-]+\s+){0,4}[\w'’-]+)\s*[?.!]*\s*$", re.I)
 _RATE_OF = re.compile(r"\b((?:[a-z][\w-]*\s+){1,3})(?:rate|rates|ratio)\b", re.I)
 
 
@@ -181,7 +183,7 @@ def counted_terms(question: str) -> frozenset[str]:
     Examples: "How many hours of community payback were done?" -> {"hour", "communiti", "payback"};
     "What was the staff sickness absence rate?" -> {"staff", "sick", "absenc"}.
     """
-    phrase = _HOW_MANY.search(question) or _RATE_OF.search(question)
+    phrase = _HOW_MANY.search(question) or _HOW_MANY_AT_END.search(question) or _RATE_OF.search(question)
     if not phrase:
         return frozenset()
     return frozenset(t for t in content_terms(phrase.group(1)) if t not in {stem(w) for w in _GENERIC_COUNTS})
