@@ -266,6 +266,14 @@ def test_how_many_items_of_a_list_counts_them_in_words(park):
     assert "first aid" in answer.answer and not answer.abstained
 
 
+def test_a_count_of_a_list_on_one_topic_counts_the_items_on_it(park):
+    answer = park.ask("How many areas for improvement concern the cafe?")
+    assert answer.answer.startswith("One item under") and "opening hours" in answer.answer
+    assert park.ask("How many areas for improvement?").answer.startswith("Three items under")
+    # a count of something that is not a list of the report is not a count of a list
+    assert not park.ask("How many volunteers helped in 2017-18?").answer.startswith("Three items")
+
+
 def test_a_comparison_of_periods_quotes_the_sentence_pointing_back(park):
     answer = park.ask("How many volunteers helped in 2017-18 compared with 2018-19?")
     assert "45" in answer.answer and "70" in answer.answer
