@@ -75,3 +75,16 @@ def test_the_chat_answers_through_the_gate(fake_engine):
     gate.leave()
     out = respond.fn("How are cases allocated?", [], [])
     assert "try again in" not in out[0][-1]["content"] and out[2] is not None
+
+
+def test_a_chart_is_drawn_in_the_handler_not_in_gradios_event_loop():
+    import gradio as gr
+    from gradio.components.plot import PlotData
+    from matplotlib.figure import Figure
+
+    chart = Figure()
+    chart.add_subplot().barh(["a", "b"], [1, 2])
+    data = busy.drawn(chart)
+    assert isinstance(data, PlotData) and data.plot.startswith("data:image/webp;base64,")
+    assert gr.Plot().postprocess(data) is data  # Gradio passes it through: nothing left to draw
+    assert busy.drawn(None) is None

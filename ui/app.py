@@ -45,7 +45,9 @@ CONCURRENCY = 4
 # Gradio's queue holds every user's pending events (64 users: a chat turn and its follow-up each) with room
 # to spare; the chat's own bound is the answer gate (ui/busy.py), which says "busy, try again in N s".
 MAX_QUEUE = 512
-CHAT_WORKERS = 16  # chat turns let past Gradio's queue to the gate: answering (4) or waiting for a slot
+# Chat turns let past Gradio's queue at once: more than the answer gate holds (4 answering + 16 waiting), so
+# that once those places are taken a turn gets the gate's quick "busy" reply (ui/busy.py).
+CHAT_WORKERS = 32
 INTERNAL_ERROR = ("Something went wrong while answering this question ({kind}). The app is still running: "
                   "try again, or rephrase the question.")
 
@@ -159,7 +161,7 @@ def table_updates(answer: Answer | None, label: str | None = None) -> tuple:
     if figure is None:
         return gr.Dataframe(value=None, visible=False), gr.Plot(value=None, visible=False), picker
     frame = gr.Dataframe(value=render.table_frame(figure), label=render.chart_title(figure), visible=True)
-    chart = render.chart_figure(figure)
+    chart = busy.drawn(render.chart_figure(figure))  # drawn off Gradio's event loop (ui/busy.py)
     return frame, gr.Plot(value=chart, label=f"{figure.label} as a chart", visible=chart is not None), picker
 
 

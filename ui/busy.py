@@ -9,6 +9,7 @@ in ui/app.py (MAX_QUEUE) so that 64 users never reach its "application is busy" 
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -16,6 +17,7 @@ from retrieval.records import Answer
 from ui import render
 from ui.api import RETRY_AFTER, AnswerGate, ApiError
 
+_DRAW_LOCK = threading.Lock()  # matplotlib shares its font cache between figures: one drawing at a time
 BUSY_TEXT = ("The server is busy answering other questions; try again in {seconds} s. "
              "Your question is kept above: send it again then.")
 ChatResult = tuple[list[dict], Answer | None]
@@ -54,3 +56,19 @@ def answer_or_busy(gate: AnswerGate | None, work: Callable[[], ChatResult], mess
 def chat_gate(gate: Any = None) -> AnswerGate:
     """The gate the chat answers through: the one given (serve shares the REST API's), else a new one."""
     return gate if isinstance(gate, AnswerGate) else AnswerGate()
+
+
+def drawn(chart: Any) -> Any:
+    """A matplotlib chart drawn to an image here, in the handler's worker thread, as Gradio's PlotData.
+
+    Left as a figure, Gradio draws it in its event loop, which then serves no other user -- no queue update,
+    no answer sent -- for the ~120 ms a chart takes (most of a loaded server's latency spikes). None stays None.
+    """
+    if chart is None or "matplotlib" not in type(chart).__module__:
+        return chart
+    from gradio import processing_utils
+    from gradio.components.plot import PlotData
+
+    with _DRAW_LOCK:
+        image = processing_utils.encode_plot_to_base64(chart, "webp")  # gr.Plot's own default format
+    return PlotData(type="matplotlib", plot=image)
