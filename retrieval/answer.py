@@ -22,6 +22,7 @@ from retrieval.forms import (
     CAPITALISED_RUN,
     FIT,
     answers_the_form,
+    asked_time,
     carries_value,
     fit_bonus,
     focus_weights,
@@ -566,12 +567,12 @@ class Composer:
             # A run of labelled fields on one line is read as its fields, not as one sentence naming them all.
             found = [c for c in found if c.is_row or self.fields_within(c) < 2]
             found += self.field_candidates(part_text or question, intent, hits, scores, answer_type, asked)
-        asked_time = time_reference(part_text or question)
-        if asked_time is not None:  # "the current chair" is not "the previous chair", and the other way round
+        asked_when = asked_time(part_text or question)
+        if asked_when is not None:  # "the current chair" is not "the previous chair", and the other way round
             for candidate in found:
                 said = time_reference(candidate.value_part)
                 if said is not None:
-                    candidate.score += FIT / 2 if said == asked_time else -FIT / 2
+                    candidate.score += FIT / 2 if said == asked_when else -FIT / 2
         found.sort(key=lambda c: -c.score)
         return found
 

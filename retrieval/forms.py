@@ -252,6 +252,19 @@ def time_reference(text: str) -> str | None:
     return "previous" if previous else "current"
 
 
+_PRESENT_QUESTION = re.compile(r"^\s*(?:what|which|who|how|where)\b(?:\s+[\w'’-]+)?\s+(?:is|are|has|have|does|do)\b",
+                               re.I)
+
+
+def asked_time(question: str) -> str | None:
+    """The time a question speaks of: its own words' (`time_reference`), else "current" for a question in
+    the present tense ("What is the overall judgement ...?" asks of now, not of the previous inspection's)."""
+    said = time_reference(question)
+    if said is None and _PRESENT_QUESTION.search(question):
+        return "current"
+    return said
+
+
 GRADE_WORDS = 4  # a categorical table's values are this short: "Good", "Requires improvement to be good"
 
 

@@ -134,6 +134,15 @@ def test_the_time_a_question_speaks_of_is_read_from_its_words():
     assert time_reference("The new chair replaced the previous one.") is None  # both: says nothing
 
 
+def test_a_question_in_the_present_tense_asks_of_the_current_state():
+    from retrieval.forms import asked_time
+
+    assert asked_time("What is the overall grade of the park?") == "current"
+    assert asked_time("What was the grade of the park?") is None
+    assert asked_time("What was the previous grade of the park?") == "previous"
+    assert asked_time("") is None
+
+
 # -- sentence pairs ----------------------------------------------------------------------------------
 
 
