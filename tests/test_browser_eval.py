@@ -9,19 +9,24 @@ from tests.test_browser import CHROMIUM, _library_page, _shots
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
 
-@pytest.fixture(scope="module")
-def eval_server(fake_engine, tmp_path_factory):
-    """The app over the bundled report indexed with the hashing fake (no model): a run takes seconds."""
+def _served(engine, tmp_path_factory):
+    """The app over `engine` on a free port: yields its URL, closes it after."""
     if not CHROMIUM.exists():
         pytest.skip("no /usr/bin/chromium: install it with `apt-get install -y chromium` (or `make browser`)")
     from tests.test_app_server import free_port
     from ui.app import build_app, launch_app
 
-    demo = build_app(fake_engine, eval_summary=tmp_path_factory.mktemp("no-eval") / "summary.json",
+    demo = build_app(engine, eval_summary=tmp_path_factory.mktemp("no-eval") / "summary.json",
                      feedback_store=None, library=None)
     _, url, _ = launch_app(demo, "127.0.0.1", free_port(), prevent_thread_lock=True, quiet=True)
     yield url.rstrip("/")
     demo.close()
+
+
+@pytest.fixture(scope="module")
+def eval_server(fake_engine, tmp_path_factory):
+    """The app over the bundled report indexed with the hashing fake (no model): a run takes seconds."""
+    yield from _served(fake_engine, tmp_path_factory)
 
 
 def test_run_a_small_evaluation_in_the_evaluator_tab(eval_server, tmp_path):
@@ -54,17 +59,9 @@ def test_run_a_small_evaluation_in_the_evaluator_tab(eval_server, tmp_path):
 @pytest.fixture(scope="module")
 def slow_eval_server(fake_engine, tmp_path_factory):
     """The same app over an engine slowed to ~0.2 s an answer, so a run lasts long enough to cancel."""
-    if not CHROMIUM.exists():
-        pytest.skip("no /usr/bin/chromium: install it with `apt-get install -y chromium` (or `make browser`)")
-    from tests.test_app_server import free_port
     from tests.test_load_chat import Slow
-    from ui.app import build_app, launch_app
 
-    demo = build_app(Slow(fake_engine, 0.2), eval_summary=tmp_path_factory.mktemp("no-eval") / "summary.json",
-                     feedback_store=None, library=None)
-    _, url, _ = launch_app(demo, "127.0.0.1", free_port(), prevent_thread_lock=True, quiet=True)
-    yield url.rstrip("/")
-    demo.close()
+    yield from _served(Slow(fake_engine, 0.2), tmp_path_factory)
 
 
 def test_a_running_evaluation_shows_progress_and_cancels(slow_eval_server, tmp_path):
