@@ -312,6 +312,8 @@ def _comparison_answer(question: str, found: list[tuple[ReportEntry, _Row]], gra
     elif missing_grade:
         text = (f"None of the {graded} reports grades {judgement} {missing_grade.lower()}. Their grades: "
                 f"{named}{more}.")
+    elif len({r[0] for r in rows}) == 1:  # one place inspected more than once: its ratings over time
+        text = _over_time(rows[0][0], judgement, rows)
     else:
         text = f"{judgement[:1].upper()}{judgement[1:]}, report by report: {named}{more}."
     figure = Figure(kind="table", label=COMPARISON_LABEL, value=None,
@@ -323,6 +325,16 @@ def _comparison_answer(question: str, found: list[tuple[ReportEntry, _Row]], gra
                         text=c.text, label=c.label, report=c.report, pdf_pages=c.pdf_pages) for c in citations]
     return Answer(question=question, answer=text, abstained=False, citations=citations, figures=[figure],
                   passages=passages, note=f"Compared the judgements tables of the {graded} reports grading it (as `report-qa compare`).")
+
+
+def _over_time(place: str, judgement: str, rows: list[list[str]]) -> str:
+    """Example: "In Stoke-on-Trent, overall effectiveness improved: Inadequate (2015-08-10) [1], then Good
+    (2022-10-14) [2]."."""
+    first, last = grade_rank(rows[0][3]), grade_rank(rows[-1][3])
+    trend = ("stayed the same" if first == last else "improved" if first < last else "declined"
+             ) if first is not None and last is not None else "was graded"
+    steps = ", then ".join(f"{r[3]} ({r[1]}) [{n}]" for n, r in enumerate(rows, 1))
+    return f"In {place}, {judgement} {trend}: {steps}."
 
 
 def _judgement_name(wanted: list[str], found: list[tuple[ReportEntry, _Row]]) -> str:

@@ -45,6 +45,7 @@ TRY_REPORTS = 3  # when the best-ranked report declines, the next ones are asked
 SHORTLIST = 8  # reports scored in full per question; the others are ranked out by the dense first stage
 W_PASSAGE_VECTOR = 0.3  # as retrieval.search: dense = 0.3 * passage cosine + 0.7 * best sentence cosine
 _YEAR = re.compile(r"(?<!\d)((?:19|20)\d\d)(?!\d)")
+_SINCE = re.compile(r"\b(?:since|from)\s+((?:19|20)\d\d)(?!\d)(?!\s*(?:to|-|–|and)\s*\d)", re.I)
 
 
 @dataclass(frozen=True)
@@ -153,7 +154,8 @@ class Library:
             for o, s in spans.items())]
         years = {int(y) for y in _YEAR.findall(question)}
         pool = named or entries
-        dated = [e for e in pool if e.year in years]
+        since = _SINCE.search(question)  # "since 2020": that year and later
+        dated = [e for e in pool if e.year in years or (since and e.year and e.year >= int(since.group(1)))]
         routed = dated or named
         if not routed or len(routed) == len(entries):
             return entries, None

@@ -264,3 +264,19 @@ def test_grades_share_a_scale():
     assert not same_grade("Good", "Requires improvement to be good")
     assert [grade_rank(g) for g in ("Outstanding", "Good", "Requires improvement to be good", "Inadequate",
                                     "Strong")] == [4, 3, 2, 1, None]
+
+
+def test_one_place_inspected_twice_reads_as_its_ratings_over_time():
+    from retrieval.compare import _over_time
+
+    rows = [["Northwick", "2019-05-01", "Overall effectiveness", "Inadequate", "[1] p. 1"],
+            ["Northwick", "2023-06-01", "Overall effectiveness", "Requires improvement to be good", "[2] p. 1"]]
+    assert _over_time("Northwick", "overall effectiveness", rows) == (
+        "In Northwick, overall effectiveness improved: Inadequate (2019-05-01) [1], then Requires improvement to "
+        "be good (2023-06-01) [2].")
+
+
+def test_since_a_year_in_the_question_keeps_the_reports_of_that_year_and_later(library):
+    answer = library.ask("Which councils were rated good for care leavers since 2020?")
+    assert [row[0] for row in _comparison(answer).rows] == ["Southbay", "Northwick"]
+    assert "names its year" in answer.note
