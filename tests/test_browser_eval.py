@@ -9,7 +9,7 @@ from tests.test_browser import CHROMIUM, _library_page, _shots
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
 
-def _served(engine, tmp_path_factory):
+def _served(engine, tmp_path_factory, gate=None):
     """The app over `engine` on a free port: yields its URL, closes it after."""
     if not CHROMIUM.exists():
         pytest.skip("no /usr/bin/chromium: install it with `apt-get install -y chromium` (or `make browser`)")
@@ -17,7 +17,7 @@ def _served(engine, tmp_path_factory):
     from ui.app import build_app, launch_app
 
     demo = build_app(engine, eval_summary=tmp_path_factory.mktemp("no-eval") / "summary.json",
-                     feedback_store=None, library=None)
+                     feedback_store=None, library=None, gate=gate)
     _, url, _ = launch_app(demo, "127.0.0.1", free_port(), prevent_thread_lock=True, quiet=True)
     yield url.rstrip("/")
     demo.close()
@@ -75,3 +75,39 @@ def test_a_running_evaluation_shows_progress_and_cancels(slow_eval_server, tmp_p
         page.locator("#rq-eval-cancel").click()
         expect(page.locator("#rq-eval-status")).to_contain_text("Cancelled after", timeout=20_000)
         expect(page.locator("#rq-eval-overall")).to_be_hidden()
+
+
+@pytest.fixture(scope="module")
+def busy_server(fake_engine, tmp_path_factory):
+    """One answer slot and no waiting place, answers slowed to 3 s: a second asker finds the chat busy."""
+    from tests.test_load_chat import Slow
+    from ui.api import AnswerGate
+
+    yield from _served(Slow(fake_engine, 3.0), tmp_path_factory, gate=AnswerGate(concurrency=1, waiting=0))
+
+
+def test_a_busy_chat_says_try_again_in_n_seconds(busy_server, tmp_path):
+    from playwright.sync_api import expect, sync_playwright
+
+    from tests.test_browser import FLAGS
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=FLAGS)
+        first, second = (browser.new_context().new_page() for _ in range(2))  # two people, two sessions
+        errors: list[str] = []
+        for page in (first, second):
+            page.on("pageerror", lambda err: errors.append(str(err)))
+            page.goto(busy_server)
+            page.locator("#rq-question textarea").wait_for()
+        first.locator("#rq-question textarea").fill("How are cases allocated to officers?")
+        first.locator("#rq-ask").click()
+        first.wait_for_timeout(800)  # the first question holds the only slot
+        second.locator("#rq-question textarea").fill("What does the report say about caseloads?")
+        second.locator("#rq-ask").click()
+        expect(second.locator("#rq-chat")).to_contain_text("try again in 2 s", timeout=10_000)
+        expect(second.locator("#rq-chat")).to_contain_text("What does the report say about caseloads?")
+        expect(second.get_by_text("try again in 2 s").first).to_be_visible()
+        second.locator("#rq-chat").screenshot(path=str(_shots(tmp_path) / "chat-busy.png"), animations="disabled")
+        expect(first.locator("#rq-chat")).not_to_contain_text("try again in", timeout=10_000)
+        browser.close()
+    assert errors == []
