@@ -330,5 +330,5 @@ def test_engine_load_attaches_a_generator_only_when_asked(monkeypatch, engine):
 
 def test_engine_does_not_ask_the_model_when_the_report_has_no_answer(engine):
     engine.generator = Generator(BrokenChatModel(responses=["unused"]))
-    answer = engine.ask("How many staff did inspectors meet?", k=3)  # declined on this small report
+    answer = engine.ask("How many ducks did inspectors count?", k=3)  # declined on this small report
     assert answer.abstained and answer.mode == "extractive" and answer.note is None
