@@ -194,3 +194,20 @@ def test_an_uploaded_file_name_is_shown_as_plain_text(fake_engine, tmp_path):
     dataset = eval_tab.load_items(eval_tab.UPLOAD, str(path))
     outcome = eval_tab.run_evaluation(fake_engine, dataset, tmp_path / "out")
     assert outcome.status.startswith("Ran 1 question of") and "](" not in outcome.status
+
+
+def test_the_librarys_engines_are_reused(fake_engine):
+    class Entry:
+        id = "other-report"
+
+    class FakeLibrary:
+        strategy = "fused"
+        entries = [Entry()]
+
+        def engine(self, name):
+            assert name == "other-report"
+            return fake_engine
+
+    load = eval_tab.loader(fake_engine, "fused", FakeLibrary())
+    assert load("other-report").askers["fused"] is fake_engine  # no second load of that index
+    assert load(None).askers["fused"] is fake_engine  # the app's own report

@@ -558,7 +558,7 @@ def build_app(engine, eval_summary: Path = EVAL_SUMMARY, feedback_store: Any = "
 
                 quiz_tab.build(engine, library, chat["reports"])
             with gr.Tab("For evaluators", id="evaluators"):
-                eval_tab.build(engine, store)  # run an evaluation here: ui/eval_tab.py
+                eval_tab.build(engine, store, library=library)  # run an evaluation here: ui/eval_tab.py
                 _evaluators_tab(eval_summary, store)
         _wire_cross_tab(engine, library, tabs, chat, reader, trainer, last_answer, items, sheet)
         demo.load(restored_conversation, chat["saved"], [chat["chatbot"], chat["turns"]], api_visibility="private")

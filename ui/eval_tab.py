@@ -179,14 +179,18 @@ def plan(dataset: Dataset, settings, limit: int | None = None) -> tuple[dict[str
     return ready, skipped
 
 
-def loader(engine, config: str) -> Callable[[str | None], Loaded]:
-    """Load one report's engine for the run, sharing the app's embedding model; the app's own engine is reused."""
+def loader(engine, config: str, library: Any = None) -> Callable[[str | None], Loaded]:
+    """Load one report's engine for the run, sharing the app's embedding model. The app's own engine, and the
+    library's engines (already loaded for the chat), are reused when they use the run's configuration."""
     from retrieval.engine import Engine
 
     def load(report: str | None) -> Loaded:
         name = report or report_name(BUNDLED_REPORT)
         if name == engine.document.name and getattr(engine, "strategy", DEFAULT_CONFIG) == config:
             return Loaded({config: engine}, engine.document)
+        if library is not None and library.strategy == config and any(e.id == name for e in library.entries):
+            shared = library.engine(name)
+            return Loaded({config: shared}, shared.document)
         other = Engine.load(settings=engine.settings, report=name, embedder=engine.embedder, strategy=config)
         return Loaded({config: other}, other.document)
 
@@ -274,7 +278,8 @@ def progress_line(config: str, done: int, total: int) -> str:
 # ---------- the Gradio panel ----------
 
 
-def build(engine, store: Any = None, folder: Path = EVALS_FOLDER, jobs: EvalJobs | None = None) -> dict:
+def build(engine, store: Any = None, folder: Path = EVALS_FOLDER, jobs: EvalJobs | None = None,
+          library: Any = None) -> dict:
     """Lay the run panel out inside the current tab and wire it; returns its components (tests, other tabs)."""
     jobs = jobs or EvalJobs()
     gr.Markdown("### Run an evaluation\nAsk every question of a dataset through this app's engine and "
@@ -321,7 +326,8 @@ def build(engine, store: Any = None, folder: Path = EVALS_FOLDER, jobs: EvalJobs
 
         try:
             outcome = run_evaluation(engine, items, jobs.output_folder(key), chosen_config,
-                                     int(first_n or 0) or None, progress=shown, cancelled=flag.is_set)
+                                     int(first_n or 0) or None, progress=shown, cancelled=flag.is_set,
+                                     load=loader(engine, chosen_config, library))
         finally:
             jobs.finish(key)
         text = "\n\n".join([outcome.status, *map(plain, [*outcome.skipped, *items.warnings[:5]])])
@@ -336,6 +342,7 @@ def build(engine, store: Any = None, folder: Path = EVALS_FOLDER, jobs: EvalJobs
         return "*Cancelling… the run stops before its next question.*" if jobs.cancel(key) else gr.skip()
 
     outputs = [status, overall, by_category, by_group, failed, report]
+    upload.upload(lambda: UPLOAD, None, dataset, api_visibility="private")  # a file given is the one to run
     start.click(run, [dataset, upload, config, limit], outputs, api_visibility="private",
                 concurrency_limit=1, concurrency_id="evaluation")  # one run at a time: it keeps both cores busy
     stop.click(cancel, None, status, api_visibility="private", concurrency_limit=None)  # never waits for the run
