@@ -27,6 +27,9 @@ from retrieval.store import RRF_K, ReportChunks, StoreHit, Where, check_mode, da
 log = logging.getLogger(__name__)
 
 PASSAGES, SENTENCES, REPORTS = "report_qa_passages", "report_qa_sentences", "report_qa_reports"
+# HNSW graphs for the vectors: milvus-lite's exact (FLAT) search over the library's 56k sentence vectors took
+# ~5x numpy's matrix product (docs/scaling.md). ef is raised with k so the k wanted are (nearly) exact.
+HNSW = {"M": 16, "efConstruction": 128}
 MAX_TEXT = 60_000  # bytes of a passage's text Milvus keeps (its VARCHAR limit is 65,535)
 # Milvus's own analyzer: words lower-cased, English stopwords dropped, Snowball-stemmed (as retrieval.lexical).
 ANALYZER = {"tokenizer": "standard", "filter": ["lowercase", {"type": "stop", "stop_words": ["_english_"]},
@@ -147,7 +150,7 @@ class MilvusStore:
         expression = _expression(where or Where()) or None
         query = np.asarray(vector, dtype=np.float32).tolist()
         fields = ["report", "row", "chunk_id"]
-        dense = AnnSearchRequest([query], "vector", {"metric_type": "IP"}, k, expr=expression)
+        dense = AnnSearchRequest([query], "vector", _dense_params(k), k, expr=expression)
         has_words = bool(content_terms(text))
         if mode == "hybrid" and has_words:
             lexical = AnnSearchRequest([text], "sparse", {"metric_type": "BM25"}, k, expr=expression)
@@ -164,8 +167,9 @@ class MilvusStore:
         return [StoreHit(key[0], key[1], key[2], score) for key, score in list(fused.items())[:k]]
 
     def _search(self, collection: str, query, field: str, metric: str, limit: int, expression: str | None):
+        params = _dense_params(limit) if metric == "IP" else {"metric_type": metric}
         return self.client.search(collection, [query], anns_field=field, limit=limit, filter=expression or "",
-                                  search_params={"metric_type": metric}, output_fields=["report", "row", "chunk_id"])
+                                  search_params=params, output_fields=["report", "row", "chunk_id"])
 
     def _sentences(self, query: list[float], k: int, expression: str | None) -> list[tuple]:
         """Passages by their best sentence: the first k distinct passages of the best sentences."""
@@ -188,7 +192,7 @@ class MilvusStore:
             schema.add_field("date", DataType.INT64)
             schema.add_field("vector", DataType.FLOAT_VECTOR, dim=dimension)
             index = self.client.prepare_index_params()
-            index.add_index("vector", index_type="FLAT", metric_type="IP")  # exact; HNSW past ~1M (docs/scaling.md)
+            index.add_index("vector", index_type="HNSW", metric_type="IP", params=HNSW)
             if with_text:
                 schema.add_field("text", DataType.VARCHAR, max_length=65_535, enable_analyzer=True,
                                  analyzer_params=ANALYZER)
@@ -205,6 +209,10 @@ class MilvusStore:
         index.add_index("vector", index_type="FLAT", metric_type="L2")
         self.client.create_collection(REPORTS, schema=schema, index_params=index, consistency_level="Strong")
         self.dimension = dimension
+
+
+def _dense_params(k: int) -> dict:
+    return {"metric_type": "IP", "params": {"ef": max(128, 2 * k)}}
 
 
 def _expression(where: Where) -> str:
