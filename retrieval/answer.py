@@ -60,6 +60,11 @@ MAX_LIST_ITEMS = 12  # a list answer quotes at most this many items
 LIST_TOPIC_RATIO = 0.5  # a list item is on the question's topic at this share of the best item's word weight
 
 
+# Words naming a list of what should improve, whatever the report heads it ("Recommendations", "Areas for
+# improvement"): its items are recommendations (`ingest.records.RECOMMENDATION`).
+_IMPROVEMENT_TERMS = frozenset(stem(w) for w in ("recommendations", "improvement", "improve"))
+# Words of such a list's name, not of its topic: "the areas for improvement", "the priorities for action".
+_LIST_NAME_TERMS = _IMPROVEMENT_TERMS | frozenset(stem(w) for w in ("areas", "needs", "priorities", "actions"))
 _FIRST_COUNTED = re.compile(r"\bhow many\s+([\w'’-]+)", re.I)
 # Verbs a "how many items" question is built with, which say nothing about which items.
 _LISTING_VERBS = frozenset(stem(w) for w in "make makes made list listed lists give gives given set sets contain "
@@ -190,6 +195,15 @@ class Composer:
             return None
         first = _FIRST_COUNTED.search(question)  # "How many recommendations about X": what is counted comes first
         head = stem(first.group(1).lower()) if first else None
+        if head is None or head not in counted:
+            return None
+        return self.report_list(question, hits, scores, head)
+
+    def report_list(self, question: str, hits: list[Hit], scores: QueryScores,
+                    head: str | None) -> tuple[list[Candidate], str] | None:
+        """The report's list (its recommendation items of one heading and addressee) the question's words fit
+        best, narrowed to the question's topic, with the list's heading. `head`: a stemmed word the list's name
+        must hold ("recommend", "area"); None: any list of improvements. None when no list fits."""
         groups: dict[tuple[str, str | None], list] = {}
         for chunk in self.search.chunks:
             if chunk.kind == kinds.RECOMMENDATION:
@@ -198,18 +212,21 @@ class Composer:
         best, best_fit = None, 0.0
         for items in groups.values():
             title = set(content_terms(f"{items[0].kind} {items[0].section_text}"))  # what the list is called
-            if head is None or head not in counted or not mentions(title, head):
+            if head is not None and not mentions(title, head):
                 continue
             named = title | set(content_terms(items[0].addressed_to or ""))
             fit = sum(self.lexical.weight(t) for t in asked if mentions(named, t))
-            if fit > best_fit:
+            if best is None or (fit, len(items)) > (best_fit, len(best)):  # a tie: the longer list
                 best, best_fit = items, fit
         if best is None or len(best) < 2:
             return None
         named = set(content_terms(f"{best[0].kind} {best[0].section_text} {best[0].addressed_to or ''}"))
-        topic = " ".join(t for t in content_terms(question) if not mentions(named, t) and t not in _LISTING_VERBS)
+        topic = [t for t in content_terms(question)
+                 if not mentions(named, t) and t not in _LISTING_VERBS and t not in _LIST_NAME_TERMS]
         if topic:  # "How many recommendations concern care leavers?": the items on that topic
-            best = self.on_topic(topic, best)
+            if not any(mentions(set(content_terms(c.text)), t) for c in best for t in topic):
+                return None  # "... for the board": no item of this list is about it, so it is not this list
+            best = self.on_topic(" ".join(topic), best)
         top = hits[0].score if hits else 1.0
         listed = [self._whole(Hit(c, top, 0), self.chunk_rows[c.id], scores, 1.0, 1.0, Intent()) for c in best]
         return listed, best[0].section_text.split(" > ")[-1].strip()
@@ -249,13 +266,24 @@ class Composer:
                    and answers_the_form(c, intent, entities, self.expansions(), named, asked)
                    and self.counts_the_thing_asked(c, intent)]
         fitting = [c for c in fitting if states_all(c, distinct)] or fitting
-        if not fitting or self.confidence(fitting[0], scores) < MIN_CONFIDENCE:
-            return []
+        confident = bool(fitting) and self.confidence(fitting[0], scores) >= MIN_CONFIDENCE
         if answer_type == LIST_TYPE:
-            whole = self.whole_list(question, fitting[0], scores)
-            if whole:
-                return whole
+            whole = self.whole_list(question, fitting[0], scores) if confident else []
+            named = whole or self.improvement_list(question, hits, scores)
+            if named:
+                return named
+        if not confident:
+            return []
         return self.choose(fitting, intent)
+
+    def improvement_list(self, question: str, hits: list[Hit], scores: QueryScores) -> list[Candidate]:
+        """"What are the areas for improvement?" of a report whose list of them is headed "Recommendations"
+        (or the reverse): a list question naming improvements or recommendations gets the report's list of
+        them, on the question's topic; [] when it names neither or the report has no such list."""
+        if not set(content_terms(question)) & _IMPROVEMENT_TERMS:
+            return []
+        found = self.report_list(question, hits, scores, None)
+        return found[0] if found else []
 
     def on_topic(self, question: str, items: list) -> list:
         """The items of a list that the question's own topic picks out ("which recommendations concern care

@@ -283,6 +283,13 @@ def test_a_count_of_a_list_on_one_topic_counts_the_items_on_it(park):
     assert not park.ask("How many volunteers helped in 2017-18?").answer.startswith("Three items")
 
 
+def test_a_list_question_naming_recommendations_gets_the_list_whatever_its_heading(park):
+    answer = park.ask("What are the recommendations for improvement?")  # headed "Areas for improvement"
+    for words in ("benches", "opening hours", "first aid"):
+        assert words in answer.answer
+    assert "benches" not in park.ask("Which areas of the park does the trust run?").answer
+
+
 def test_a_comparison_of_periods_quotes_the_sentence_pointing_back(park):
     answer = park.ask("How many volunteers helped in 2017-18 compared with 2018-19?")
     assert "45" in answer.answer and "70" in answer.answer
