@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 
 from ui import busy
 from ui.api import RETRY_AFTER, AnswerGate
@@ -88,3 +89,45 @@ def test_a_chart_is_drawn_in_the_handler_not_in_gradios_event_loop():
     assert isinstance(data, PlotData) and data.plot.startswith("data:image/webp;base64,")
     assert gr.Plot().postprocess(data) is data  # Gradio passes it through: nothing left to draw
     assert busy.drawn(None) is None
+
+
+def test_a_long_gradio_queue_says_busy_before_taking_a_slot():
+    gate = AnswerGate(concurrency=1, waiting=0)
+    messages, answer = busy.answer_or_busy(gate, answered, "How are cases allocated?", [], backlog=lambda: 40)
+    assert answer is None and "try again in" in messages[-1]["content"] and gate.pending == 0
+    assert busy.answer_or_busy(gate, answered, "How are cases allocated?", [], backlog=lambda: 3) == answered()
+    assert busy.gradio_backlog() == 0  # outside a Gradio handler: nothing waits
+
+
+def test_the_backlog_is_read_from_inside_a_gradio_handler():
+    """Three turns at once through a queue of one worker: the last ones see the others waiting."""
+    import gradio as gr
+    from gradio_client import Client
+
+    from tests.test_app_server import free_port
+
+    release = threading.Event()
+    seen = []
+
+    def turn(text):
+        release.wait(5)  # the first turn holds the worker until the other two are queued
+        seen.append(busy.gradio_backlog("slow"))
+        return text
+
+    with gr.Blocks(analytics_enabled=False) as demo:
+        box = gr.Textbox()
+        box.submit(turn, box, box, api_name="turn", concurrency_id="slow", concurrency_limit=1)
+    demo.queue()
+    _, url, _ = demo.launch(server_port=free_port(), prevent_thread_lock=True, quiet=True)
+    try:
+        client = Client(url, verbose=False, analytics_enabled=False)
+        jobs = [client.submit("x", api_name="/turn") for _ in range(3)]
+        waiting = demo._queue.event_queue_per_concurrency_id  # noqa: SLF001
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and len(getattr(waiting.get("slow"), "queue", ())) < 2:
+            time.sleep(0.05)  # until all three joined: one at work, two queued behind it
+        release.set()
+        [job.result(timeout=10) for job in jobs]
+    finally:
+        demo.close()
+    assert seen[0] == 2 and seen[1:] == [1, 0]

@@ -4,7 +4,9 @@ The chat and the REST API (`report-qa serve` shares one `AnswerGate` between the
 `concurrency` questions at once and let a bounded number more wait for a slot. A question beyond that, or
 one that waited the gate's whole `wait_seconds`, is answered at once with the busy message; the question
 stays in the conversation so the user can send it again. Gradio's own queue in front of the chat is sized
-in ui/app.py (MAX_QUEUE) so that 64 users never reach its "application is busy" limit.
+in ui/app.py (MAX_QUEUE) so that 64 users never reach its "application is busy" limit; when more than
+MAX_BACKLOG chat turns wait in it, a turn is answered "busy" too, so that an overload is told at once instead
+of every turn waiting ever longer there.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from retrieval.records import Answer
 from ui import render
 from ui.api import RETRY_AFTER, AnswerGate, ApiError
 
+MAX_BACKLOG = 32  # chat turns waiting in Gradio's queue (beyond those at the gate) before a turn says "busy"
 _DRAW_LOCK = threading.Lock()  # matplotlib shares its font cache between figures: one drawing at a time
 BUSY_TEXT = ("The server is busy answering other questions; try again in {seconds} s. "
              "Your question is kept above: send it again then.")
@@ -35,12 +38,28 @@ def busy_turn(message: str, history: list[dict] | None, seconds: int = RETRY_AFT
             render.error_message(busy_text(seconds))], None
 
 
+def gradio_backlog(concurrency_id: str = "chat") -> int:
+    """How many turns of `concurrency_id` wait in Gradio's queue, seen from inside an event handler; 0 when
+    Gradio does not say (outside a handler, or a Gradio whose queue is laid out otherwise: a private detail)."""
+    from gradio.context import LocalContext
+
+    try:
+        blocks = LocalContext.blocks.get(None)
+        return len(blocks._queue.event_queue_per_concurrency_id[concurrency_id].queue)  # noqa: SLF001
+    except (AttributeError, KeyError, TypeError):
+        return 0
+
+
 def answer_or_busy(gate: AnswerGate | None, work: Callable[[], ChatResult], message: str,
-                   history: list[dict] | None) -> ChatResult:
-    """`work()` (one chat turn) inside the gate, or the busy turn when the gate is full or the wait too long.
+                   history: list[dict] | None, backlog: Callable[[], int] = gradio_backlog,
+                   max_backlog: int = MAX_BACKLOG) -> ChatResult:
+    """`work()` (one chat turn) inside the gate, or the busy turn when the gate is full, the wait for a slot
+    too long, or more than `max_backlog` turns wait in Gradio's queue behind this one.
     A blank message never takes a slot. Without a gate the work runs as it is."""
     if gate is None or not (message or "").strip():
         return work()
+    if backlog() > max_backlog:
+        return busy_turn(message, history)
     try:
         gate.enter()
     except ApiError:
