@@ -596,11 +596,17 @@ class Composer:
             found = [c for c in found if c.is_row or self.fields_within(c) < 2]
             found += self.field_candidates(part_text or question, intent, hits, scores, answer_type, asked)
         asked_when = asked_time(part_text or question)
+        stated = time_reference(part_text or question) is not None  # the question's own words say which
         if asked_when is not None:  # "the current chair" is not "the previous chair", and the other way round
+            kept = []
             for candidate in found:
                 said = time_reference(candidate.value_part)
+                if said is not None and said != asked_when and stated:
+                    continue  # it contradicts the question's own words: not an answer
                 if said is not None:
                     candidate.score += FIT / 2 if said == asked_when else -FIT / 2
+                kept.append(candidate)
+            found = kept
         found.sort(key=lambda c: -c.score)
         return found
 

@@ -240,7 +240,7 @@ def carries_value(text: str, answer_type: str | None) -> bool | None:
 
 _PREVIOUS = re.compile(r"\b(?:previous|previously|former|formerly|earlier|prior|preceding|before this|last "
                        r"(?:inspected|inspection|visit|reviewed|review))\b", re.I)
-_CURRENT = re.compile(r"\b(?:current|currently|present|new|newly|now)\b", re.I)
+_CURRENT = re.compile(r"\b(?:current|currently|present|new|newly)\b", re.I)
 
 
 def time_reference(text: str) -> str | None:

@@ -350,3 +350,19 @@ def test_the_prose_after_a_run_of_fields_is_a_candidate_of_its_own(bulleted, par
     dates = park.document.chunks[0]
     last = next(span for span in dates.sentences if "Inspection dates" in dates.text[span.start : span.end])
     assert park.composer.after_fields(dates, last) is None  # nothing follows the last field
+
+
+CHAIRS_REPORT = """Inspection of the Riverside park service
+
+Leadership
+
+The previous chair of the friends group took up the post in May 2011 and left the post in March 2015.
+The chair of the friends group has been in post since June 2015. The cafe opens every day of the week.
+"""
+
+
+def test_a_candidate_contradicting_the_time_the_question_names_is_not_an_answer(tmp_path):
+    engine = engine_over_text(tmp_path, CHAIRS_REPORT)
+    answer = engine.ask("When did the current chair of the friends group take up the post?")
+    assert "June 2015" in answer.answer and "May 2011" not in answer.answer
+    assert "May 2011" in engine.ask("When did the previous chair of the friends group take up the post?").answer
