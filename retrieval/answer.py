@@ -1,10 +1,13 @@
 """The extractive answer: the report's own sentence(s) or table row(s) that answer the question.
 
-Candidates are the sentences of the top passages (and the rows of their tables, the whole entry of a
-glossary term or key fact). Each is scored on meaning (its precomputed embedding against the question),
-on the question's weighted words it contains, on its passage's rank, and on fitting the form asked for
-(`forms.py`). The best one or two are quoted verbatim with [n] markers (`citations.py`), and every quote
-and number is checked against the cited passage before the answer leaves.
+Candidates are typed: the sentences of the top passages (a sentence pointing back, or holding the value
+asked for, also with the one before it), the rows of their tables (a grade grid's rows for a verdict), the
+whole entry of a glossary term, key fact or recommendation, the report's labelled fields and sign-offs
+(`fields.py`: "Lead inspector: ...", a foreword's signature) for who/when, and a whole list for "which
+recommendations" or "how many areas for improvement". Each is scored on meaning (its precomputed embedding
+against the question), on the question's focus words it contains (`wording.py`), on its passage's rank, and
+on fitting the type asked for (`forms.py`). The best one or two are quoted verbatim with [n] markers
+(`citations.py`), and every quote and number is checked against the cited passage before the answer leaves.
 """
 
 from __future__ import annotations
@@ -38,6 +41,20 @@ from retrieval.questions import YEAR, Intent, content_terms, question_entities, 
 from retrieval.records import Answer, Hit
 from retrieval.rows import MAX_CONSIDERED, extreme_rows, table_rows
 from retrieval.search import HybridSearch, QueryScores, coverage
+from retrieval.wording import (
+    BULLET_BREAK,
+    BULLETS,
+    FIRST_COUNTED,
+    IMPROVEMENT_TERMS,
+    LIST_NAME_TERMS,
+    LISTING_VERBS,
+    focus_terms,
+    leans_on_previous,
+    names_the_table,
+    number_in_words,
+    states_all,
+    text_acronyms,
+)
 
 WHOLE_PASSAGE_KINDS = (kinds.GLOSSARY, kinds.KEY_FACT, kinds.RECOMMENDATION)
 CANDIDATE_PASSAGES = 5  # sentences are drawn from this many top passages
@@ -58,107 +75,6 @@ DATE_LABEL_WORDS = frozenset({"date", "day", "period", "time"})  # a label namin
 LIST_TYPE = "list"  # retrieval.analysis.AnswerType.LIST (analysis imports questions; answer stays below it)
 MAX_LIST_ITEMS = 12  # a list answer quotes at most this many items
 LIST_TOPIC_RATIO = 0.5  # a list item is on the question's topic at this share of the best item's word weight
-
-
-# Words naming a list of what should improve, whatever the report heads it ("Recommendations", "Areas for
-# improvement"): its items are recommendations (`ingest.records.RECOMMENDATION`).
-_IMPROVEMENT_TERMS = frozenset(stem(w) for w in ("recommendations", "improvement", "improve"))
-# Words of such a list's name, not of its topic: "the areas for improvement", "the priorities for action".
-_LIST_NAME_TERMS = _IMPROVEMENT_TERMS | frozenset(stem(w) for w in ("areas", "needs", "priorities", "actions"))
-_FIRST_COUNTED = re.compile(r"\bhow many\s+([\w'’-]+)", re.I)
-# Verbs a "how many items" question is built with, which say nothing about which items.
-_LISTING_VERBS = frozenset(stem(w) for w in "make makes made list listed lists give gives given set sets contain "
-                           "contains include includes included total altogether number identify identified "
-                           "there".split())
-_UNITS = "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "\
-    "seventeen eighteen nineteen".split()
-_TENS = "twenty thirty forty fifty sixty seventy eighty ninety".split()
-
-
-def number_in_words(n: int) -> str:
-    """A count in words, so an answer's own count is not read as a figure to find in a passage.
-    Examples: 8 -> "eight"; 17 -> "seventeen"; 42 -> "forty-two"; 150 -> "150"."""
-    if 0 <= n < 20:
-        return _UNITS[n]
-    if 20 <= n < 100:
-        tens, units = divmod(n, 10)
-        return _TENS[tens - 2] + (f"-{_UNITS[units]}" if units else "")
-    return str(n)
-
-
-def focus_terms(question: str, answer_type: str | None, weight) -> dict[str, float]:
-    """The question's words with their weights, less those naming the answer's type ("judgement" in "what was
-    the judgement for adoption?"), which the form checks score; all of them when only such words remain."""
-    terms = set(content_terms(question))
-    focus = terms - type_words(answer_type) or terms
-    return {t: weight(t) for t in focus}
-
-
-# Symbol-font bullets a PDF's text keeps as private-use characters; a sentence ending before one ends there.
-_BULLETS = "".join(chr(c) for c in range(0xF000, 0xF100)) + "•▪◦●"
-_BULLET_BREAK = re.compile(rf"(?<=[.!?])\s+(?=[{re.escape(_BULLETS)}])")
-# A sentence whose subject is in the one before: "This increased to 70.", "At 46%, ... this has not reduced."
-_LEANS_ON_PREVIOUS = re.compile(r"^(?:[A-Z][^.;]{0,60}?,\s*)?(?:this|these|that|those|it|its|they|their|such|both|"
-                                r"the latter|the former|of (?:this|these|them|those|whom|which))\b", re.I)
-
-
-def leans_on_previous(sentence: str) -> bool:
-    """True when the sentence opens by pointing back ("This", "These", "At 46%, ... this"). Example:
-    "This increased in 2015–16 to 70." -> True; "In 2014–15, 45 adopters were approved." -> False."""
-    return bool(_LEANS_ON_PREVIOUS.match(sentence.strip()))
-
-
-_ACRONYM = re.compile(r"\b[A-Z]{2,6}\b")
-_JOINERS = frozenset({"&", "and", "of", "the", "for", "in", "on", "to"})
-# A run of capitalised words, with the small words names are joined by: "Staffordshire & West Midlands".
-_NAME_RUN = re.compile(r"(?:[A-Z][\w'’-]*)(?:\s+(?:(?:&|and|of|the|for|in|on|to)\s+)?[A-Z][\w'’-]*)*")
-
-
-def text_acronyms(texts: list[str], known: dict[str, str]) -> dict[str, str]:
-    """Acronyms the report uses with the capitalised name whose initials spell them, found in its own text:
-    "Reducing Reoffending Partnership (RRP)" or "Staffordshire & West Midlands" for "SWM". The most frequent
-    such name wins; acronyms in `known` (the glossary's) are left out.
-
-    Example: ["The Reducing Reoffending Partnership (RRP) owns it. RRP is ..."] -> {"RRP": "Reducing
-    Reoffending Partnership"}.
-    """
-    used = {a for text in texts for a in _ACRONYM.findall(text)} - set(known)
-    if not used:
-        return {}
-    names: dict[str, dict[str, int]] = {}
-    for text in texts:
-        for run in _NAME_RUN.findall(text):
-            words_ = run.split()
-            for start in range(len(words_)):
-                if words_[start].lower() in _JOINERS:
-                    continue
-                initials = ""
-                for end in range(start, min(len(words_), start + 8)):
-                    word = words_[end]
-                    if word.lower() in _JOINERS:
-                        continue
-                    initials += word[0]
-                    if initials in used:
-                        name = " ".join(words_[start : end + 1])
-                        names.setdefault(initials, {})
-                        names[initials][name] = names[initials].get(name, 0) + 1
-    return {acronym: max(found, key=lambda n: (found[n], len(n))) for acronym, found in names.items()}
-
-
-def states_all(candidate: Candidate, constraints: tuple[str, ...]) -> bool:
-    """The quote itself (not only its passage; a table row: with its caption) names every one of
-    `constraints`: a year as any period it starts ("2015" in "2015–16")."""
-    chunk = candidate.hit.chunk
-    table = f" {chunk.caption or ''} {chunk.section_text}" if candidate.is_row else ""  # a row leans on its table
-    text = normalise_for_match(f"{candidate.text} {' '.join(candidate.cells)}{table}")
-    return all(normalise_for_match(c) in text for c in constraints)
-
-
-def _names_the_table(chunk, sentence: str) -> bool:
-    """The table's label or caption line ("Table 1", "Findings scores for ..."), which says what it shows."""
-    flat = normalise_for_match(sentence)
-    named = [normalise_for_match(t) for t in (chunk.label, chunk.caption) if t]
-    return any(n and (n in flat or flat in n) for n in named)
 
 
 class Composer:
@@ -193,7 +109,7 @@ class Composer:
         counted = intent.counted
         if not counted:
             return None
-        first = _FIRST_COUNTED.search(question)  # "How many recommendations about X": what is counted comes first
+        first = FIRST_COUNTED.search(question)  # "How many recommendations about X": what is counted comes first
         head = stem(first.group(1).lower()) if first else None
         if head is None or head not in counted:
             return None
@@ -222,7 +138,7 @@ class Composer:
             return None
         named = set(content_terms(f"{best[0].kind} {best[0].section_text} {best[0].addressed_to or ''}"))
         topic = [t for t in content_terms(question)
-                 if not mentions(named, t) and t not in _LISTING_VERBS and t not in _LIST_NAME_TERMS]
+                 if not mentions(named, t) and t not in LISTING_VERBS and t not in LIST_NAME_TERMS]
         if topic:  # "How many recommendations concern care leavers?": the items on that topic
             if not any(mentions(set(content_terms(c.text)), t) for c in best for t in topic):
                 return None  # "... for the board": no item of this list is about it, so it is not this list
@@ -280,7 +196,7 @@ class Composer:
         """"What are the areas for improvement?" of a report whose list of them is headed "Recommendations"
         (or the reverse): a list question naming improvements or recommendations gets the report's list of
         them, on the question's topic; [] when it names neither or the report has no such list."""
-        if not set(content_terms(question)) & _IMPROVEMENT_TERMS:
+        if not set(content_terms(question)) & IMPROVEMENT_TERMS:
             return []
         found = self.report_list(question, hits, scores, None)
         return found[0] if found else []
@@ -401,13 +317,13 @@ class Composer:
         if chunk.id not in self._pieces:
             found = []
             for sentence_row, span in zip(self.search.sentence_rows(row), chunk.sentences, strict=False):
-                cuts = [span.start + m.end() for m in _BULLET_BREAK.finditer(chunk.text[span.start : span.end])]
+                cuts = [span.start + m.end() for m in BULLET_BREAK.finditer(chunk.text[span.start : span.end])]
                 if not cuts:
                     found.append((sentence_row, span, self.search.sentence_terms[sentence_row]))
                     continue
                 for start, end in zip([span.start, *cuts], [*cuts, span.end], strict=True):
                     piece = chunk.text[start:end]
-                    lead = len(piece) - len(piece.lstrip(" \t" + _BULLETS))
+                    lead = len(piece) - len(piece.lstrip(" \t" + BULLETS))
                     tail = len(piece.rstrip())
                     if tail > lead:
                         found.append((sentence_row, Span(start + lead, start + tail),
@@ -548,7 +464,7 @@ class Composer:
             before: tuple[int, Span, set[str]] | None = None  # the sentence before, for one leaning on it
             for sentence_row, span, terms in self.pieces(hit.chunk, row):
                 if rows and (any(span.start < r.end and r.start < span.end for r in row_spans)
-                             or _names_the_table(hit.chunk, hit.chunk.text[span.start : span.end])):
+                             or names_the_table(hit.chunk, hit.chunk.text[span.start : span.end])):
                     continue  # a table answers with whole rows, below; a headline outside them as a sentence
                 own = coverage(sentence_weights, [terms])[0]
                 # A sentence means more in its passage ("Overall, the quality of work was insufficient" is

@@ -11,7 +11,6 @@ from ingest import records as kinds
 from ingest.records import Chunk, Span, Table
 from ingest.text import split_sentences
 from retrieval.analysis import AnswerType, analyse, intent_for, type_words
-from retrieval.answer import focus_terms, leans_on_previous, number_in_words, states_all, text_acronyms
 from retrieval.candidate import Candidate
 from retrieval.citations import build_answer
 from retrieval.fields import fields_of, label_match, sign_offs
@@ -19,6 +18,7 @@ from retrieval.forms import carries_value, is_graded, person_fit
 from retrieval.questions import stem
 from retrieval.records import Hit
 from retrieval.rows import table_rows
+from retrieval.wording import focus_terms, leans_on_previous, number_in_words, states_all, text_acronyms
 from tests.fakes import engine_over_text
 
 
