@@ -4,7 +4,8 @@
     launch_app(demo, host="127.0.0.1", port=7860)
 
 Tabs: Chat (answers, cited passages, figures beside), Read the report, For trainers (practice examples,
-handout), For evaluators (latest eval run). The named endpoint `/ask` returns `Answer.to_json()`.
+handout), For evaluators (run an evaluation: ui/eval_tab.py; the latest CLI run; feedback). The named
+endpoint `/ask` returns `Answer.to_json()`.
 Handlers are module functions taking the engine, so tests call them without a server.
 """
 
