@@ -50,6 +50,7 @@ from retrieval.wording import (
     LISTING_VERBS,
     focus_terms,
     leans_on_previous,
+    names_the_agent,
     names_the_table,
     number_in_words,
     states_all,
@@ -511,6 +512,9 @@ class Composer:
             # A run of labelled fields on one line is read as its fields, not as one sentence naming them all.
             found = [c for c in found if c.is_row or self.fields_within(c) < 2]
             found += self.field_candidates(part_text or question, intent, hits, scores, answer_type, asked)
+        for candidate in found:
+            if names_the_agent(part_text or question, candidate.value_part):
+                candidate.score += FIT  # "... is coordinated by X" answers "who coordinates ...?"
         asked_when = asked_time(part_text or question)
         stated = time_reference(part_text or question) is not None  # the question's own words say which
         if asked_when is not None:  # "the current chair" is not "the previous chair", and the other way round

@@ -113,3 +113,18 @@ def names_the_table(chunk, sentence: str) -> bool:
     flat = normalise_for_match(sentence)
     named = [normalise_for_match(t) for t in (chunk.label, chunk.caption) if t]
     return any(n and (n in flat or flat in n) for n in named)
+
+
+_WHO_VERB = re.compile(r"^\s*who\s+(?:is\s+|was\s+|were\s+|are\s+)?([a-z][\w'’-]+)", re.I)
+_BY_AGENT = re.compile(r"\b([a-z][\w'’-]+)\s+by\b", re.I)
+
+
+def names_the_agent(question: str, sentence: str) -> bool:
+    """A "who <verb>s ...?" question and a sentence saying who does it in the passive: "Who coordinates the
+    project?" and "The project is coordinated by the virtual school" -> True; a sentence without "<verb> by"
+    -> False."""
+    asked = _WHO_VERB.match(question)
+    if not asked:
+        return False
+    verb = stem(asked.group(1).lower())
+    return any(stem(m.group(1).lower()) == verb for m in _BY_AGENT.finditer(sentence))

@@ -173,6 +173,16 @@ def test_a_pair_quoted_after_its_first_sentence_is_quoted_once():
     assert answer.answer.count("45 were hired") == 1
 
 
+def test_a_passive_agent_answers_who_does_it():
+    from retrieval.wording import names_the_agent
+
+    assert names_the_agent("Who runs the cafe by the lake?", "The cafe is run by the Riverside Parks Trust.")
+    assert names_the_agent("Who planted the oaks?", "The oaks were planted by volunteers in 2010.")
+    assert not names_the_agent("Who planted the oaks?", "The oaks were planted in 2010.")
+    assert not names_the_agent("When were the oaks planted?", "The oaks were planted by volunteers.")
+    assert not names_the_agent("", "")
+
+
 # -- acronyms spelled out in the text ----------------------------------------------------------------
 
 
