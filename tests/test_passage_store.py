@@ -173,3 +173,16 @@ def test_the_library_first_stage_on_the_store_ranks_as_in_memory_and_follows_rem
     staged.entries = [e for e in staged.entries if e.id != "stoke-2015"]
     staged.rank(question, staged.entries)
     assert "stoke-2015" not in open_store(staged.settings).versions()
+
+
+def test_the_backend_is_chosen_by_option_or_environment(monkeypatch):
+    import argparse
+
+    from ingest.cli_options import common_options, settings_from
+
+    parser = argparse.ArgumentParser(parents=[common_options()])
+    assert settings_from(parser.parse_args([])).store_backend == "faiss"
+    assert settings_from(parser.parse_args(["--store-backend", "milvus"])).store_backend == "milvus"
+    monkeypatch.setenv("REPORT_QA_STORE_BACKEND", "milvus")
+    assert settings_from(parser.parse_args([])).store_backend == "milvus"
+    assert settings_from(parser.parse_args(["--store-backend", "faiss"])).store_backend == "faiss"
