@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -106,6 +107,7 @@ class Library:
         self.entries = list_reports(settings.index_root)
         self.embedder: CachingEmbedder | None = CachingEmbedder(embedder) if embedder is not None else None
         self._engines: dict[str, Engine] = {}
+        self._loading = threading.Lock()  # questions arriving together load a report once, not once each
         self.shortlist_size = SHORTLIST
         from retrieval.store import shortlist_for  # DenseShortlist, or the store's with store_backend milvus
 
@@ -165,7 +167,11 @@ class Library:
     # -- engines -------------------------------------------------------------------------------------
 
     def engine(self, report: str) -> Engine:
-        if report not in self._engines:
+        if report in self._engines:
+            return self._engines[report]
+        with self._loading:
+            if report in self._engines:  # another thread loaded it while this one waited
+                return self._engines[report]
             entry = self.entry(report)
             engine = Engine.load(self.settings, report=entry.id, embedder=self.embedder, strategy=self.strategy)
             if self.embedder is None:  # the first engine made the model; every other one shares it
