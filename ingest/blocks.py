@@ -24,7 +24,7 @@ class Block:
     footnote: int | None = None  # a footnote definition block
     width: int = 0  # longest source line: narrow blocks are boxed text (examples, table cells)
     line_pages: list[int] = field(default_factory=list)  # printed page of each line
-    heading: int = 0  # a PDF title line on its own: Line.heading (outline level + 1, or -1 by its font)
+    heading: int = 0  # Line.heading of its first line (a PDF title: outline level + 1, or -1 by its font)
 
     def render(self) -> tuple[str, list[tuple[int, int]]]:
         """The block's text with the offset at which each printed page begins within it."""
@@ -67,11 +67,9 @@ class _Builder:
         self.pending_footnotes = []
 
     def add(self, line: Line, new_block: bool) -> None:
-        # a PDF title line is a block of its own, unless it continues a title (two title lines, same kind)
-        titled = self.current is not None and self.current.heading != 0
-        if line.heading and not (titled and self.current.heading == line.heading and not new_block):
-            new_block = True
-        elif titled and not line.heading:
+        # a line the PDF's outline names is a block of its own (a title by its font is already set apart
+        # where the layout shows a gap; one printed in a run of cover lines stays in that run)
+        if line.heading > 0 or (self.current is not None and self.current.heading > 0):
             new_block = True
         if new_block or self.current is None:
             self.close()

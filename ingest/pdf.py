@@ -32,8 +32,7 @@ from ingest.errors import InputError
 PDF_MAGIC = b"%PDF"
 EDGE_SHARE = 0.1  # header and footer zones: the top and bottom tenth of the page
 REPEATED_SHARE = 0.4  # a header/footer line recurs on at least this share of pages (and on 2 or more)
-TITLE_SCALE = 1.1
-HEADLINE_GAP = 1.45  # the lines of one wrapped title are at most this many font sizes apart  # a line this much bigger than the body font is a title by its font
+TITLE_SCALE = 1.1  # a line this much bigger than the body font is a title by its font
 MIN_TEXT_CHARS_PER_PAGE = 20  # fewer letters than this on average: a scan without a text layer
 _PAGE_NUMBER_ONLY = re.compile(r"^(?:page\s+)?(\d{1,4})(?:\s*(?:of|/)\s*\d{1,4})?$", re.I)
 _EDGE_NUMBER = re.compile(r"^(\d{1,4})\s+\S|\S\s+(\d{1,4})$")
@@ -466,7 +465,10 @@ def _is_title(line: PdfLine, body_size: float) -> bool:
     ("What needs to improve?"; not "There are widespread failures.")."""
     return (bool(body_size) and line.size >= TITLE_SCALE * body_size and len(line.text) <= 150
             and not line.text.endswith((".", ",", ";")) and "   " not in line.text
-            and not headline_sentence(line.text))
+            and not headline_sentence(line.text) and not _DATED_FIELD.search(line.text))
+
+
+_DATED_FIELD = re.compile(r"^[^:]{2,40}:\s.*\d")  # "Inspection dates: 10 to 14 June 2024": a field, not a title
 
 
 _FINITE = re.compile(r"\b(?:is|are|was|were|has|have|had|be|been|will|leaves?|requires?)\b", re.I)
@@ -500,8 +502,6 @@ def _new_paragraph(previous: PdfLine, line: PdfLine, spacing: float, body_size: 
     if abs(line.size - previous.size) > 1.0:
         return True
     step = previous.baseline - line.baseline
-    if _is_heading(line, body_size) and step > HEADLINE_GAP * previous.size:
-        return True  # big-font lines further apart than a wrapped title's: a title, then a headline sentence
     if (0 < step <= 2.2 * spacing and _label_line(line.text) and opening is not None
             and _label_line(opening.text) and not previous.text.endswith((".", "!", "?"))):
         return False

@@ -21,6 +21,7 @@ import re
 from collections import Counter
 from dataclasses import asdict, dataclass
 from difflib import SequenceMatcher
+from functools import lru_cache
 from typing import Any
 
 from ingest.catalog import ReportEntry
@@ -133,6 +134,7 @@ def _score(wanted: list[str], words: list[str]) -> tuple[float, float]:
     return hits / len(wanted), used / len(words)
 
 
+@lru_cache(maxsize=1 << 16)  # the same word pairs recur in every report's rows
 def _close(a: str, b: str) -> bool:
     """Same word, a small typo, or one word of a family ("leadership" ~ "leaders": 6 letters or more in common
     at the start)."""

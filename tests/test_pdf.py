@@ -401,3 +401,16 @@ def test_every_library_report_with_a_grading_grid_gets_its_judgements_table():
     gridded = [r for r in found if r.grid_on_page]
     covered = [r for r in gridded if r.rows]
     assert len(gridded) >= 100 and len(covered) >= 0.95 * len(gridded), [r.report for r in gridded if not r.rows]
+
+
+def test_a_dated_field_or_a_statement_in_a_big_font_is_no_title():
+    from ingest.pdf import _is_title
+
+    def big(text: str) -> PdfLine:
+        return PdfLine(text, 600, 586, 72, 588, 14, True, 400)
+
+    assert _is_title(big("What needs to improve?"), 12)
+    assert _is_title(big("The experiences and progress of children in care: outstanding"), 12)
+    assert not _is_title(big("Inspection date: 1/06/2015 – 25/06/2015"), 12)  # its text is an answer
+    assert not _is_title(big("There are widespread and serious failures that leave children at risk of harm"), 12)
+    assert not _is_title(PdfLine("What needs to improve?", 600, 588, 72, 590, 12, True, 400), 12)  # body size
