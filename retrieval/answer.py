@@ -40,6 +40,7 @@ from retrieval.lexical import LexicalIndex
 from retrieval.questions import YEAR, Intent, content_terms, question_entities, stem
 from retrieval.records import Answer, Hit
 from retrieval.rows import MAX_CONSIDERED, extreme_rows, table_rows
+from retrieval.scorer import active_scorer, candidate_features
 from retrieval.search import HybridSearch, QueryScores, coverage
 from retrieval.wording import (
     BULLET_BREAK,
@@ -549,11 +550,14 @@ class Composer:
         if is_row or hit.chunk.kind in (kinds.GLOSSARY, kinds.KEY_FACT):
             coverage_ = 0.5 * own_coverage + 0.5 * passage_coverage
         fit = fit_bonus(text, hit.chunk, intent, is_row, answer_type, asked)
-        score = 0.45 * dense + 0.35 * coverage_ + 0.20 * prior + fit
+        named = 0.0
         if entities:  # the sentence itself names what the question is specifically about
-            named = sum(1 for e in entities if e in normalise_for_match(text))
-            score += FIT / 2 * named / len(entities)
-        return Candidate(hit, span, text, score, dense, coverage_, is_row, cells or [])
+            named = sum(1 for e in entities if e in normalise_for_match(text)) / len(entities)
+        # One weighted sum (retrieval/scorer.py): the hand weights, or those `report-qa fit-scorer` fitted.
+        features = candidate_features(dense, coverage_, own_coverage, passage_coverage, prior, fit, named, is_row,
+                                      hit.chunk.kind in WHOLE_PASSAGE_KINDS, len(text.split()))
+        return Candidate(hit, span, text, active_scorer().score(features), dense, coverage_, is_row, cells or [],
+                         features=features)
 
     def choose(self, candidates: list[Candidate], intent: Intent) -> list[Candidate]:
         best = candidates[0]

@@ -22,6 +22,7 @@ class Candidate:
     # which must itself carry the value asked for; "" for a single sentence, row or entry.
     value_text: str = ""
     sentence_row: int | None = None  # the report's sentence it is (a piece of), when it is one
+    features: tuple[float, ...] = ()  # what it was scored on, in retrieval.scorer.FEATURES order
 
     @property
     def value_part(self) -> str:

@@ -73,3 +73,12 @@ def _add_quiz(commands) -> None:
 
 
 REGISTER.append(_add_quiz)
+
+
+def _add_fit_scorer(commands) -> None:
+    from evals.fit_scorer import add_fit_scorer_command
+
+    add_fit_scorer_command(commands)
+
+
+REGISTER.append(_add_fit_scorer)
