@@ -43,6 +43,8 @@ class Settings:
     # names a server ("http://host:19530"). See docs/scaling.md.
     store_backend: str = "faiss"
     store_uri: str = ""
+    # Reports' engines a library keeps loaded (least recently asked dropped first; reloaded from disk when asked).
+    max_engines: int = 32
 
     def index_dir(self, report_name: str) -> Path:
         return Path(self.index_root) / report_name
@@ -95,7 +97,8 @@ def _apply(settings: Settings, values: dict[str, object], origin: str) -> Settin
 
 # The smallest and largest value each whole-number setting may take; outside it ingest or ask cannot work.
 LIMITS = {"max_words": (10, 10_000), "batch_size": (1, 4_096), "top_k": (1, 50), "parse_timeout": (0.1, 86_400),
-          "parse_max_mb": (64, 1_000_000), "parse_workers": (0, 64)}
+          "parse_max_mb": (64, 1_000_000), "parse_workers": (0, 64),
+          "max_engines": (1, 100_000)}
 
 
 def _check_range(name: str, value: object, origin: str) -> None:

@@ -26,6 +26,7 @@ import re
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import MutableMapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -100,13 +101,69 @@ class CachingEmbedder:
         return getattr(self.inner, name)
 
 
+class EngineCache(MutableMapping):
+    """Loaded engines by report id, at most `size` of them: the least recently used is dropped when another
+    is added (it is loaded again if asked again). Safe to use from many threads at once."""
+
+    def __init__(self, size: int) -> None:
+        if size < 1:
+            raise ReportQAError(f"max_engines={size} keeps no engine; use 1 or more (default 32).")
+        self.size = size
+        self._items: OrderedDict[str, Engine] = OrderedDict()
+        self._lock = threading.RLock()
+
+    def __getitem__(self, report: str) -> Engine:
+        with self._lock:
+            engine = self._items[report]
+            self._items.move_to_end(report)
+            return engine
+
+    def __setitem__(self, report: str, engine: Engine) -> None:
+        with self._lock:
+            self._items[report] = engine
+            self._items.move_to_end(report)
+            while len(self._items) > self.size:
+                dropped, _ = self._items.popitem(last=False)
+                log.debug("engine of %s dropped: %d engines kept (max_engines)", dropped, self.size)
+
+    def __delitem__(self, report: str) -> None:
+        with self._lock:
+            del self._items[report]
+
+    def __contains__(self, report: object) -> bool:
+        with self._lock:
+            return report in self._items
+
+    def __iter__(self):
+        with self._lock:
+            return iter(list(self._items))
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._items)
+
+    def get(self, report: str, default: Engine | None = None) -> Engine | None:
+        with self._lock:
+            return self[report] if report in self._items else default
+
+    def setdefault(self, report: str, engine: Engine) -> Engine:
+        with self._lock:
+            if report not in self._items:
+                self[report] = engine
+            return self[report]
+
+    def pop(self, report: str, *default):
+        with self._lock:
+            return self._items.pop(report, *default)
+
+
 class Library:
     def __init__(self, settings: Settings, embedder: Embedder | None = None, strategy: str = "fused") -> None:
         self.settings = settings
         self.strategy = strategy
         self.entries = list_reports(settings.index_root)
         self.embedder: CachingEmbedder | None = CachingEmbedder(embedder) if embedder is not None else None
-        self._engines: dict[str, Engine] = {}
+        self._engines = EngineCache(settings.max_engines)
         self._loading = threading.Lock()  # questions arriving together load a report once, not once each
         self.shortlist_size = SHORTLIST
         from retrieval.store import shortlist_for  # DenseShortlist, or the store's with store_backend milvus
@@ -167,18 +224,22 @@ class Library:
     # -- engines -------------------------------------------------------------------------------------
 
     def engine(self, report: str) -> Engine:
-        if report in self._engines:
-            return self._engines[report]
+        """The report's engine, loaded once (however many questions arrive for it together) and kept among
+        the `max_engines` most recently asked."""
+        engine = self._engines.get(report)
+        if engine is not None:
+            return engine
         with self._loading:
-            if report in self._engines:  # another thread loaded it while this one waited
-                return self._engines[report]
+            engine = self._engines.get(report)
+            if engine is not None:  # another thread loaded it while this one waited
+                return engine
             entry = self.entry(report)
             engine = Engine.load(self.settings, report=entry.id, embedder=self.embedder, strategy=self.strategy)
             if self.embedder is None:  # the first engine made the model; every other one shares it
                 self.embedder = CachingEmbedder(engine.embedder)
             engine.embedder = self.embedder
             self._engines[report] = engine
-        return self._engines[report]
+        return engine
 
     # -- asking --------------------------------------------------------------------------------------
 

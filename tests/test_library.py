@@ -342,3 +342,71 @@ def test_the_three_ofsted_reports_ingest_into_one_library(tmp_path, capsys):
     assert main(["ask", "--index-root", str(root), "--json", "How good was adoption performance?"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert data["passages"] and all(p["report"]["id"].startswith("ofsted-") for p in data["passages"])
+
+
+# -- loaded engines: bounded, least recently used dropped, one load per report ---------------------------------
+
+
+class _FakeEngine:
+    def __init__(self, report: str) -> None:
+        self.report = report
+        self.embedder = HashingEmbedder()
+
+
+def _counting_library(tmp_path, monkeypatch, max_engines: int, delay: float = 0.0):
+    """A library of reports r0..r9 whose engines are fakes; `loads` counts Engine.load per report."""
+    import time
+    from collections import Counter
+    from types import SimpleNamespace
+
+    from ingest.settings import Settings
+    from retrieval.library import Library
+
+    loads: Counter = Counter()
+
+    def load(settings, report, embedder=None, strategy="fused"):
+        loads[report] += 1
+        time.sleep(delay)
+        return _FakeEngine(report)
+
+    monkeypatch.setattr("retrieval.library.Engine.load", load)
+    library = Library(Settings(index_root=tmp_path, max_engines=max_engines), embedder=HashingEmbedder())
+    library.entries = [SimpleNamespace(id=f"r{n}") for n in range(10)]
+    return library, loads
+
+
+def test_loaded_engines_are_bounded_least_recently_used_first(tmp_path, monkeypatch):
+    library, loads = _counting_library(tmp_path, monkeypatch, max_engines=3)
+    for report in ("r0", "r1", "r2", "r0", "r3"):  # r0 asked again: r1 is the least recently used
+        assert library.engine(report).report == report
+    assert list(library._engines) == ["r2", "r0", "r3"]  # noqa: SLF001
+    library.engine("r1")  # dropped, so loaded again
+    assert loads["r1"] == 2 and loads["r0"] == 1 and len(library._engines) == 3  # noqa: SLF001
+
+
+def test_many_first_questions_together_load_a_report_once(tmp_path, monkeypatch):
+    from concurrent.futures import ThreadPoolExecutor
+
+    library, loads = _counting_library(tmp_path, monkeypatch, max_engines=4, delay=0.05)
+    with ThreadPoolExecutor(16) as pool:
+        engines = list(pool.map(lambda n: library.engine(f"r{n % 2}"), range(32)))
+    assert loads == {"r0": 1, "r1": 1}
+    assert len({id(e) for e in engines}) == 2
+
+
+def test_engines_from_many_threads_never_exceed_the_bound(tmp_path, monkeypatch):
+    from concurrent.futures import ThreadPoolExecutor
+
+    library, _loads = _counting_library(tmp_path, monkeypatch, max_engines=3)
+    with ThreadPoolExecutor(8) as pool:
+        found = list(pool.map(lambda n: library.engine(f"r{n % 10}").report, range(200)))
+    assert found == [f"r{n % 10}" for n in range(200)]
+    assert len(library._engines) == 3  # noqa: SLF001
+
+
+def test_max_engines_setting_is_checked():
+    from ingest.settings import load_settings
+
+    assert load_settings(max_engines="5").max_engines == 5
+    with pytest.raises(ReportQAError, match="max_engines"):
+        load_settings(max_engines=0)
