@@ -29,7 +29,7 @@ from ingest.errors import ReportQAError  # noqa: E402
 from ingest.settings import BUNDLED_REPORT, PROJECT_ROOT  # noqa: E402
 from retrieval.library import Library, Selection  # noqa: E402
 from retrieval.records import Answer  # noqa: E402
-from ui import busy, eval_tab, feedback, handout, render  # noqa: E402
+from ui import busy, eval_tab, feedback, handout, picked, render, trainers_tab  # noqa: E402
 
 log = logging.getLogger(__name__)
 
@@ -544,24 +544,24 @@ def build_app(engine, eval_summary: Path = EVAL_SUMMARY, feedback_store: Any = "
         last_answer = gr.State(None)
         items = gr.State([])
         title = report_title(engine)
-        gr.Markdown(f"## {render.plain(title)}\n"
-                    "Ask this report: answers quote it verbatim, with [n] markers pointing at the cited passages.",
-                    elem_id="rq-title")
+        # Follows the chat's report picker (ui/picked.py): the library, or the picked report(s).
+        heading = gr.Markdown(picked.page_heading(engine, library, [], title), elem_id="rq-title")
         with gr.Tabs(overflow_behavior="wrap") as tabs:  # every tab in sight on a phone
             with gr.Tab("Chat", id="chat"):
                 chat = _chat_tab(engine, last_answer, store, library, busy.chat_gate(gate))
             with gr.Tab("Read the report", id="read"):
                 reader = _read_tab(engine, library)
             with gr.Tab("For trainers", id="trainers"):
-                sheet = handout.sheet_title(title, getattr(engine, "manifest", None))  # names publisher and date
-                trainer = _trainers_tab(engine, items, sheet)
+                # Practice examples and handout of the picked report(s): ui/trainers_tab.py
+                trainer = trainers_tab.build(engine, library, items, title, chat["reports"])
                 from ui import quiz_tab  # the cited quiz: ui/quiz_tab.py
 
                 quiz_tab.build(engine, library, chat["reports"])
             with gr.Tab("For evaluators", id="evaluators"):
                 eval_tab.build(engine, store, library=library)  # run an evaluation here: ui/eval_tab.py
                 _evaluators_tab(eval_summary, store)
-        _wire_cross_tab(engine, library, tabs, chat, reader, trainer, last_answer, items, sheet)
+        _wire_cross_tab(engine, library, tabs, chat, reader, trainer, last_answer, items)
+        picked.wire_heading(heading, chat["reports"], engine, library, title, demo)
         demo.load(restored_conversation, chat["saved"], [chat["chatbot"], chat["turns"]], api_visibility="private")
         if chat["reports"] is not None:  # reports added or removed elsewhere (CLI, API) since the start
             demo.load(lambda chosen: refreshed_picker(library, chosen), chat["reports"], chat["reports"],
@@ -734,55 +734,6 @@ def _read_tab(engine, library: Library | None = None) -> dict:
     return {"picker": picker, "view": view, "report": shown_report}
 
 
-def _trainers_tab(engine, items: gr.State, title: str) -> dict:
-    examples = render.practice_examples(engine.document)
-    with gr.Row():
-        with gr.Column(scale=3):
-            gr.Markdown("### Practice examples")
-            with gr.Row():
-                polarity = gr.Radio([render.ALL, "good", "poor"], value=render.ALL, label="Practice")
-                organisation = gr.Dropdown([render.ALL, "CRC", "NPS"], value=render.ALL,
-                                           label="Organisation")
-                domain = gr.Dropdown([render.ALL, *render.domains_of(examples)], value=render.ALL,
-                                     label="Domain")
-                keyword = gr.Textbox(label="Keyword", placeholder="e.g. alcohol")
-            listing = gr.HTML(render.examples_html(examples), elem_id="rq-examples")
-            with gr.Row():
-                chosen = gr.Dropdown(label="Example", choices=_example_choices(examples), scale=3)
-                add = gr.Button("Add example to handout", scale=1)
-        with gr.Column(scale=2):
-            preview = gr.Markdown(handout.handout_markdown([], title), elem_id="rq-handout")
-            with gr.Row():
-                export = gr.Button("Export (Markdown and .docx)", variant="primary")
-                clear = gr.Button("Clear handout")
-            files = gr.File(label="Download", file_count="multiple", interactive=False)
-
-    def refilter(polarity_, organisation_, domain_, keyword_):
-        kept = render.filter_examples(examples, polarity_, organisation_, domain_, keyword_ or "")
-        return render.examples_html(kept), gr.Dropdown(choices=_example_choices(kept), value=None)
-
-    filters = [polarity, organisation, domain, keyword]
-    for control in filters:
-        control.input(refilter, filters, [listing, chosen], api_visibility="private")
-
-    def add_example(chunk_id, current):
-        chunk = render.find_chunk(engine.document, chunk_id)
-        if chunk is None:
-            return gr.skip(), gr.skip()
-        new = handout.add_item(current, handout.item_from_example(chunk))
-        return new, handout.handout_markdown(new, title)
-
-    add.click(add_example, [chosen, items], [items, preview], api_visibility="private")
-    clear.click(lambda: ([], handout.handout_markdown([], title), None), None, [items, preview, files],
-                api_visibility="private")
-    export.click(lambda current: export_handout(current, title), items, files, api_visibility="private")
-    return {"preview": preview}
-
-
-def _example_choices(examples) -> list[tuple[str, str]]:
-    return [(render.example_title(c), c.id) for c in examples]
-
-
 def _evaluators_tab(path: Path, store) -> None:
     summary = render.load_eval_summary(path)
     note = gr.Markdown(render.eval_heading(summary) if summary else render.NO_EVAL_NOTE,
@@ -825,8 +776,8 @@ def _metric_names(summary: dict | None) -> list[str]:
     return sorted(names, key=lambda name: name != "accuracy")
 
 
-def _wire_cross_tab(engine, library, tabs, chat: dict, reader: dict, trainer: dict, last_answer, items,
-                    title: str) -> None:
+def _wire_cross_tab(engine, library, tabs, chat: dict, reader: dict, trainer: dict, last_answer,
+                    items) -> None:
     """Events that reach across tabs: open a citation in the reader; add the last answer to the handout."""
 
     def opened(report, section_id, view):
@@ -854,14 +805,15 @@ def _wire_cross_tab(engine, library, tabs, chat: dict, reader: dict, trainer: di
     chat["cite_link"].change(open_marker, [chat["turns"], chat["cite_link"]], outputs,
                             api_visibility="private").then(None, js=scroll)
 
-    def add_answer(answer, current):
+    def add_answer(answer, current, sheet):  # sheet: the handout's title, following the picker
         if answer is None:
             return gr.skip(), gr.skip(), "*Ask a question first: there is no answer to add.*"
         new = handout.add_item(current, handout.item_from_answer(answer))
         note = f"*Added to the handout ({len(new)} item(s)): see For trainers.*"
-        return new, handout.handout_markdown(new, title), note
+        return new, handout.handout_markdown(new, sheet), note
 
-    chat["add_answer"].click(add_answer, [last_answer, items], [items, trainer["preview"], chat["added"]],
+    chat["add_answer"].click(add_answer, [last_answer, items, trainer["sheet"]],
+                             [items, trainer["preview"], chat["added"]],
                              api_visibility="private")
 
 
