@@ -34,6 +34,7 @@ MAX_TEXT = 60_000  # bytes of a passage's text Milvus keeps (its VARCHAR limit i
 # Milvus's own analyzer: words lower-cased, English stopwords dropped, Snowball-stemmed (as retrieval.lexical).
 ANALYZER = {"tokenizer": "standard", "filter": ["lowercase", {"type": "stop", "stop_words": ["_english_"]},
                                                 {"type": "stemmer", "language": "english"}]}
+QUERY_PAGE = 4_096  # rows per page when a whole collection is read (one query returns at most 16,384)
 _CLIENTS: dict[str, object] = {}
 
 
@@ -67,6 +68,7 @@ class MilvusStore:
         self.client = client
         self.uri = uri
         self._versions: dict[str, str] | None = None
+        self.page = QUERY_PAGE  # rows read per query while reading a whole collection
         self.dimension: int | None = None
         if client.has_collection(PASSAGES):
             fields = client.describe_collection(PASSAGES)["fields"]
@@ -131,8 +133,7 @@ class MilvusStore:
         if self._versions is None:
             self._versions = {}
             if self.dimension is not None:
-                for row in self.client.query(REPORTS, filter='report != ""', output_fields=["report", "version"],
-                                             limit=16_384):
+                for row in _all_rows(self.client, REPORTS, 'report != ""', ["report", "version"], self.page):
                     self._versions[row["report"]] = row["version"]
         return self._versions
 
@@ -209,6 +210,17 @@ class MilvusStore:
         index.add_index("vector", index_type="FLAT", metric_type="L2")
         self.client.create_collection(REPORTS, schema=schema, index_params=index, consistency_level="Strong")
         self.dimension = dimension
+
+
+def _all_rows(client, collection: str, expression: str, fields: list[str], page: int = QUERY_PAGE):
+    """Every row of `collection` matching `expression`, read `page` rows at a time (a single query stops at
+    16,384 rows)."""
+    iterator = client.query_iterator(collection, batch_size=page, filter=expression, output_fields=fields)
+    try:
+        while batch := iterator.next():
+            yield from batch
+    finally:
+        iterator.close()
 
 
 def _dense_params(k: int) -> dict:

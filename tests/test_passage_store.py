@@ -186,3 +186,29 @@ def test_the_backend_is_chosen_by_option_or_environment(monkeypatch):
     monkeypatch.setenv("REPORT_QA_STORE_BACKEND", "milvus")
     assert settings_from(parser.parse_args([])).store_backend == "milvus"
     assert settings_from(parser.parse_args(["--store-backend", "faiss"])).store_backend == "faiss"
+
+
+
+def test_the_stored_reports_are_read_whole_page_by_page(library, tmp_path):
+    """More stored reports than one page holds: every one is still read, page after page."""
+    from dataclasses import replace
+
+    from retrieval.milvus_store import REPORTS, MilvusStore, _client
+
+    uri = str(tmp_path / "milvus" / "pages.db")
+    store = MilvusStore(_client(uri), uri)
+    smallest = min(_indexes(library).values(), key=lambda index: len(index.document.chunks))
+    store.add_many([replace(report_chunks(smallest), report=f"copy-{n}") for n in range(5)])
+    batches = []
+    real = store.client.query_iterator
+
+    def spied(*args, **kwargs):
+        batches.append(kwargs["batch_size"])
+        return real(*args, **kwargs)
+
+    reread = MilvusStore(store.client, uri)
+    reread.client = type("Spy", (), {"query_iterator": staticmethod(spied)})()
+    reread.page = 2  # 5 reports: 3 pages
+    assert sorted(reread.versions()) == [f"copy-{n}" for n in range(5)]
+    assert batches == [2]
+    assert len(store.client.query(REPORTS, filter='report != ""', output_fields=["report"], limit=2)) == 2
