@@ -8,9 +8,11 @@ Each report's judgement tables (the "Judgements" table ingest builds from a grad
 are read from its stored chunks; no embedding is needed. The row whose judgement shares most of the query's
 words (words compared loosely: "leavers" ~ "leaver", a small typo allowed) gives the grade. The heading a grid
 sits under, or a one-line passage just before it, when it states a grade of the grid ("Children's services in
-Birmingham are inadequate", "The overall judgement is good"), counts as an "Overall effectiveness" row (after
-the grid's own rows: a grid with an "Overall effectiveness" row is read from that row). Reports with no
-matching row are kept, with value None, so that a comparison shows what is missing.
+Birmingham are inadequate", "The overall judgement is good"), counts as a row of the headline judgement its
+report family's profile names (ingest/profiles.py: "Overall effectiveness" for one family, DEFAULT_HEADLINE
+without a profile), after the grid's own rows: a grid with such a row is read from that row. The order of the
+grades (best first, for charts and "improved"/"declined") is also the profile's; without one, grades are only
+counted. Reports with no matching row are kept, with value None, so that a comparison shows what is missing.
 """
 
 from __future__ import annotations
@@ -26,12 +28,12 @@ from typing import Any
 
 from ingest.catalog import ReportEntry
 from ingest.errors import IndexProblem, ReportQAError
+from ingest.profiles import GradeScale, grade_scales, scale_for
 from ingest.records import TABLE, Chunk
 from ingest.structure import GRADE_TABLE_LABEL
 from retrieval.records import Answer, Citation, Figure, Passage
 
 JUDGEMENT_LABEL = GRADE_TABLE_LABEL  # "Judgements": the label ingest gives a grading grid's table
-OVERALL = "Overall effectiveness"  # the name of the headline judgement read from the grid's heading
 MIN_MATCH = 0.5  # share of the query's words a row must have
 HEADLINE_CHARS = 160  # a passage before a grid this short may be its headline
 SHARED_STEM = 6  # words sharing this many first letters are one family ("leadership", "leaders")
@@ -66,7 +68,7 @@ def compare(library, judgement_query: str, selection=None) -> list[Comparison]:
     wanted = _words(judgement_query)
     if not wanted:
         raise ReportQAError(f"judgement {judgement_query!r} has no words to match; e.g. "
-                            "`report-qa compare \"overall effectiveness\"`.")
+                            "`report-qa compare \"overall\"`.")
     entries = library.select(selection)
     chunks = {e.id: _chunks(e) for e in entries}
     # a headline may state a grade its own grid does not use ("require improvement to be good" over Good rows)
@@ -99,7 +101,7 @@ def judgement_rows(entry: ReportEntry, chunks: list[Chunk] | None = None,
         own = list(dict.fromkeys(r[-1] for r in graded))
         headline = _headline(chunk, chunks[i - 1] if i else None, own if grades is None else grades)
         if headline:
-            rows.append(_Row(OVERALL, headline[1], chunk, quote=headline[0]))
+            rows.append(_Row(scale_of_report(entry).headline, headline[1], chunk, quote=headline[0]))
     return rows
 
 
@@ -206,7 +208,6 @@ def _quote(text: str, row: _Row):
 
 COMPARISON_LABEL = "Comparison"  # the label of the table a comparison answer carries (the app charts it)
 SHOWN_IN_TEXT = 8  # reports named in the answer's sentence; the table lists them all
-GRADE_ORDER = ("outstanding", "good", "requires improvement", "inadequate")  # best first: the chart's scale
 
 
 def judgement_answer(question: str, entries: list[ReportEntry]) -> Answer | None:
@@ -231,7 +232,7 @@ def judgement_answer(question: str, entries: list[ReportEntry]) -> Answer | None
     rows = {e.id: judgement_rows(e, chunks[e.id], grades) for e in entries}
     asked = _words(question)
     wanted = _asked_judgement(asked, [r for found in rows.values() for r in found], grades)
-    found = [(e, _best_for(wanted, rows[e.id])) for e in entries]
+    found = [(e, _best_for(wanted or _words(scale_of_report(e).headline), rows[e.id])) for e in entries]
     found = [(e, r) for e, r in found if r is not None]
     if len(found) < 2:  # one report's grade is that report's answer, as usual
         return None
@@ -265,29 +266,45 @@ def same_grade(value: str, wanted: str) -> bool:
     return bool(want) and (have[: len(want)] == want or want[: len(have)] == have)
 
 
-def grade_rank(value: str | None) -> int | None:
-    """4 for outstanding down to 1 for inadequate (the scale of Ofsted-like grades); None for another word."""
-    for k, grade in enumerate(GRADE_ORDER):
+def scale_of_report(entry: ReportEntry) -> GradeScale:
+    """The grade scale and headline judgement of the report's family (its profile, by publisher)."""
+    return scale_for(entry.metadata.publisher)
+
+
+def scale_of(values: list[str]) -> tuple[str, ...]:
+    """The grades, best first, of the profile whose scale places every one of `values`; () when none does
+    (grades of no ordered family, or of several): such grades are counted, not ranked."""
+    for scale in grade_scales():
+        if scale.grades and values and all(grade_rank(v, scale.grades) for v in values):
+            return scale.grades
+    return ()
+
+
+def grade_rank(value: str | None, scale: tuple[str, ...]) -> int | None:
+    """Its place on `scale` (best first), counted from the worst: on a 4-grade scale 4 for the best down to 1;
+    None for a grade not on it."""
+    for k, grade in enumerate(scale):
         if value and same_grade(value, grade):
-            return len(GRADE_ORDER) - k
+            return len(scale) - k
     return None
 
 
 def _asked_judgement(asked: list[str], rows: list[_Row], grades: list[str]) -> list[str]:
     """The words of the judgement the question names: those of the judgements in the reports it shares a
-    rare word with (a word in few judgements' names counts more); the overall judgement when it names none.
+    rare word with (a word in few judgements' names counts more); [] when it names none: each report's
+    headline judgement.
 
-    Example: "... rated inadequate for leadership?" -> ["leadership"]; "How did X's ratings change?" -> overall.
+    Example: "... rated inadequate for leadership?" -> ["leadership"]; "How did X's ratings change?" -> [].
     """
     grade_words = {w for g in grades for w in _words(g)}
     names = list(dict.fromkeys(r.judgement for r in rows))
     spread = Counter(w for name in names for w in set(_words(name)))
     words = [w for w in asked if w not in grade_words and any(_close(w, v) for v in spread)]
     if not words:
-        return _words(OVERALL)
+        return []
     # a question word found in most judgements' names ("children") does not name one of them
     rare = [w for w in words if sum(n for v, n in spread.items() if _close(w, v)) <= max(2, len(names) // 2)]
-    return rare or _words(OVERALL)
+    return rare
 
 
 def _best_for(wanted: list[str], rows: list[_Row]) -> _Row | None:
@@ -332,7 +349,8 @@ def _comparison_answer(question: str, found: list[tuple[ReportEntry, _Row]], gra
 def _over_time(place: str, judgement: str, rows: list[list[str]]) -> str:
     """Example: "In Stoke-on-Trent, overall effectiveness improved: Inadequate (2015-08-10) [1], then Good
     (2022-10-14) [2]."."""
-    first, last = grade_rank(rows[0][3]), grade_rank(rows[-1][3])
+    scale = scale_of([r[3] for r in rows])
+    first, last = grade_rank(rows[0][3], scale), grade_rank(rows[-1][3], scale)
     trend = ("stayed the same" if first == last else "improved" if first < last else "declined"
              ) if first is not None and last is not None else "was graded"
     steps = ", then ".join(f"{r[3]} ({r[1]}) [{n}]" for n, r in enumerate(rows, 1))
@@ -340,9 +358,10 @@ def _over_time(place: str, judgement: str, rows: list[list[str]]) -> str:
 
 
 def _judgement_name(wanted: list[str], found: list[tuple[ReportEntry, _Row]]) -> str:
-    """How the reports word the judgement most often (the overall one: "overall effectiveness")."""
-    if wanted == _words(OVERALL):
-        return OVERALL.lower()
+    """How the reports word the judgement most often (none named: their headline judgement's name)."""
+    if not wanted:
+        headline = Counter(scale_of_report(e).headline for e, _ in found).most_common(1)[0][0]
+        return headline.lower()
     worded = Counter(row.judgement for _, row in found).most_common(1)[0][0]
     return worded[:1].lower() + worded[1:] if worded[:2] != worded[:2].upper() else worded
 

@@ -258,12 +258,13 @@ def test_the_comparison_is_charted_in_the_chat(library):
 
 
 def test_grades_share_a_scale():
-    from retrieval.compare import grade_rank, same_grade
+    from retrieval.compare import grade_rank, same_grade, scale_of
 
     assert same_grade("Requires improvement to be good", "requires improvement")
     assert not same_grade("Good", "Requires improvement to be good")
-    assert [grade_rank(g) for g in ("Outstanding", "Good", "Requires improvement to be good", "Inadequate",
-                                    "Strong")] == [4, 3, 2, 1, None]
+    scale = scale_of(["Good", "Requires improvement to be good"])  # the Ofsted profile's grade_scale
+    assert [grade_rank(g, scale) for g in ("Outstanding", "Good", "Requires improvement to be good", "Inadequate",
+                                           "Strong")] == [4, 3, 2, 1, None]
 
 
 def test_one_place_inspected_twice_reads_as_its_ratings_over_time():
@@ -280,3 +281,98 @@ def test_since_a_year_in_the_question_keeps_the_reports_of_that_year_and_later(l
     answer = library.ask("Which councils were rated good for care leavers since 2020?")
     assert [row[0] for row in _comparison(answer).rows] == ["Southbay", "Northwick"]
     assert "names its year" in answer.note
+
+
+# -- a made-up report family: nothing in compare is one family's -----------------------------------------------
+
+WIDGET_PROFILE = {"name": "widgets", "publisher": "Widget Standards Board", "detect": ["Widget Standards Board"],
+                  "grades": ["Strong", "Adequate", "Weak"], "grade_scale": ["Strong", "Adequate", "Weak"],
+                  "headline_judgement": "Overall standard"}
+
+
+def _graded_report(folder: Path, report: str, publisher: str, date: str, headline: str,
+                   rows: list[list[str]]):
+    """A report entry whose only chunks are a headline passage and the judgements grid under it."""
+    from ingest.catalog import ReportEntry
+    from ingest.metadata import ReportMetadata
+    from ingest.records import TABLE, Chunk, Table
+    from retrieval.compare import JUDGEMENT_LABEL
+
+    grid = "\n".join("   ".join(row) for row in rows)
+    chunks = [Chunk("summary#1", "summary", ["Summary"], [1], "prose", headline, 0, len(headline), [], "h"),
+              Chunk("summary#table", "summary", ["Summary"], [1], TABLE, grid, 0, len(grid), [], "t",
+                    label=JUDGEMENT_LABEL, table=Table("", "", None, ["Judgement", "Grade"], rows, True))]
+    path = folder / report
+    path.mkdir(parents=True)
+    (path / "chunks.jsonl").write_text("".join(json.dumps(c.to_json()) + "\n" for c in chunks), encoding="utf-8")
+    (path / "manifest.json").write_text("{}", encoding="utf-8")
+    place = report.split("-")[0].title()
+    return ReportEntry(report, ReportMetadata(f"{place} widget review", publisher, date, place, "review", 1, 2),
+                       f"{report}.txt", "2026-01-01", path)
+
+
+@pytest.fixture
+def widgets(tmp_path, monkeypatch):
+    """Three reports of a made-up family graded strong / adequate / weak (its profile in a folder of its own),
+    and one with no profile."""
+    profiles = tmp_path / "profiles"
+    profiles.mkdir()
+    (profiles / "widgets.json").write_text(json.dumps(WIDGET_PROFILE), encoding="utf-8")
+    monkeypatch.setattr("ingest.profiles.PROFILE_DIR", profiles)
+    board = "Widget Standards Board"
+    return [
+        _graded_report(tmp_path, "ashford-2019", board, "2019-04-01", "Widget work in Ashford is weak",
+                       [["Quality of widgets", "Weak"], ["Safety of widgets", "Adequate"]]),
+        _graded_report(tmp_path, "ashford-2023", board, "2023-04-01", "Widget work in Ashford is strong",
+                       [["Quality of widgets", "Strong"], ["Safety of widgets", "Strong"]]),
+        _graded_report(tmp_path, "brook-2022", board, "2022-09-01", "Widget work in Brook is adequate",
+                       [["Quality of widgets", "Adequate"], ["Safety of widgets", "Weak"]]),
+        _graded_report(tmp_path, "carrow-2021", "", "2021-01-01", "Widget work in Carrow is weak",
+                       [["Quality of widgets", "Weak"], ["Safety of widgets", "Weak"]]),
+    ]
+
+
+class _Entries:
+    def __init__(self, entries):
+        self.entries = entries
+
+    def select(self, selection=None):
+        return self.entries
+
+
+def test_a_made_up_familys_headline_and_scale_come_from_its_profile(widgets):
+    from retrieval.compare import compare, grade_rank, judgement_rows, scale_of
+
+    assert [r.judgement for r in judgement_rows(widgets[0]) if r.quote] == ["Overall standard"]
+    assert [r.judgement for r in judgement_rows(widgets[3]) if r.quote] == ["Overall judgement"]  # no profile
+    rows = compare(_Entries(widgets[:3]), "overall standard")
+    assert [(r.report["id"], r.value) for r in rows] == [("ashford-2019", "Weak"), ("brook-2022", "Adequate"),
+                                                         ("ashford-2023", "Strong")]
+    assert scale_of(["Weak", "Strong"]) == ("Strong", "Adequate", "Weak")
+    assert [grade_rank(g, scale_of(["Weak"])) for g in ("Strong", "Adequate", "Weak", "Good")] == [3, 2, 1, None]
+    assert scale_of(["Good", "Strong"]) == ()  # grades of two families (or none): no one scale
+
+
+def test_a_made_up_familys_ratings_over_time_read_on_its_scale(widgets):
+    from retrieval.compare import judgement_answer
+
+    answer = judgement_answer("How did Ashford's ratings change?", widgets[:2])
+    assert answer is not None
+    assert answer.answer.startswith("In Ashford, overall standard improved: Weak (2019-04-01) [1], then Strong")
+    leaders = judgement_answer("Which places were rated weak for safety?", widgets[:3])
+    assert leaders is not None and [row[0] for row in leaders.figures[0].rows] == ["Brook"]
+
+
+def test_a_made_up_familys_comparison_is_charted_on_its_scale_and_grades_of_no_scale_counted(widgets):
+    from ui.render import grade_chart
+    from retrieval.compare import judgement_answer
+
+    answer = judgement_answer("Which places were rated for quality of widgets?", widgets)
+    assert answer is not None and len(answer.figures[0].rows) == 4
+    ranked = judgement_answer("Which places were rated for quality of widgets?", widgets[:3])
+    chart = grade_chart(ranked.figures[0])
+    assert [t.get_text() for t in chart.axes[0].get_xticklabels()] == ["Weak", "Adequate", "Strong"]
+    figure = answer.figures[0]
+    figure.rows = [[*row[:3], grade, row[4]] for row, grade in zip(figure.rows, ["Weak", "So-so", "Weak", "Top"])]
+    counted = grade_chart(figure)  # grades on no profile's scale: how many reports have each
+    assert counted is not None and [t.get_text() for t in counted.axes[0].get_yticklabels()][-1] == "Weak"

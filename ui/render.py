@@ -367,21 +367,26 @@ GRADE_BARS = 20  # more reports than this: a chart of how many reports have each
 def grade_chart(figure: Figure):
     """A comparison of grades across reports (`retrieval.compare`), as a chart; None for any other table.
 
-    Up to GRADE_BARS rows: one bar a report, its length the grade on the inadequate (1) to outstanding (4)
-    scale, oldest report on top, so a place's inspections read as its ratings over time. More rows: how many
-    reports have each grade.
+    Up to GRADE_BARS rows: one bar a report, its length the grade on its family's scale (the profile's
+    grade_scale, worst 1 to best), oldest report on top, so a place's inspections read as its ratings over time.
+    More rows, or grades on no scale: how many reports have each grade.
     """
-    from retrieval.compare import GRADE_ORDER, COMPARISON_LABEL, grade_rank
+    from collections import Counter
+
+    from retrieval.compare import COMPARISON_LABEL, grade_rank, scale_of
 
     if figure.label != COMPARISON_LABEL or not figure.rows:
         return None
-    ranks = [grade_rank(row[3]) for row in figure.rows]
-    if not any(ranks):
-        return None
+    scale = scale_of([row[3] for row in figure.rows])
+    ranks = [grade_rank(row[3], scale) for row in figure.rows]
     from matplotlib.figure import Figure as MplFigure
 
-    names = [g[:1].upper() + g[1:] for g in reversed(GRADE_ORDER)]  # inadequate (1) ... outstanding (4)
-    if len(figure.rows) <= GRADE_BARS:
+    if not scale:  # grades without an order: each grade as the reports word it, most common first
+        names = [g for g, _ in Counter(row[3] for row in figure.rows).most_common()][::-1]
+        ranks = [names.index(row[3]) + 1 for row in figure.rows]
+    else:
+        names = [g[:1].upper() + g[1:] for g in reversed(scale)]  # worst (1) ... best
+    if scale and len(figure.rows) <= GRADE_BARS:
         labels = [f"{row[0]} ({row[1]})" for row in figure.rows][::-1]
         values = [r or 0 for r in ranks][::-1]
         chart = MplFigure(figsize=(6.4, 1.6 + 0.42 * len(labels)), layout="constrained")
