@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -26,6 +27,8 @@ MAX_REPORT_BYTES = 50_000_000
 FOOTER = re.compile(r"^(?=.{10,120}$)[A-Z][^.]*\binspection\b[^.]*?\s(\d{1,3})\s*$")
 PAGE_START = re.compile(r"^ (?=\S)")
 FOOTNOTE_DEF = re.compile(r"^(\d{1,2}) +(?=[A-Z‘'“\"(])")
+# A footer that is only the printed page number ("5"), the last text on its page; "9." (a list item) never matches.
+LONE_NUMBER = re.compile(r"^\s*(\d{1,3})\s*$")
 
 
 @dataclass
@@ -119,7 +122,12 @@ def paginate(raw_lines: list[str]) -> list[Line]:
     page_index = 0
     lines: list[Line] = []
     anchors: dict[int, int] = {}  # page index -> printed page
-    for raw in raw_lines:
+    numbers = page_number_lines(raw_lines)
+    for i, raw in enumerate(raw_lines):
+        if i in numbers:
+            anchors[page_index] = numbers[i]
+            lines.append(Line("", page_index))  # the page number leaves the text; the next page start opens a page
+            continue
         footer = FOOTER.match(raw.strip())
         if footer:
             anchors[page_index] = int(footer.group(1))
@@ -138,6 +146,37 @@ def paginate(raw_lines: list[str]) -> list[Line]:
     for line in lines:
         line.page = printed[line.page]
     return lines
+
+
+def page_number_lines(raw_lines: list[str]) -> dict[int, int]:
+    """Lines that are only a page footer's number: line index -> printed page.
+
+    A candidate is a line of 1-3 digits with nothing but blank lines between it and the next page
+    (a form feed) or the end of the report. It counts only when another candidate agrees with it
+    (same printed page minus page index), so a table figure or a contents entry ending a page stays text.
+    Example: ["text", "", "4", "", "\fnext", "", "5"] -> {2: 4, 6: 5}.
+    """
+    candidates: dict[int, tuple[int, int]] = {}  # line index -> (page index, number)
+    page_index = 0
+    waiting: int | None = None  # a lone number seen, waiting for the page to end
+    closed = False  # a running footer just closed the page (the next page start opens the same page)
+    for i, raw in enumerate(raw_lines):
+        if FOOTER.match(raw.strip()):
+            waiting, closed = None, True
+            page_index += 1
+            continue
+        if raw.startswith("\f") or PAGE_START.match(raw):
+            if waiting is not None:
+                candidates[waiting] = (page_index, int(LONE_NUMBER.match(raw_lines[waiting]).group(1)))
+            page_index += 1 if i and not closed else 0
+            waiting = None
+        elif raw.strip():
+            waiting = i if LONE_NUMBER.match(raw) else None
+        closed = False
+    if waiting is not None:
+        candidates[waiting] = (page_index, int(LONE_NUMBER.match(raw_lines[waiting]).group(1)))
+    offsets = Counter(number - index for index, number in candidates.values())
+    return {i: number for i, (index, number) in candidates.items() if offsets[number - index] >= 2}
 
 
 def _printed_pages(count: int, anchors: dict[int, int]) -> list[int]:
