@@ -327,7 +327,7 @@ class Library:
 
     def warm(self, engines: bool = False) -> None:
         """Read what the first question would (the first stage's vectors, the embedder; every engine too if
-        `engines`), so that a server's first user does not wait for it."""
+        `engines`, of which the last `max_engines` stay loaded), so that a server's first user does not wait."""
         entries = self.select()
         self.engine(entries[0].id)
         self._dense.rank(entries, self.embedder.embed(["warm up"])[0], self.embedder.name, self.entries)
