@@ -523,12 +523,7 @@ def report_title(engine) -> str:
 
 def export_handout(items: list[handout.HandoutItem], title: str = handout.DEFAULT_TITLE) -> list[str]:
     """Write the handout as .md and .docx into a fresh temporary folder; Gradio serves them from there."""
-    folder = Path(tempfile.mkdtemp(prefix="report-qa-handout-"))
-    markdown = folder / "handout.md"
-    markdown.write_text(handout.handout_markdown(items, title), encoding="utf-8")
-    docx = folder / "handout.docx"
-    docx.write_bytes(handout.handout_docx(items, title))
-    return [str(markdown), str(docx)]
+    return handout.write_files(items, title)
 
 
 # ---------- the app ----------
@@ -807,13 +802,13 @@ def _wire_cross_tab(engine, library, tabs, chat: dict, reader: dict, trainer: di
 
     def add_answer(answer, current, sheet):  # sheet: the handout's title, following the picker
         if answer is None:
-            return gr.skip(), gr.skip(), "*Ask a question first: there is no answer to add.*"
+            return gr.skip(), gr.skip(), gr.skip(), gr.skip(), "*Ask a question first: there is no answer to add.*"
         new = handout.add_item(current, handout.item_from_answer(answer))
         note = f"*Added to the handout ({len(new)} item(s)): see For trainers.*"
-        return new, handout.handout_markdown(new, sheet), note
+        return new, *trainers_tab.handout_updates(trainers_tab.handout_view(new, sheet)), note
 
     chat["add_answer"].click(add_answer, [last_answer, items, trainer["sheet"]],
-                             [items, trainer["preview"], chat["added"]],
+                             [items, *trainer["handout"], chat["added"]],
                              api_visibility="private")
 
 

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import io
 import re
+import tempfile
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from ingest.records import Chunk
 from retrieval.records import Answer
@@ -88,6 +90,52 @@ def readable_date(iso: str) -> str:
 def add_item(items: list[HandoutItem], item: HandoutItem) -> list[HandoutItem]:
     """A new list with `item` appended, unless the same item is already there (double clicks)."""
     return list(items) if item in items else [*items, item]
+
+
+def remove_items(items: list[HandoutItem], positions: list[int]) -> list[HandoutItem]:
+    """A new list without the items at `positions` (0-based); positions out of range are ignored.
+
+    Example: [a, b, c] without [1] -> [a, c].
+    """
+    gone = set(positions)
+    return [item for number, item in enumerate(items) if number not in gone]
+
+
+def move_item(items: list[HandoutItem], position: int, step: int) -> tuple[list[HandoutItem], int]:
+    """A new list with the item at `position` moved `step` places (-1 up, +1 down), clamped to the ends,
+    and the item's new position. Example: [a, b, c], 2, -1 -> ([a, c, b], 1)."""
+    moved = list(items)
+    if not 0 <= position < len(moved):
+        return moved, position
+    target = min(max(position + step, 0), len(moved) - 1)
+    moved.insert(target, moved.pop(position))
+    return moved, target
+
+
+def item_label(number: int, item: HandoutItem) -> str:
+    """How an item is named in the handout's item list. Example: (1, ATR answer) -> "1. What does ATR …"."""
+    heading = " ".join(item.heading.split())
+    return f"{number}. {heading[:77] + '…' if len(heading) > 78 else heading}"
+
+
+def item_choices(items: list[HandoutItem]) -> list[tuple[str, str]]:
+    """(label, position) per item, positions as strings ("0", "1", …) for a checkbox group."""
+    return [(item_label(number, item), str(number - 1)) for number, item in enumerate(items, 1)]
+
+
+def positions_of(selected: list[str] | None, items: list[HandoutItem]) -> list[int]:
+    """Checkbox values back to positions; anything not a current position is dropped (stale page)."""
+    return sorted({int(v) for v in selected or [] if str(v).isdigit() and int(v) < len(items)})
+
+
+def write_files(items: list[HandoutItem], title: str = DEFAULT_TITLE) -> list[str]:
+    """Write the handout as handout.md and handout.docx into a fresh temporary folder; returns their paths."""
+    folder = Path(tempfile.mkdtemp(prefix="report-qa-handout-"))
+    markdown = folder / "handout.md"
+    markdown.write_text(handout_markdown(items, title), encoding="utf-8")
+    docx = folder / "handout.docx"
+    docx.write_bytes(handout_docx(items, title))
+    return [str(markdown), str(docx)]
 
 
 def handout_markdown(items: list[HandoutItem], title: str = DEFAULT_TITLE) -> str:

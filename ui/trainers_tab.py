@@ -102,6 +102,45 @@ def view(engine, library, chosen: list[str] | None, own_title: str) -> tuple[lis
     return example_groups(reports), sheet_title(reports)
 
 
+@dataclass(frozen=True)
+class HandoutView:
+    """What the page shows of a handout after any change: its preview, its download files (None when
+    empty: nothing stale to download) and its items for the checkbox list."""
+    markdown: str
+    files: list[str] | None
+    choices: list[tuple[str, str]]
+    selected: list[str]
+
+
+def handout_view(items: list[handout.HandoutItem], sheet: str, selected: list[str] | None = None) -> HandoutView:
+    """The preview and freshly written files for `items` under the title `sheet`: called on every change
+    (add, remove, move, clear, title), so a download always holds the handout shown."""
+    files = handout.write_files(items, sheet) if items else None
+    return HandoutView(handout.handout_markdown(items, sheet), files, handout.item_choices(items),
+                       [str(p) for p in handout.positions_of(selected, items)])
+
+
+def handout_updates(view_: HandoutView) -> tuple:
+    """A HandoutView as Gradio outputs: (preview, files, item list)."""
+    return view_.markdown, view_.files, gr.CheckboxGroup(choices=view_.choices, value=view_.selected)
+
+
+def remove_selected(items: list[handout.HandoutItem], selected: list[str] | None) -> list[handout.HandoutItem]:
+    """The handout without the ticked items (checkbox values are positions)."""
+    return handout.remove_items(items, handout.positions_of(selected, items))
+
+
+def move_selected(items: list[handout.HandoutItem], selected: list[str] | None,
+                  step: int) -> tuple[list[handout.HandoutItem], list[str]]:
+    """The first ticked item moved `step` places (-1 up, +1 down); it stays ticked at its new place.
+    Nothing ticked: unchanged."""
+    positions = handout.positions_of(selected, items)
+    if not positions:
+        return list(items), []
+    moved, position = handout.move_item(items, positions[0], step)
+    return moved, [str(position)]
+
+
 # ---------- the area ----------
 
 
@@ -126,10 +165,16 @@ def build(engine, library, items: gr.State, own_title: str, picker=None) -> dict
                 add = gr.Button("Add example to handout", scale=1, elem_id="rq-add-example")
         with gr.Column(scale=2):
             preview = gr.Markdown(handout.handout_markdown([], sheet_text), elem_id="rq-handout")
+            entries = gr.CheckboxGroup([], label="Handout items (tick to remove or move)",
+                                       elem_id="rq-handout-items")
             with gr.Row():
-                export = gr.Button("Export (Markdown and .docx)", variant="primary")
-                clear = gr.Button("Clear handout")
-            files = gr.File(label="Download", file_count="multiple", interactive=False)
+                remove = gr.Button("Remove selected", elem_id="rq-handout-remove")
+                up = gr.Button("Move up", elem_id="rq-handout-up", size="sm")
+                down = gr.Button("Move down", elem_id="rq-handout-down", size="sm")
+                clear = gr.Button("Clear handout", elem_id="rq-handout-clear")
+            files = gr.File(label="Download (Markdown and .docx, always the handout shown)",
+                            file_count="multiple", interactive=False, elem_id="rq-handout-files")
+    shown = [preview, files, entries]  # rewritten on every change: handout_view
 
     def current_groups(ids):
         return view(engine, library, ids, own_title)[0]
@@ -145,21 +190,28 @@ def build(engine, library, items: gr.State, own_title: str, picker=None) -> dict
     def add_example(ids, value, current, sheet_):
         found = find_example(current_groups(ids), value)
         if found is None:
-            return gr.skip(), gr.skip()
+            return gr.skip(), gr.skip(), gr.skip(), gr.skip()
         new = handout.add_item(current, example_item(*found, named=library is not None and
                                                      len(library.entries) > 1))
-        return new, handout.handout_markdown(new, sheet_)
+        return new, *handout_updates(handout_view(new, sheet_))
 
-    add.click(add_example, [picked, chosen, items, sheet], [items, preview], api_visibility="private")
-    clear.click(lambda sheet_: ([], handout.handout_markdown([], sheet_), None), sheet, [items, preview, files],
+    add.click(add_example, [picked, chosen, items, sheet], [items, *shown], api_visibility="private")
+
+    def removed(current, ticked, sheet_):
+        new = remove_selected(current, ticked)
+        return new, *handout_updates(handout_view(new, sheet_))
+
+    def moved(step):
+        def handler(current, ticked, sheet_):
+            new, still = move_selected(current, ticked, step)
+            return new, *handout_updates(handout_view(new, sheet_, still))
+        return handler
+
+    remove.click(removed, [items, entries, sheet], [items, *shown], api_visibility="private")
+    up.click(moved(-1), [items, entries, sheet], [items, *shown], api_visibility="private")
+    down.click(moved(1), [items, entries, sheet], [items, *shown], api_visibility="private")
+    clear.click(lambda sheet_: ([], *handout_updates(handout_view([], sheet_))), sheet, [items, *shown],
                 api_visibility="private")
-
-    def export_(current, sheet_):
-        from ui.app import export_handout  # the app's writer (.md and .docx in a fresh folder)
-
-        return export_handout(current, sheet_)
-
-    export.click(export_, [items, sheet], files, api_visibility="private")
 
     if picker is not None:
         def follow(chosen_reports, current):
@@ -168,9 +220,10 @@ def build(engine, library, items: gr.State, own_title: str, picker=None) -> dict
                     gr.Dropdown(choices=example_choices(groups_), value=None), render.ALL,
                     gr.Dropdown(choices=[render.ALL, *organisations_of(groups_)], value=render.ALL),
                     gr.Dropdown(choices=[render.ALL, *domains_of(groups_)], value=render.ALL), "",
-                    handout.handout_markdown(current, sheet_))
+                    *handout_updates(handout_view(current, sheet_)))  # a new title: new files
 
         picker.change(follow, [picker, items],
-                      [picked, sheet, listing, chosen, polarity, organisation, domain, keyword, preview],
+                      [picked, sheet, listing, chosen, polarity, organisation, domain, keyword, *shown],
                       api_visibility="private")
-    return {"preview": preview, "sheet": sheet, "listing": listing, "chosen": chosen}
+    # "handout": the outputs of handout_updates, for events elsewhere that change the handout
+    return {"preview": preview, "sheet": sheet, "listing": listing, "chosen": chosen, "handout": shown}
