@@ -12,9 +12,6 @@ _ABBREVIATIONS = ("e.g.", "i.e.", "etc.", "Mr.", "Mrs.", "Dr.", "St.", "No.", "v
 # A sentence ends at . ! ? (maybe closed by a quote or bracket) followed by space and a capital,
 # digit or opening quote. Example: "It was good. We saw 3 cases." -> ["It was good.", "We saw 3 cases."]
 _SENTENCE_END = re.compile(r"[.!?][”’\")\]]*(?=\s+[“‘\"(A-Z0-9£•])")
-# A bullet glyph opening a list item: Symbol/Wingdings private-use glyphs (U+F0B7, U+F06E, U+F02D ...) or a
-# bullet character, alone between spaces (a line start or after the previous item, lines joined by a space).
-_BULLET = re.compile(r"(?:^|(?<=\s))[\uf000-\uf0ff•▪◦●‣■□](?=\s)")
 _NUMBER = re.compile(r"(?<![\w.])[-–]?£?\d[\d,]*(?:\.\d+)?%?")
 
 
@@ -46,27 +43,16 @@ def split_sentences(text: str) -> list[Span]:
     spans: list[Span] = []
     line_start = 0
     for line in text.split("\n"):
-        for piece_start, piece in _bullet_items(line):
-            start = line_start + piece_start
-            for match in _SENTENCE_END.finditer(piece):
-                end = line_start + piece_start + match.end()
-                if _ends_with_abbreviation(text[start:end]):
-                    continue
-                _add_span(text, spans, start, end)
-                start = end
-            _add_span(text, spans, start, line_start + piece_start + len(piece))
+        start = line_start
+        for match in _SENTENCE_END.finditer(line):
+            end = line_start + match.end()
+            if _ends_with_abbreviation(text[start:end]):
+                continue
+            _add_span(text, spans, start, end)
+            start = end
+        _add_span(text, spans, start, line_start + len(line))
         line_start += len(line) + 1
     return spans
-
-
-def _bullet_items(line: str) -> list[tuple[int, str]]:
-    """A line cut before each bullet glyph that opens an item, with each piece's offset in the line.
-
-    Example: "Children here \uf06e About 49,000 \uf06e 22%" -> [(0, "Children here "), (14, "\uf06e About 49,000 "),
-    (29, "\uf06e 22%")]
-    """
-    cuts = [0] + [m.start() for m in _BULLET.finditer(line) if m.start() > 0] + [len(line)]
-    return [(a, line[a:b]) for a, b in zip(cuts, cuts[1:]) if b > a]
 
 
 def _ends_with_abbreviation(fragment: str) -> bool:
