@@ -1,5 +1,6 @@
 """In a real browser, over a library of two reports: the trainers tab and the page heading follow the chat's
-report picker; feedback given in the chat is an evaluator-tab dataset that runs.
+report picker; feedback given in the chat is an evaluator-tab dataset that runs; handout items are removed one
+by one and the download holds only what is left.
 
 The app starts on a small invented report (no practice examples); the bundled report (many) is picked.
 Both are indexed with the hashing fake embedder: no model.
@@ -104,3 +105,43 @@ def test_chat_feedback_is_an_evaluator_dataset_that_runs(two_report_server, tmp_
         expect(page.locator("#rq-eval-overall")).to_be_visible()
         page.screenshot(path=_shots(tmp_path) / "eval-chat-feedback.png", full_page=True, animations="disabled")
     assert (_shots(tmp_path) / "eval-chat-feedback.png").stat().st_size > 0
+
+
+def test_handout_items_are_removed_one_by_one_and_the_download_follows(two_report_server, tmp_path):
+    from playwright.sync_api import expect
+
+    with _library_page(two_report_server, {"width": 1400, "height": 1000}) as page:
+        for question, says in [("Who checks the lifebuoys?", "harbour master"),
+                               ("When do the ferries leave?", "")]:
+            ask(page, question)
+            expect(bot_messages(page)).to_have_count(1 if says else 2, timeout=20_000)
+            if says:
+                expect(bot_messages(page).last).to_contain_text(says, timeout=20_000)
+            page.locator("#rq-add-answer").click()
+        expect(page.get_by_text("Added to the handout (2 item(s))")).to_be_visible(timeout=10_000)
+
+        page.get_by_role("tab", name="For trainers").click()
+        entries = page.locator("#rq-handout-items")
+        expect(entries.get_by_role("checkbox")).to_have_count(2, timeout=10_000)
+        files = page.locator("#rq-handout-files")
+        expect(files).to_contain_text(re.compile(r"handout\s*\.md"))
+        entries.get_by_label("1. Who checks the lifebuoys?").check()
+        page.locator("#rq-handout-remove").click()
+        expect(entries.get_by_role("checkbox")).to_have_count(1, timeout=10_000)
+        preview = page.locator("#rq-handout")
+        expect(preview).to_contain_text("1. When do the ferries leave?")
+        expect(preview).not_to_contain_text("lifebuoys")
+        page.screenshot(path=_shots(tmp_path) / "handout-one-removed.png", full_page=True, animations="disabled")
+
+        link = files.get_by_role("row", name=re.compile(r"handout\.md")).get_by_role("link")
+        expect(link).to_be_visible(timeout=10_000)
+        with page.expect_download() as caught:
+            link.click()
+        text = open(caught.value.path(), encoding="utf-8").read()
+
+        page.locator("#rq-handout-clear").click()  # cleared: nothing left to download
+        expect(entries.get_by_role("checkbox")).to_have_count(0, timeout=10_000)
+        expect(files).not_to_contain_text(re.compile(r"handout\s*\.md"))
+        expect(preview).to_contain_text("Nothing added yet")
+    assert "When do the ferries leave?" in text
+    assert "lifebuoys" not in text

@@ -164,16 +164,17 @@ def build(engine, library, items: gr.State, own_title: str, picker=None) -> dict
                                      elem_id="rq-example-picker")
                 add = gr.Button("Add example to handout", scale=1, elem_id="rq-add-example")
         with gr.Column(scale=2):
-            preview = gr.Markdown(handout.handout_markdown([], sheet_text), elem_id="rq-handout")
+            # The controls above the preview: they stay in reach however long the handout grows.
             entries = gr.CheckboxGroup([], label="Handout items (tick to remove or move)",
                                        elem_id="rq-handout-items")
             with gr.Row():
-                remove = gr.Button("Remove selected", elem_id="rq-handout-remove")
+                remove = gr.Button("Remove selected", elem_id="rq-handout-remove", size="sm")
                 up = gr.Button("Move up", elem_id="rq-handout-up", size="sm")
                 down = gr.Button("Move down", elem_id="rq-handout-down", size="sm")
-                clear = gr.Button("Clear handout", elem_id="rq-handout-clear")
+                clear = gr.Button("Clear handout", elem_id="rq-handout-clear", size="sm")
             files = gr.File(label="Download (Markdown and .docx, always the handout shown)",
                             file_count="multiple", interactive=False, elem_id="rq-handout-files")
+            preview = gr.Markdown(handout.handout_markdown([], sheet_text), elem_id="rq-handout")
     shown = [preview, files, entries]  # rewritten on every change: handout_view
 
     def current_groups(ids):
