@@ -31,7 +31,8 @@ FIGURE_START = re.compile(r"^Figure\s+(\d+(?:\.\d+)?)\s*:?\s*(.*)$")
 # Generic case boxes; a profile adds its own box labels (named groups `polarity` and `label`).
 GENERIC_EXAMPLE_START = r"^(?P<case>Case (?:study|example)(?:\s+\d+)?):\s*"
 ADDRESSEE = re.compile(r"^(The .{3,90}?) should:$")
-NUMBERED_ITEM = re.compile(r"^(\d{1,2})\.\s+\S")
+NUMBERED_ITEM = re.compile(r"^(\d{1,3})\.\s+\S")  # "18. Ensure ...", "101. Monitor ..."
+_SENTENCE_END_LINE = re.compile(r"[.;:!?][”’\")]*\s*$")
 NUMBERED_MARKER = re.compile(r"^(\d{1,2})[.)]$")  # "1." alone on its line, the item text follows
 BULLET = ("•", "\uf0b7", "▪", "◦", "- ", "– ")  # \uf0b7: the Symbol-font bullet of Word exports
 # Headings that ask for improvement: their numbered or bulleted items are recommendations.
@@ -68,6 +69,7 @@ class Profile:
     speaker_cues: tuple[tuple[str, tuple[str, ...]], ...] = ()
     grades: tuple[str, ...] = ()
     improvement: re.Pattern | None = None
+    not_headings: re.Pattern | None = None  # lines that never title a section (a signature's role, "HM Inspector")
 
 
 NO_PROFILE = Profile("none")
@@ -79,6 +81,7 @@ def _load_profile(path: Path) -> Profile:
         example = data.get("example_start")
         org = data.get("organisation_block")
         improvement = data.get("improvement_headings") or []
+        not_headings = data.get("not_headings") or []
         return Profile(
             name=data["name"], publisher=data.get("publisher", ""), detect=tuple(data.get("detect", [])),
             domains=tuple(data.get("domains", [])),
@@ -90,6 +93,7 @@ def _load_profile(path: Path) -> Profile:
             speaker_cues=tuple((role, tuple(keys)) for role, keys in data.get("speaker_cues", {}).items()),
             grades=tuple(data.get("grades", [])),
             improvement=re.compile("|".join(improvement), re.I) if improvement else None,
+            not_headings=re.compile("|".join(f"(?:{p})" for p in not_headings), re.I) if not_headings else None,
         )
     except (KeyError, ValueError, re.error) as error:
         raise ValueError(f"report profile {path} is malformed ({error}); fix or remove that file") from error
@@ -244,7 +248,7 @@ def split_heading_lines(blocks: list[Block], profile: Profile = NO_PROFILE) -> l
     """
     out: list[Block] = []
     in_table = False
-    for block in _split_bullets(blocks):
+    for block in _split_inner_improvement_titles(_split_bullets(blocks), profile):
         if TABLE_START.match(block.first_line):
             in_table = True
         elif in_table and _is_caption(block):
@@ -266,11 +270,36 @@ def split_heading_lines(blocks: list[Block], profile: Profile = NO_PROFILE) -> l
     return out
 
 
+def _split_inner_improvement_titles(blocks: list[Block], profile: Profile) -> list[Block]:
+    """An improvement heading inside a block, opening a list, starts a block of its own (text without blank
+    lines between headings and paragraphs).
+
+    Example: ["Section 2: the board", "Priority and immediate action", "100. None found.",
+    "Areas for improvement", "101. Monitor ..."] -> ["Section 2: the board"], then the rest from
+    "Priority and immediate action" on (split further into heading and items).
+    """
+    return [part for block in blocks for part in _split_where(
+        block, lambda lines, k: _inner_improvement_title(lines, k, profile))]
+
+
+def _inner_improvement_title(lines: list[str], k: int, profile: Profile) -> bool:
+    """Line k (not the first) is a capitalised improvement title followed by an item or another such title."""
+    if k + 1 >= len(lines) or not lines[k][:1].isupper() or not _improvement_title(lines[k], profile):
+        return False
+    if _improvement_title(lines[k - 1], profile):
+        return False  # the list's sub-heading: the block already opens with its heading
+    following = lines[k + 1]
+    return _starts_item(following) or (
+        _improvement_title(following, profile) and k + 2 < len(lines) and _starts_item(lines[k + 2]))
+
+
 def _improvement_title(line: str, profile: Profile = NO_PROFILE) -> bool:
     """A short line asking for improvement: "Recommendations", "What does the school need to do to improve?"."""
     line = line.strip()
     if not 0 < len(line) <= 90 or line.endswith((".", ",", ";")) or line.startswith(BULLET):
         return False
+    if not (line[:1].isupper() or line[:1].isdigit()):
+        return False  # "(Recommendation)" closing a paragraph, a wrapped sentence's last line
     if len(line.split()) > 12 or line.split()[-1].lower() in _RUN_ON_WORDS:  # a wrapped sentence
         return False
     return bool(IMPROVEMENT.search(line) or (profile.improvement and profile.improvement.search(line)))
@@ -292,7 +321,17 @@ def _split_improvement_block(block: Block, profile: Profile) -> list[Block]:
     Example: ["What does the council need to improve?", "Areas for improvement", "18. Ensure ...", "more"]
     -> four blocks: the two headings, then "18. Ensure ... more".
     """
-    return _split_where(block, lambda lines, k: _item_or_title_starts(lines, k, profile))
+    return _split_where(block, lambda lines, k: _item_or_title_starts(lines, k, profile)
+                        or _closing_title(lines, k, profile))
+
+
+def _closing_title(lines: list[str], k: int, profile: Profile) -> bool:
+    """Line k is a title between a finished item and the next numbered paragraph: the list ends there.
+
+    Example: ["102. Monitor ... offer.", "Key strengths and weaknesses", "103. Governance ..."] -> True at k=1.
+    """
+    return (k + 1 < len(lines) and _SENTENCE_END_LINE.search(lines[k - 1]) is not None
+            and _heading_like(lines[k], profile) and NUMBERED_ITEM.match(lines[k + 1].strip()) is not None)
 
 
 def _split_where(block: Block, starts) -> list[Block]:
@@ -347,6 +386,9 @@ def _heading(blocks: list[Block], i: int, levels: _LevelTracker, section_kind: s
     if block.heading and _titled_by_layout(block, levels.profile) and section_kind != "glossary":
         return Heading(text, levels.structural(block.heading) if block.heading > 0 else _level_for(text, block, levels),
                        block)
+    if _continues_previous_line(blocks, i) or (levels.profile.not_headings and
+                                               levels.profile.not_headings.fullmatch(text)):
+        return None  # "Lead inspectors: A, His Majesty's Inspector, and B," / "His Majesty's Inspector"
     chapter = CHAPTER.match(text)
     if chapter and block.page_start and len(text) <= 120 and not text.endswith("."):
         levels.seen_chapter = True
@@ -366,6 +408,16 @@ def _heading(blocks: list[Block], i: int, levels: _LevelTracker, section_kind: s
             _improvement_title(text, profile) and _followed_by_list(blocks, i, profile)):
         return None
     return Heading(text, _level_for(text, block, levels), block)
+
+
+def _continues_previous_line(blocks: list[Block], i: int) -> bool:
+    """The block before ends mid-sentence on a comma or a joining word, so this line finishes it (a signature's
+    role, a wrapped list of names), whatever its shape. Example: "..., and Matthew Reed," then "HM Inspector"."""
+    previous = next((b for b in reversed(blocks[:i]) if b.footnote is None), None)
+    if previous is None or not previous.lines or not previous.lines[-1].strip() or blocks[i].page_start:
+        return False  # a new page may open with a title whatever ended the last one
+    last = previous.lines[-1].rstrip()
+    return last.endswith((",", "&")) or last.split()[-1].lower() in _RUN_ON_WORDS
 
 
 def _titled_by_layout(block: Block, profile: Profile) -> bool:
@@ -461,7 +513,7 @@ def _unit(blocks: list[Block], i: int, section_kind: str, out: Outline) -> tuple
     if section_kind == "key facts" and KEY_FACT.match(block.text):
         match = KEY_FACT.match(block.text)
         return Unit(kinds.KEY_FACT, [block], label=match.group(1), caption=match.group(2)), i + 1
-    if section_kind in ("recommendations", "improvement"):
+    if section_kind in ("recommendations", "improvement") and _list_goes_on(out):
         unit = _recommendation_unit(blocks, i, out, any_item=section_kind == "improvement")
         if unit is not None:
             return unit
@@ -760,6 +812,16 @@ def glossary_term(entry: str) -> str:
             break
         term.append(token)
     return " ".join(term) if len(term) < 4 else tokens[0]
+
+
+def _list_goes_on(out: Outline) -> bool:
+    """A list's items follow its heading or each other (footnotes aside): after a paragraph of prose, numbered
+    paragraphs are the report's own numbering, not more items ("150. Ensure ...", prose, "157. The board ...")."""
+    for item in reversed(out.items):
+        if isinstance(item, Unit) and item.kind == kinds.FOOTNOTE:
+            continue
+        return not isinstance(item, Unit) or item.kind == kinds.RECOMMENDATION
+    return True
 
 
 def _recommendation_unit(blocks: list[Block], i: int, out: Outline, any_item: bool = True

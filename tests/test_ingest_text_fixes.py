@@ -1,0 +1,126 @@
+"""Ingest repairs, on small made-up texts: lone footer page numbers leave the text, every improvement list under
+its heading becomes items (and only its items), a signature's role line is not a heading."""
+
+from __future__ import annotations
+
+from ingest import records as kinds
+from ingest.blocks import build_blocks
+from ingest.chunking import build_document
+from ingest.clean import clean_report, page_number_lines
+from ingest.records import Document
+from ingest.structure import NO_PROFILE, Profile, outline, profile_named
+
+
+def _document(raw: str, profile: Profile = NO_PROFILE) -> Document:
+    cleaned = clean_report(raw)
+    return build_document("made-up", outline(build_blocks(cleaned), profile=profile), cleaned.footnotes)
+
+
+# --- lone page-number footers ---------------------------------------------------------------------
+
+
+PAGES = ("Summary of the report\nServices improve outcomes\n\n1\n\n"
+         "\fThe second page says more about services.\n\n2\n\n"
+         "\fThe third page ends here.\n\n3\n")
+
+
+def test_lone_page_numbers_leave_the_text_and_number_the_pages():
+    lines = clean_report(PAGES).lines
+    texts = [line.text for line in lines if line.text]
+    assert texts == ["Summary of the report", "Services improve outcomes", "The second page says more about services.",
+                     "The third page ends here."]
+    assert [line.page for line in lines if line.text] == [1, 1, 2, 3]
+    assert "outcomes 1" not in _document(PAGES).text
+
+
+def test_numbers_that_do_not_count_pages_stay():
+    raw = ("Figures\n\n9.\n\n\fTotal\n\n46\n\n\fnext page\n\n3\n\n\fmore\n\n4\n")
+    numbers = page_number_lines(raw.split("\n"))
+    assert sorted(numbers.values()) == [3, 4]  # "9." is a list item; "46" ends page 2 but no page is 46
+    texts = [line.text for line in clean_report(raw).lines if line.text]
+    assert "9." in texts and "46" in texts and "3" not in texts and "4" not in texts
+
+
+def test_a_single_lone_number_or_none_is_left_alone():
+    assert page_number_lines(["Only one page", "", "7"]) == {}
+    assert page_number_lines([]) == {} and page_number_lines(["", "\f", "  "]) == {}
+
+
+# --- every improvement list becomes items --------------------------------------------------------
+
+
+BOARD = """What does the council need to improve?
+Areas for improvement
+1. Ensure that plans for children are reviewed on time by every team.
+2. Improve the quality of supervision for all social workers in the service.
+
+\fSection 2: The effectiveness of the board
+The effectiveness of the board is good
+Areas for improvement
+101. Monitor the contribution of partners to strategy meetings and conferences.
+102. Monitor the new assessment framework and hold partner agencies to account.
+Key strengths and weaknesses of the board
+103. Governance arrangements of the board are strong, effective and compliant with duties.
+104. The board has benefited from an independent chair who is strong and commands respect.
+"""
+
+
+def test_improvement_list_inside_a_block_becomes_items_and_ends_at_the_next_title():
+    doc = _document(BOARD, profile_named("ofsted"))
+    items = [c for c in doc.chunks if c.kind == kinds.RECOMMENDATION]
+    assert [c.label for c in items] == ["Recommendation 1", "Recommendation 2", "Recommendation 101",
+                                        "Recommendation 102"]
+    assert items[2].text.startswith("101. Monitor") and "Key strengths" not in items[3].text
+    assert "Key strengths and weaknesses of the board" in [s.title for s in doc.sections]
+
+
+def test_improvement_words_in_prose_do_not_start_a_list():
+    raw = "The board reviewed its plan and\nareas for improvement\n1. were noted in the minutes of the meeting.\n"
+    doc = _document(raw, profile_named("ofsted"))
+    assert not [c for c in doc.chunks if c.kind == kinds.RECOMMENDATION]
+
+
+# --- a signature's role line is not a heading ----------------------------------------------------
+
+
+COVER = """Inspection of a made-up council's children's services
+
+Lead inspectors: Ann Example, His Majesty's Inspector, and Bob Sample,
+
+His Majesty's Inspector
+
+Services for children in the area have improved substantially since the last inspection in the spring.
+
+Leadership and governance
+
+Leaders know their services well and have a clear plan for what should improve next year.
+"""
+
+
+def test_role_line_finishing_a_signature_is_not_a_section():
+    titles = [s.title for s in _document(COVER, profile_named("ofsted")).sections]
+    assert "His Majesty's Inspector" not in titles and "Leadership and governance" in titles
+
+
+def test_role_line_alone_is_not_a_section_in_its_family_but_other_reports_keep_titles():
+    raw = COVER.replace(", and Bob Sample,", " and Bob Sample.")
+    assert "His Majesty's Inspector" not in [s.title for s in _document(raw, profile_named("ofsted")).sections]
+    assert "Leadership and governance" in [s.title for s in _document(raw).sections]
+
+
+def test_a_bracketed_recommendation_tag_ending_a_paragraph_does_not_open_a_list():
+    raw = ("Inspection findings\n113. Managers do not yet check that plans for children are reviewed on time and\n"
+           "in line with guidance.\n\n(Recommendation)\n\n114. Commissioning arrangements are effective and "
+           "give careful attention to the needs of children.\n115. Social workers like working in the area.\n")
+    doc = _document(raw, profile_named("ofsted"))
+    assert not [c for c in doc.chunks if c.kind == kinds.RECOMMENDATION]
+    assert "(Recommendation)" not in [s.title for s in doc.sections]
+
+
+def test_numbered_paragraphs_after_prose_under_a_recommendations_heading_are_not_items():
+    raw = ("Recommendations\n\n150. Ensure that the chair challenges partners who do not attend board meetings.\n\n"
+           "The board's findings follow in the rest of this section\nof the made-up report, paragraph by paragraph,\n"
+           "with the evidence inspectors saw.\n\n"
+           "157. While the board offers a wide range of training, its impact is not yet evaluated well.\n")
+    doc = _document(raw, profile_named("ofsted"))
+    assert [c.label for c in doc.chunks if c.kind == kinds.RECOMMENDATION] == ["Recommendation 150"]
