@@ -34,7 +34,7 @@ ADDRESSEE = re.compile(r"^(The .{3,90}?) should:$")
 NUMBERED_ITEM = re.compile(r"^(\d{1,3})\.\s+\S")  # "18. Ensure ...", "101. Monitor ..."
 _SENTENCE_END_LINE = re.compile(r"[.;:!?][”’\")]*\s*$")
 NUMBERED_MARKER = re.compile(r"^(\d{1,2})[.)]$")  # "1." alone on its line, the item text follows
-BULLET = ("•", "\uf0b7", "▪", "◦", "- ", "– ")  # \uf0b7: the Symbol-font bullet of Word exports
+BULLET = ("•", "\uf0b7", "▪", "◦", "◼", "■", "- ", "– ")  # \uf0b7: the Symbol-font bullet of Word exports
 # Headings that ask for improvement: their numbered or bulleted items are recommendations.
 IMPROVEMENT = re.compile(r"\brecommendations?\b|areas? for (?:improvement|development)|what needs to improve"
                          r"|\bneeds? to (?:do to )?improve\b|priority and immediate action", re.I)
@@ -513,7 +513,7 @@ def _unit(blocks: list[Block], i: int, section_kind: str, out: Outline) -> tuple
     if section_kind == "key facts" and KEY_FACT.match(block.text):
         match = KEY_FACT.match(block.text)
         return Unit(kinds.KEY_FACT, [block], label=match.group(1), caption=match.group(2)), i + 1
-    if section_kind in ("recommendations", "improvement") and _list_goes_on(out):
+    if section_kind in ("recommendations", "improvement") and _list_goes_on(out, first):
         unit = _recommendation_unit(blocks, i, out, any_item=section_kind == "improvement")
         if unit is not None:
             return unit
@@ -814,14 +814,28 @@ def glossary_term(entry: str) -> str:
     return " ".join(term) if len(term) < 4 else tokens[0]
 
 
-def _list_goes_on(out: Outline) -> bool:
+def _list_goes_on(out: Outline, first_line: str) -> bool:
     """A list's items follow its heading or each other (footnotes aside): after a paragraph of prose, numbered
-    paragraphs are the report's own numbering, not more items ("150. Ensure ...", prose, "157. The board ...")."""
+    paragraphs are the report's own numbering, not more items ("150. Ensure ...", prose, "157. The board ...").
+    Nor does a list of bullets go on into numbered paragraphs ("◼ The quality of plans." then "1. Services ...");
+    bullets under a numbered item do ("7. Improve ... by ensuring that:", "• ...", "8. ...")."""
+    listed: list[Unit] = []
     for item in reversed(out.items):
         if isinstance(item, Unit) and item.kind == kinds.FOOTNOTE:
             continue
-        return not isinstance(item, Unit) or item.kind == kinds.RECOMMENDATION
+        if not isinstance(item, Unit) or item.kind != kinds.RECOMMENDATION:
+            if listed or not isinstance(item, Unit):
+                break
+            return False
+        listed.append(item)
+    if listed and _numbered(first_line):
+        return any(_numbered(block.first_line) for unit in listed for block in unit.blocks)
     return True
+
+
+def _numbered(line: str) -> bool:
+    """Example: "10. Ensure ..." or "9." alone -> True; "◼ The quality ..." -> False."""
+    return bool(NUMBERED_ITEM.match(line.strip()) or NUMBERED_MARKER.match(line.strip()))
 
 
 def _recommendation_unit(blocks: list[Block], i: int, out: Outline, any_item: bool = True

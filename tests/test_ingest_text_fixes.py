@@ -124,3 +124,21 @@ def test_numbered_paragraphs_after_prose_under_a_recommendations_heading_are_not
            "157. While the board offers a wide range of training, its impact is not yet evaluated well.\n")
     doc = _document(raw, profile_named("ofsted"))
     assert [c.label for c in doc.chunks if c.kind == kinds.RECOMMENDATION] == ["Recommendation 150"]
+
+
+def test_a_bullet_list_does_not_go_on_into_the_numbered_paragraphs_after_it():
+    raw = ("What needs to improve\n\n◼ The quality of plans for children in need.\n\n"
+           "◼ The response to children who go missing from home.\n\n"
+           "1. Services for children who need help are inadequate because risk is not always recognised.\n\n"
+           "2. Since the last visit, leaders have improved the front door, but practice is still too variable.\n")
+    doc = _document(raw, profile_named("ofsted"))
+    items = [c for c in doc.chunks if c.kind == kinds.RECOMMENDATION]
+    assert [c.text[:6] for c in items] == ["◼ The ", "◼ The "]
+
+
+def test_bullets_under_a_numbered_item_keep_the_list_going():
+    raw = ("Recommendations\n\n7. Improve services to care leavers by ensuring that:\n\n"
+           "• pathway plans are reviewed regularly and include clear actions\n\n"
+           "8. Ensure that decisions about brothers and sisters living together are recorded.\n")
+    doc = _document(raw, profile_named("ofsted"))
+    assert [c.label for c in doc.chunks if c.kind == kinds.RECOMMENDATION][-1] == "Recommendation 8"
