@@ -316,3 +316,14 @@ def test_a_real_quiz_of_the_bundled_report_is_checked_and_quick(real_engine):
     assert len({i.kind for i in quiz.items}) == len(q.QUIZ_KINDS)
     assert quiz.asked - len(quiz.items) <= 5  # the templates read as the engine expects, mostly
     assert took < 15
+
+
+def test_quiz_report_choices_show_titles_as_written():
+    # A dropdown label is plain text: a title's colon must not turn into "&#58;".
+    from types import SimpleNamespace
+
+    from ui.quiz_tab import report_choices
+
+    library = SimpleNamespace(entries=[SimpleNamespace(title="Harbour Town: a review", id="harbour-town")])
+    engine = SimpleNamespace(document=SimpleNamespace(name="own-report"))
+    assert report_choices(engine, library) == [("own-report", "own-report"), ("Harbour Town: a review", "harbour-town")]

@@ -77,10 +77,11 @@ def followed_report(chosen: list[str] | None, current: str | None) -> str | None
 
 
 def report_choices(engine, library) -> list[tuple[str, str]]:
-    """Every report of the library by title (the app's own report first when it is not in the library)."""
-    choices = [(render.plain(e.title), e.id) for e in library.entries] if library is not None else []
+    """Every report of the library by title (the app's own report first when it is not in the library).
+    A dropdown shows its labels as plain text, so they are not made inert for Markdown ("A&#58; B" would show)."""
+    choices = [(e.title, e.id) for e in library.entries] if library is not None else []
     if engine.document.name not in [value for _, value in choices]:
-        choices.insert(0, (render.plain(engine.document.name), engine.document.name))
+        choices.insert(0, (engine.document.name, engine.document.name))
     return choices
 
 
