@@ -79,3 +79,11 @@ def test_move_keeps_the_moved_item_ticked_in_the_view():
     assert view.selected == ["1"] and view.choices[1][0] == "2. What is a mooring?"
     outputs = trainers_tab.handout_updates(view)
     assert outputs[0] == view.markdown and outputs[1] == view.files
+
+
+def test_old_download_folders_are_deleted_beyond_the_kept_number(monkeypatch):
+    monkeypatch.setattr(handout, "KEPT_FOLDERS", 2)
+    monkeypatch.setattr(handout, "_written", handout.deque())
+    written = [Path(handout.write_files([A])[0]).parent for _ in range(4)]
+    assert [folder.exists() for folder in written] == [False, False, True, True]
+    assert (written[-1] / "handout.md").read_text(encoding="utf-8").count("lifebuoys") >= 1

@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import io
 import re
+import shutil
 import tempfile
+import threading
+from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -17,6 +20,11 @@ from retrieval.records import Answer
 from ui.render import drop_footnote_marks, pages_text
 
 DEFAULT_TITLE = "Handout"
+# Every edit writes fresh files (a download is never stale); the oldest folders beyond this many are deleted so a
+# long-running server does not fill its temporary folder. Gradio serves its own copy of a returned file.
+KEPT_FOLDERS = 64
+_written: deque[Path] = deque()
+_written_lock = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -135,7 +143,16 @@ def write_files(items: list[HandoutItem], title: str = DEFAULT_TITLE) -> list[st
     markdown.write_text(handout_markdown(items, title), encoding="utf-8")
     docx = folder / "handout.docx"
     docx.write_bytes(handout_docx(items, title))
+    _forget_old(folder)
     return [str(markdown), str(docx)]
+
+
+def _forget_old(folder: Path) -> None:
+    with _written_lock:
+        _written.append(folder)
+        old = [_written.popleft() for _ in range(max(0, len(_written) - KEPT_FOLDERS))]
+    for path in old:
+        shutil.rmtree(path, ignore_errors=True)
 
 
 def handout_markdown(items: list[HandoutItem], title: str = DEFAULT_TITLE) -> str:
