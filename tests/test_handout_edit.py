@@ -82,8 +82,12 @@ def test_move_keeps_the_moved_item_ticked_in_the_view():
 
 
 def test_old_download_folders_are_deleted_beyond_the_kept_number(monkeypatch):
-    monkeypatch.setattr(handout, "KEPT_FOLDERS", 2)
-    monkeypatch.setattr(handout, "_written", handout.deque())
+    from collections import deque
+
+    from ui import downloads
+
+    monkeypatch.setattr(downloads, "KEPT_FOLDERS", 2)
+    monkeypatch.setattr(downloads, "_written", deque())
     written = [Path(handout.write_files([A])[0]).parent for _ in range(4)]
     assert [folder.exists() for folder in written] == [False, False, True, True]
     assert (written[-1] / "handout.md").read_text(encoding="utf-8").count("lifebuoys") >= 1

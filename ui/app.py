@@ -29,7 +29,7 @@ from ingest.errors import ReportQAError  # noqa: E402
 from ingest.settings import BUNDLED_REPORT, PROJECT_ROOT  # noqa: E402
 from retrieval.library import Library, Selection  # noqa: E402
 from retrieval.records import Answer  # noqa: E402
-from ui import busy, eval_tab, feedback, handout, picked, render, trainers_tab  # noqa: E402
+from ui import busy, downloads, eval_tab, feedback, handout, picked, render, trainers_tab  # noqa: E402
 
 log = logging.getLogger(__name__)
 
@@ -499,7 +499,7 @@ def open_feedback_store(engine):
 
 def export_conversation(turns: list[dict], title: str) -> str:
     """The conversation as a Markdown file (questions, answers, cited quotes with pages) for download."""
-    folder = Path(tempfile.mkdtemp(prefix="report-qa-chat-"))
+    folder = downloads.fresh_folder("chat")
     path = folder / "conversation.md"
     path.write_text(handout.conversation_markdown([t["answer"] for t in turns or []], title), encoding="utf-8")
     return str(path)

@@ -8,23 +8,14 @@ from __future__ import annotations
 
 import io
 import re
-import shutil
-import tempfile
-import threading
-from collections import deque
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from ingest.records import Chunk
 from retrieval.records import Answer
+from ui.downloads import fresh_folder
 from ui.render import drop_footnote_marks, pages_text
 
 DEFAULT_TITLE = "Handout"
-# Every edit writes fresh files (a download is never stale); the oldest folders beyond this many are deleted so a
-# long-running server does not fill its temporary folder. Gradio serves its own copy of a returned file.
-KEPT_FOLDERS = 64
-_written: deque[Path] = deque()
-_written_lock = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -138,21 +129,12 @@ def positions_of(selected: list[str] | None, items: list[HandoutItem]) -> list[i
 
 def write_files(items: list[HandoutItem], title: str = DEFAULT_TITLE) -> list[str]:
     """Write the handout as handout.md and handout.docx into a fresh temporary folder; returns their paths."""
-    folder = Path(tempfile.mkdtemp(prefix="report-qa-handout-"))
+    folder = fresh_folder("handout")
     markdown = folder / "handout.md"
     markdown.write_text(handout_markdown(items, title), encoding="utf-8")
     docx = folder / "handout.docx"
     docx.write_bytes(handout_docx(items, title))
-    _forget_old(folder)
     return [str(markdown), str(docx)]
-
-
-def _forget_old(folder: Path) -> None:
-    with _written_lock:
-        _written.append(folder)
-        old = [_written.popleft() for _ in range(max(0, len(_written) - KEPT_FOLDERS))]
-    for path in old:
-        shutil.rmtree(path, ignore_errors=True)
 
 
 def handout_markdown(items: list[HandoutItem], title: str = DEFAULT_TITLE) -> str:

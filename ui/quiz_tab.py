@@ -8,14 +8,11 @@ Handlers are module functions (no Gradio state), so tests call them without a se
 
 from __future__ import annotations
 
-import tempfile
-from pathlib import Path
-
 import gradio as gr
 
 from ingest.errors import ReportQAError
 from retrieval.quiz import MAX_N, Quiz, build_quiz
-from ui import render
+from ui import downloads, render
 from ui.quiz_export import FORMATS, SUFFIXES, quiz_bytes, quiz_markdown
 
 LABELS = {"md": "Markdown", "docx": ".docx", "gift": "Moodle GIFT", "csv": "CSV"}
@@ -55,7 +52,7 @@ def status_line(quiz: Quiz, wanted: int) -> str:
 
 def write_files(quiz: Quiz) -> dict[str, str]:
     """The quiz in every format in a fresh temporary folder (Gradio serves them from there)."""
-    folder = Path(tempfile.mkdtemp(prefix="report-qa-quiz-"))
+    folder = downloads.fresh_folder("quiz")
     paths = {}
     for fmt in FORMATS:
         path = folder / f"quiz-{quiz.report.id}{SUFFIXES[fmt]}"
