@@ -28,8 +28,8 @@ BACKENDS = ("onnx", "torch")
 # 24 s and 470 MB peak, 64 -> 33 s and 1.25 GB (attention buffers grow with batch x length^2).
 ONNX_BATCH = 16
 # ...and at most this many word pieces (texts x the longest of them): short sentences go 64 to a call, passages of
-# 256 pieces 8 to one (ONNX_BATCH only scales it). Bundled report, 1 thread: 9.5 CPU-s with 16-text batches, 7.9 with this budget (padding
-# 55k -> 47k pieces), vectors the same (cosine >= 0.9999998).
+# 256 pieces 8 to one (ONNX_BATCH only scales it). Bundled report, 1 thread: 9.5 CPU-s with 16-text batches, 7.9
+# with this budget (padding 55k -> 47k pieces), vectors the same (cosine >= 0.9999998).
 TOKEN_BUDGET = 2048
 MAX_SHORT_BATCH = 64
 

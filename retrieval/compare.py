@@ -343,7 +343,8 @@ def _comparison_answer(question: str, found: list[tuple[ReportEntry, _Row]], gra
     passages = [Passage(rank=c.marker, chunk_id=c.chunk_id, section=c.section, pages=c.pages, kind=c.kind, score=1.0,
                         text=c.text, label=c.label, report=c.report, pdf_pages=c.pdf_pages) for c in citations]
     return Answer(question=question, answer=text, abstained=False, citations=citations, figures=[figure],
-                  passages=passages, note=f"Compared the judgements tables of the {graded} reports grading it (as `report-qa compare`).")
+                  passages=passages,
+                  note=f"Compared the judgements tables of the {graded} reports grading it (as `report-qa compare`).")
 
 
 def _over_time(place: str, judgement: str, rows: list[list[str]]) -> str:

@@ -364,8 +364,8 @@ def test_a_made_up_familys_ratings_over_time_read_on_its_scale(widgets):
 
 
 def test_a_made_up_familys_comparison_is_charted_on_its_scale_and_grades_of_no_scale_counted(widgets):
-    from ui.render import grade_chart
     from retrieval.compare import judgement_answer
+    from ui.render import grade_chart
 
     answer = judgement_answer("Which places were rated for quality of widgets?", widgets)
     assert answer is not None and len(answer.figures[0].rows) == 4
@@ -373,6 +373,7 @@ def test_a_made_up_familys_comparison_is_charted_on_its_scale_and_grades_of_no_s
     chart = grade_chart(ranked.figures[0])
     assert [t.get_text() for t in chart.axes[0].get_xticklabels()] == ["Weak", "Adequate", "Strong"]
     figure = answer.figures[0]
-    figure.rows = [[*row[:3], grade, row[4]] for row, grade in zip(figure.rows, ["Weak", "So-so", "Weak", "Top"])]
+    grades = ["Weak", "So-so", "Weak", "Top"]
+    figure.rows = [[*row[:3], grade, row[4]] for row, grade in zip(figure.rows, grades, strict=True)]
     counted = grade_chart(figure)  # grades on no profile's scale: how many reports have each
     assert counted is not None and [t.get_text() for t in counted.axes[0].get_yticklabels()][-1] == "Weak"

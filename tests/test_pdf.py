@@ -285,7 +285,8 @@ def test_ofsted_grading_grid_comes_out_as_judgement_grade_rows():
 # --- grading grids of every layout, outline headings, headline sentences ---------------------------
 
 ILACS_ROWS = [  # (label lines, grade lines): wrapped labels, a grade cell wrapped under itself
-    (["The impact of leaders on social work", "practice with children and families"], ["Requires improvement", "to be good"]),
+    (["The impact of leaders on social work", "practice with children and families"],
+     ["Requires improvement", "to be good"]),
     (["The experiences and progress of", "children who need help and protection"], ["Good"]),
     (["The experiences and progress of", "children in care"], ["Outstanding"]),
     (["Overall effectiveness"], ["Requires Improvement", "to be good"]),
