@@ -1,8 +1,8 @@
 """Which report an eval item is asked of, and making sure that report has an index before the run.
 
 An item's `report` is an index name (`ofsted-birmingham-2016`). When its index is missing and the source
-text is found -- the bundled report, or a file under ../shared/corpus/other-reports/ (REPORT_QA_SHARED
-overrides ../shared) -- it is ingested into the index root first; otherwise its items are skipped and the
+text is found -- the bundled report, a file under ../shared/corpus/other-reports/, or a PDF under
+../shared/corpus/library/ (REPORT_QA_SHARED overrides ../shared) -- it is ingested into the index root first; otherwise its items are skipped and the
 caller says so.
 """
 
@@ -28,15 +28,24 @@ def shared_root() -> Path:
     return Path(override) if override else PROJECT_ROOT.parent / "shared"
 
 
+LIBRARY_SUFFIXES = (".pdf",)  # the library folder holds the published PDFs only (no checked text copies)
+
+
 def source_folders() -> list[Path]:
-    return [BUNDLED_REPORT.parent, shared_root() / "corpus" / "other-reports", shared_root() / "corpus"]
+    corpus = shared_root() / "corpus"
+    return [BUNDLED_REPORT.parent, corpus / "other-reports", corpus, corpus / "library"]
+
+
+def _suffixes(folder: Path) -> tuple[str, ...]:
+    return LIBRARY_SUFFIXES if folder.name == "library" else SOURCE_SUFFIXES
 
 
 def find_source(report: str, folders: list[Path] | None = None) -> Path | None:
     """The report file whose index name is `report`, or None. Example: "ofsted-birmingham-2016" ->
-    ../shared/corpus/other-reports/ofsted-birmingham-2016.txt."""
+    ../shared/corpus/other-reports/ofsted-birmingham-2016.txt; "ofsted-sunderland-11-march-2025" ->
+    ../shared/corpus/library/ofsted-sunderland-11-march-2025.pdf."""
     for folder in folders if folders is not None else source_folders():
-        for suffix in SOURCE_SUFFIXES:
+        for suffix in _suffixes(folder):
             for path in sorted(folder.glob(f"*{suffix}")) if folder.is_dir() else []:
                 if report_name(path) == report:
                     return path

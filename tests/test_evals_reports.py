@@ -112,3 +112,20 @@ def test_items_naming_no_report_get_the_bundled_index_built_when_it_is_missing(m
     groups = cli._ready_groups([item], None, load_settings())
     assert asked == ["staffordshire-and-stoke-2017"]
     assert list(groups) == [None]
+
+
+def test_source_folders_include_the_shared_library_for_pdfs_only(tmp_path, monkeypatch):
+    from evals.reports import source_folders
+
+    monkeypatch.setenv("REPORT_QA_SHARED", str(tmp_path))
+    library = tmp_path / "corpus" / "library"
+    assert library in source_folders()
+    library.mkdir(parents=True)
+    (library / "council-2025.pdf").write_bytes(b"%PDF-1.4")
+    (library / "notes-2025.txt").write_text("x", encoding="utf-8")
+    assert find_source("council-2025") == library / "council-2025.pdf"
+    assert find_source("notes-2025") is None  # only PDFs are taken from the library
+    other = tmp_path / "corpus" / "other-reports"
+    other.mkdir()
+    (other / "council-2025.txt").write_text("x", encoding="utf-8")
+    assert find_source("council-2025") == other / "council-2025.txt"  # a checked text copy comes first
