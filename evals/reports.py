@@ -2,8 +2,8 @@
 
 An item's `report` is an index name (`ofsted-birmingham-2016`). When its index is missing and the source
 text is found -- the bundled report, a file under ../shared/corpus/other-reports/, or a PDF under
-../shared/corpus/library/ (REPORT_QA_SHARED overrides ../shared) -- it is ingested into the index root first; otherwise its items are skipped and the
-caller says so.
+../shared/corpus/library/ (REPORT_QA_SHARED overrides ../shared) -- it is ingested into the index root
+first; otherwise its items are skipped and the caller says so.
 """
 
 from __future__ import annotations

@@ -157,6 +157,7 @@ def analyse(question: str, one_name: Callable[[str], bool] | None = None) -> Que
     pairs = [(p.text, p.query) for p in found] if len(found) > 1 else more_parts(question)
     if len(pairs) == 1 and one_name is not None:
         pairs = named_pair_parts(question, one_name)
+    pairs = resolved_pairs(pairs)
     parts = _distinguished(tuple(_part(text, query, shared) for text, query in pairs))
     return QuestionAnalysis(
         question=question,
@@ -170,6 +171,52 @@ def analyse(question: str, one_name: Callable[[str], bool] | None = None) -> Que
 
 
 NUMERIC_TYPES = (AnswerType.NUMBER, AnswerType.PERCENTAGE, AnswerType.MONEY, AnswerType.DURATION)
+
+
+# "it" of a follow-on part ("... and when did it take place?") stands for the first part's subject: the
+# determiner phrase up to a word that ends it (a preposition other than "of", a verb form, a conjunction).
+_IT = re.compile(r"\bit\b(?!['’])", re.I)
+_DETERMINER_PHRASE = re.compile(r"\b(?:the|this|that)\s+[\w'’-]+(?:\s+[\w'’-]+){0,4}", re.I)
+_PHRASE_ENDS = frozenset("""in on at for to from by with about and or but was were is are be been being has have
+had do does did will would can could should may might when where who which what that how why during since after
+before than as out up""".split())
+
+
+def antecedent(text: str) -> str | None:
+    """The subject a later "it" refers to: "Who led the inspection" -> "the inspection"; "When was the review
+    carried out" -> "the review"; None when `text` has no determiner phrase ("Who led it")."""
+    match = _DETERMINER_PHRASE.search(text.rstrip("?.! "))
+    if match is None:
+        return None
+    words = match.group(0).split()
+    kept = words[:2]
+    for word in words[2:]:
+        low = word.lower()
+        if low in _PHRASE_ENDS or (low.endswith("ed") and len(low) > 4):
+            break
+        kept.append(word)
+    if kept[1].lower() in _PHRASE_ENDS or _IT.fullmatch(kept[1]):
+        return None
+    return " ".join(kept).rstrip(",;:")
+
+
+def resolved_pairs(pairs: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """(text, query) pairs with "it" in a follow-on part (one whose query ends with the first part) replaced by
+    the first part's subject, so the part's own words name what it asks about: "when did it take place?"
+    after "Who led the inspection" -> "when did the inspection take place?". Other parts as they were."""
+    if len(pairs) < 2:
+        return pairs
+    first = pairs[0][0]
+    subject = antecedent(first)
+    if subject is None:
+        return pairs
+    resolved = [pairs[0]]
+    for text, query in pairs[1:]:
+        if query.endswith(first) and query != text and _IT.search(text):
+            text = _IT.sub(subject, text, count=1)
+            query = f"{text} {first}"
+        resolved.append((text, query))
+    return resolved
 
 
 def intent_for(text: str, answer_type: AnswerType) -> Intent:
