@@ -38,6 +38,8 @@ _NAME_CUES = re.compile(rf"\bwhat name\b|\bnames? (?:of|given to) (?:the |this |
                         r"\bwhat (?:is|was) (?:he|she|they) called\b|"
                         rf"^\s*who (?:is|was|are|were) (?:the )?(?:current |then )?(?:[\w&'’-]+ ){{0,5}}?{_ROLE}\b",
                         re.I)
+# "mean" the verb ("What does X mean?", "what do they mean by Y") asks for a meaning, not an average.
+_MEAN_VERB = re.compile(r"\b(?:does|do|did)\b.{1,60}?\bmean(?=\s+by\b|\s*[?.!]*\s*$)", re.I)
 _DEFINITION_CUES = re.compile(r"\b(stand for|stands for|short for|full name|full form|acronym|abbreviation|"
                               r"meaning of|what does .{1,40} mean|refer to|refers to|what is meant by|define|"
                               r"definition of|what (?:kind|sort|type) of \w+ is)\b|"
@@ -129,7 +131,7 @@ def has_report_word(question: str, vocabulary: frozenset[str]) -> bool:
 
 def intent_of(question: str) -> Intent:
     return Intent(
-        wants_number=bool(_NUMBER_CUES.search(question)),
+        wants_number=bool(_NUMBER_CUES.search(_MEAN_VERB.sub(lambda m: m.group(0)[:-4], question))),
         wants_definition=bool(_DEFINITION_CUES.search(question)),
         wants_person=bool(_WHO_CUES.search(question)),
         wants_name=bool(_NAME_CUES.search(question)),

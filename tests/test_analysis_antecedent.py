@@ -33,3 +33,16 @@ def test_parts_without_a_follow_on_it_are_unchanged():
     assert resolved_pairs([("Who runs the hub", "Who runs the hub"),
                            ("why is it's name odd?", "why is it's name odd? Who runs the hub")])[1][0] == \
         "why is it's name odd?"
+
+
+@pytest.mark.parametrize(("question", "number"), [
+    ("What does ABC mean?", False),  # the verb: a meaning is asked for
+    ("What do the inspectors mean by drift?", False),
+    ("What does the mean waiting time mean?", True),  # the noun is still there
+    ("What is the mean waiting time?", True),
+    ("What was the annual mean?", True),
+])
+def test_mean_the_verb_is_not_a_number_cue(question, number):
+    from retrieval.questions import intent_of
+
+    assert intent_of(question).wants_number is number
