@@ -57,8 +57,8 @@ _JUDGEMENT_CUES = re.compile(r"^\s*(is|are|was|were|did|does|do|has|have|had|can
                              r"how effective|how was .{1,60} (?:rated|judged|assessed)|rated|rating|verdict|judge|"
                              r"judged|what did (?:the )?inspectors? (?:make|think|say|find|conclude)|quality of|"
                              r"good enough|enough|adequate|sufficient|effective|satisfactory)\b", re.I)
-_ACCOUNT_CUES = re.compile(r"\b(why|what happened|what went wrong|what changed|how did|how were|how was|how do|"
-                           r"how does|what did .{1,60} do)\b", re.I)
+_ACCOUNT_CUES = re.compile(r"\b(why|what happened|what went wrong|what changed|how did|how were|how was|how is|"
+                           r"how are|how do|how does|what did .{1,60} do)\b", re.I)
 _PLACE_CUES = re.compile(r"^\s*where\b|\b(which|what) (?:town|towns|place|places|location|locations|prison|"
                          r"prisons|office|offices|police stations?|premises|area|county)\b|\bbased\b", re.I)
 _MULTI_CUES = re.compile(r"\b(compare|comparison|both|versus|vs\.?|differ|difference|whereas|and how|and what|"

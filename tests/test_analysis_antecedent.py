@@ -46,3 +46,11 @@ def test_mean_the_verb_is_not_a_number_cue(question, number):
     from retrieval.questions import intent_of
 
     assert intent_of(question).wants_number is number
+
+
+@pytest.mark.parametrize("question", ["How are managers using the new tool?", "How is the hub run?",
+                                      "How was the hub run?"])
+def test_how_in_any_tense_asks_for_an_account(question):
+    from retrieval.questions import intent_of
+
+    assert intent_of(question).wants_account
