@@ -27,7 +27,9 @@ from retrieval.forms import (
     answers_the_form,
     asked_time,
     carries_value,
-    fit_bonus,
+    fit_part_totals,
+    fit_parts,
+    fit_total,
     focus_weights,
     has_figure,
     is_graded,
@@ -549,13 +551,16 @@ class Composer:
         # A table row, glossary entry or key fact leans on its passage's title and caption for context.
         if is_row or hit.chunk.kind in (kinds.GLOSSARY, kinds.KEY_FACT):
             coverage_ = 0.5 * own_coverage + 0.5 * passage_coverage
-        fit = fit_bonus(text, hit.chunk, intent, is_row, answer_type, asked)
+        terms = fit_parts(text, hit.chunk, intent, is_row, answer_type, asked)
+        fit = fit_total(terms)  # fit_bonus, term for term
         named = 0.0
         if entities:  # the sentence itself names what the question is specifically about
             named = sum(1 for e in entities if e in normalise_for_match(text)) / len(entities)
         # One weighted sum (retrieval/scorer.py): the hand weights, or those `report-qa fit-scorer` fitted.
         features = candidate_features(dense, coverage_, own_coverage, passage_coverage, prior, fit, named, is_row,
-                                      hit.chunk.kind in WHOLE_PASSAGE_KINDS, len(text.split()))
+                                      hit.chunk.kind in WHOLE_PASSAGE_KINDS, len(text.split()),
+                                      fit_part_totals(terms), self._carries(hit.chunk, span, answer_type)
+                                      if answer_type else None)
         return Candidate(hit, span, text, active_scorer().score(features), dense, coverage_, is_row, cells or [],
                          features=features)
 

@@ -166,61 +166,87 @@ def type_fit(text: str, answer_type: str | None, asked: frozenset[str] = frozens
     return None
 
 
+FIT_PARTS = ("number", "date", "place", "kind", "type_named", "verdict", "glossary", "person", "penalty")
+
+
 def fit_bonus(text: str, chunk: Chunk, intent: Intent, is_row: bool, answer_type: str | None = None,
               asked: frozenset[str] = frozenset()) -> float:
     """How well a sentence fits the form of answer the question asks for (a number, a date, a place ...).
     `answer_type` is the analysis's expected type (`retrieval.analysis.AnswerType`), when known; `asked`
-    the question's stemmed content words."""
+    the question's stemmed content words. The sum of `fit_parts`, added in their order."""
+    return fit_total(fit_parts(text, chunk, intent, is_row, answer_type, asked))
+
+
+def fit_total(terms: list[tuple[str, float]]) -> float:
+    """The terms of `fit_parts` added in their order (so `fit_bonus` is the same to the last bit)."""
     bonus = 0.0
+    for _, value in terms:
+        bonus += value
+    return bonus
+
+
+def fit_part_totals(terms: list[tuple[str, float]]) -> tuple[float, ...]:
+    """`fit_parts` summed per part, in FIT_PARTS order. Example: [("number", 0.1), ("penalty", -0.1),
+    ("penalty", -0.03)] -> (0.1, 0, 0, 0, 0, 0, 0, 0, -0.13)."""
+    totals = dict.fromkeys(FIT_PARTS, 0.0)
+    for name, value in terms:
+        totals[name] += value
+    return tuple(totals.values())
+
+
+def fit_parts(text: str, chunk: Chunk, intent: Intent, is_row: bool, answer_type: str | None = None,
+              asked: frozenset[str] = frozenset()) -> list[tuple[str, float]]:
+    """The terms of `fit_bonus`, each named by its part (FIT_PARTS), in the order they are added."""
+    terms: list[tuple[str, float]] = []
     typed = type_fit(text, answer_type, asked)
     if intent.wants_number:
-        bonus += FIT if has_figure(text) else (0.0 if _NUMBER_WORDS.search(text) else -FIT)
+        terms.append(("number", FIT if has_figure(text) else (0.0 if _NUMBER_WORDS.search(text) else -FIT)))
     if answer_type == "date":
-        bonus += typed or 0.0
+        terms.append(("date", typed or 0.0))
     elif intent.wants_date:
-        bonus += FIT if _DATE.search(text) else -FIT
+        terms.append(("date", FIT if _DATE.search(text) else -FIT))
     if intent.wants_place:
-        bonus += FIT / 2 if _PLACE.search(text) else -FIT / 2
+        terms.append(("place", FIT / 2 if _PLACE.search(text) else -FIT / 2))
     if intent.kind is not None and chunk.kind == intent.kind:
-        bonus += FIT  # "what did they recommend ..." is answered by a recommendation
+        terms.append(("kind", FIT))  # "what did they recommend ..." is answered by a recommendation
     if chunk.kind == kinds.GLOSSARY and not intent.wants_definition:
-        bonus -= FIT / 2  # a definition rarely answers a question that is not asking for one
+        terms.append(("glossary", -FIT / 2))  # a definition rarely answers a question that is not asking for one
     if intent.answer_type:
         # "Which accredited course ...": a sentence naming the kind of thing asked for is more likely its answer.
         named = intent.answer_type & set(content_terms(f"{text} {chunk.caption or ''}"))
-        bonus += FIT * len(named) / len(intent.answer_type)
+        terms.append(("type_named", FIT * len(named) / len(intent.answer_type)))
     if answer_type == "verdict" and is_row and is_graded(chunk):
-        bonus += 1.5 * FIT  # "what was X judged?": the row of a grade grid states the verdict in one word
+        terms.append(("verdict", 1.5 * FIT))  # the row of a grade grid states the verdict in one word
     if (intent.wants_judgement or answer_type == "verdict") and not intent.wants_number:
         # "what percentage had sufficient ..." wants the figure, not the verdict word
-        bonus += FIT if _VERDICT.search(text) else (-FIT / 2 if answer_type == "verdict" else 0.0)
+        terms.append(("verdict", FIT if _VERDICT.search(text) else (-FIT / 2 if answer_type == "verdict" else 0.0)))
         if _SUMMARY_SECTION.search(chunk.section_text) or text.startswith("Overall"):
-            bonus += FIT / 2  # the summary chapter states each verdict in one sentence
+            terms.append(("verdict", FIT / 2))  # the summary chapter states each verdict in one sentence
     if intent.wants_definition and chunk.kind == kinds.GLOSSARY:
-        bonus += 1.5 * FIT
+        terms.append(("glossary", 1.5 * FIT))
     if intent.wants_person:
         if chunk.person:  # a practice example: the sentence that names its person
-            bonus += FIT if chunk.person in text else -FIT
+            terms.append(("person", FIT if chunk.person in text else -FIT))
         elif chunk.addressed_to:  # a recommendation says who should act
-            bonus += FIT
+            terms.append(("person", FIT))
         elif answer_type == "person":
-            bonus += typed or 0.0
+            terms.append(("person", typed or 0.0))
         elif _NAME.search(text):
-            bonus += FIT / 2
+            terms.append(("person", FIT / 2))
     elif answer_type == "person":  # "what name ..." / "name of the person" without a who-cue
-        bonus += typed or 0.0
+        terms.append(("person", typed or 0.0))
     if chunk.kind == kinds.PRACTICE_EXAMPLE and EXAMPLE_OPENING.match(text) and not (
             intent.wants_name or intent.wants_person):
-        bonus -= FIT  # the opening introduces the case the question describes; the answer comes later
+        terms.append(("penalty", -FIT))  # the opening introduces the case asked about; the answer comes later
     if chunk.caption and text.strip() in chunk.caption:
-        bonus -= 0.05  # a caption says what a table shows, rarely the value asked for
+        terms.append(("penalty", -0.05))  # a caption says what a table shows, rarely the value asked for
     if text.startswith("Source:"):
-        bonus -= 0.10
+        terms.append(("penalty", -0.10))
     if len(text.split()) < 4 and not is_row:
-        bonus -= 0.10
+        terms.append(("penalty", -0.10))
     if chunk.kind == kinds.FOOTNOTE:
-        bonus -= 0.03
-    return bonus
+        terms.append(("penalty", -0.03))
+    return terms
 
 
 def carries_value(text: str, answer_type: str | None) -> bool | None:

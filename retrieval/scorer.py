@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from ingest.errors import ReportQAError
-from retrieval.forms import FIT  # the entity-named bonus is half of it per share of names stated
+from retrieval.forms import FIT, FIT_PARTS  # the entity-named bonus is half of FIT per share of names stated
 
 DEFAULT_WEIGHTS = Path(__file__).resolve().parent / "scorer_weights.json"
 ENV_WEIGHTS = "REPORT_QA_SCORER"  # another weights file, or "off" (the hand weights)
@@ -40,14 +40,24 @@ FEATURES = (
     "whole_entry",       # a whole glossary entry, key fact or recommendation
     "length",            # its words / LENGTH_WORDS, capped at 1
 )
-HAND_WEIGHTS = (0.45, 0.35, 0.0, 0.0, 0.20, 1.0, FIT / 2, 0.0, 0.0, 0.0)
+BASE_FEATURES = FEATURES  # a version-1 weights file names exactly these
+# Version 2 adds the parts of `fit` (retrieval.forms.fit_parts, summed per part) and whether the candidate
+# carries a value of the expected answer type (1 yes, 0 no, 0.5 for a type with no recognisable value).
+FEATURES = BASE_FEATURES + tuple(f"fit_{part}" for part in FIT_PARTS) + ("carries",)
+HAND_WEIGHTS = (0.45, 0.35, 0.0, 0.0, 0.20, 1.0, FIT / 2, 0.0, 0.0, 0.0) + (0.0,) * (len(FIT_PARTS) + 1)
+VERSION = 2
 
 
 def candidate_features(dense: float, coverage: float, own_coverage: float, passage_coverage: float, prior: float,
-                       fit: float, named: float, is_row: bool, whole_entry: bool, words: int) -> tuple[float, ...]:
-    """One candidate's features, in FEATURES order. Example: a 30-word sentence -> length 0.5."""
+                       fit: float, named: float, is_row: bool, whole_entry: bool, words: int,
+                       parts: tuple[float, ...] | None = None, carries: bool | None = None) -> tuple[float, ...]:
+    """One candidate's features, in FEATURES order; `parts` are `fit`'s per part (retrieval.forms.
+    fit_part_totals; none given: zeros). Example: a 30-word sentence -> length 0.5."""
+    parts = parts if parts is not None else (0.0,) * len(FIT_PARTS)
+    if len(parts) != len(FIT_PARTS):
+        raise ValueError(f"parts {parts} must give one value per fit part {list(FIT_PARTS)}")
     return (dense, coverage, own_coverage, passage_coverage, prior, fit, named, float(is_row), float(whole_entry),
-            min(words / LENGTH_WORDS, 1.0))
+            min(words / LENGTH_WORDS, 1.0), *parts, 0.5 if carries is None else float(carries))
 
 
 @dataclass
@@ -67,7 +77,8 @@ class Scorer:
         return self.intercept + sum(w * f for w, f in zip(self.weights, features, strict=True))
 
     def to_json(self) -> dict[str, Any]:
-        return {"features": list(FEATURES), "weights": dict(zip(FEATURES, self.weights, strict=True)),
+        return {"version": VERSION, "features": list(FEATURES),
+                "weights": dict(zip(FEATURES, self.weights, strict=True)),
                 "intercept": self.intercept, "numbers": self.numbers}
 
     def save(self, path: Path) -> None:
@@ -77,6 +88,8 @@ class Scorer:
     def from_json(cls, data: Any, source: str) -> Scorer:
         """Example: {"weights": {"dense": 0.5, ...every feature...}, "intercept": 0.0} -> a fitted Scorer."""
         weights = data.get("weights") if isinstance(data, dict) else None
+        if isinstance(weights, dict) and set(weights) == set(BASE_FEATURES):  # version 1: no part weights
+            weights = {**dict.fromkeys(FEATURES, 0.0), **weights}
         if not isinstance(weights, dict) or set(weights) != set(FEATURES):
             found = sorted(weights) if isinstance(weights, dict) else type(weights).__name__
             raise ReportQAError(f"{source}: 'weights' must name exactly the features {list(FEATURES)}, found "

@@ -12,11 +12,13 @@ import numpy as np
 import pytest
 
 from evals.dataset import EvalItem
-from evals.fit_scorer import Group, collect, cross_validate, fit_weights, top_right
+from evals.fit_scorer import Group, collect, cross_validate, fit_chosen, fit_listwise, fit_weights, top_right
 from ingest.errors import ReportQAError
+from ingest.records import Chunk
 from retrieval import scorer as scoring
-from retrieval.forms import FIT
-from retrieval.scorer import FEATURES, HAND_WEIGHTS, Scorer, candidate_features, scorer_from
+from retrieval.forms import FIT, FIT_PARTS, fit_bonus, fit_part_totals, fit_parts
+from retrieval.questions import intent_of
+from retrieval.scorer import BASE_FEATURES, FEATURES, HAND_WEIGHTS, Scorer, candidate_features, scorer_from
 from tests.fakes import engine_over_text
 
 SMALL_REPORT = """Findings
@@ -147,3 +149,43 @@ def test_collect_labels_candidates_by_the_expected_answer(tmp_path):
     groups = collect(engine, [item], "small-report")
     assert groups and groups[0].right.any()
     assert scoring.active_scorer().hand  # the recorder puts the setting back
+
+
+def test_fit_listwise_corrects_the_hand_score_and_a_strong_penalty_keeps_it():
+    groups = [_group(r, True) for r in ("a", "b", "c") for _ in range(3)]
+    weights, intercept = fit_listwise(groups, 0.01)
+    assert intercept == 0.0 and top_right(groups, weights) == 1.0
+    kept, _ = fit_listwise(groups, 1e9)
+    assert top_right(groups, kept) == top_right(groups, np.array(HAND_WEIGHTS)) == 0.0
+    cv = cross_validate(groups)
+    assert cv["model"] in ("pointwise", "listwise") and set(cv["by_lambda"])
+    assert top_right(groups, fit_chosen(groups, cv)[0]) == 1.0
+
+
+def test_fit_bonus_is_the_sum_of_its_parts():
+    text = "The team held 240 open cases in June 2016."
+    chunk = Chunk(id="c1", section_id="caseload", section_path=["Caseload"], pages=[1], kind="text", text=text,
+                  start=0, end=len(text), sentences=[], content_hash="0")
+    for question in ("How many open cases were there?", "When were the cases counted?", "Who held the cases?"):
+        intent = intent_of(question)
+        terms = fit_parts(text, chunk, intent, False, None)
+        assert {name for name, _ in terms} <= set(FIT_PARTS)
+        assert fit_bonus(text, chunk, intent, False, None) == sum(v for _, v in terms)
+        assert sum(fit_part_totals(terms)) == pytest.approx(fit_bonus(text, chunk, intent, False, None))
+
+
+def test_features_carry_the_parts_and_the_expected_type_value():
+    f = candidate_features(0.5, 0.5, 0.5, 0.5, 1.0, FIT, 0.0, False, False, 30,
+                           parts=(FIT,) + (0.0,) * (len(FIT_PARTS) - 1), carries=True)
+    assert f[FEATURES.index("fit_number")] == FIT and f[FEATURES.index("carries")] == 1.0
+    assert _features()[FEATURES.index("carries")] == 0.5  # no expected type: neither
+    with pytest.raises(ValueError, match="fit part"):
+        candidate_features(0.5, 0.5, 0.5, 0.5, 1.0, FIT, 0.0, False, False, 30, parts=(1.0,))
+
+
+def test_a_version_1_file_still_loads_with_zero_part_weights(tmp_path):
+    path = tmp_path / "w.json"
+    path.write_text(json.dumps({"weights": dict.fromkeys(BASE_FEATURES, 0.5), "intercept": 0.1}), encoding="utf-8")
+    read = scorer_from(str(path), tmp_path / "absent.json")
+    assert read.weights == (0.5,) * len(BASE_FEATURES) + (0.0,) * (len(FEATURES) - len(BASE_FEATURES))
+    assert json.loads(json.dumps(read.to_json()))["version"] == 2
