@@ -65,19 +65,42 @@ class Readiness:
 
 def ensure_index(report: str, settings: Settings, ingest: Callable[[Path, Settings], object] | None = None,
                  folders: list[Path] | None = None) -> Readiness:
-    """Ready when the index exists; else ingest the source if one is found; else not ready, saying why."""
-    if has_index(report, settings):
-        return Readiness(report, True, "")
+    """Ready when the index exists and is current; else ingest the source if one is found; else not ready,
+    saying why. An index built from the source found here is brought up to date (ingest reuses it when the file,
+    model, chunker and parser version are unchanged, so this costs a checksum); an index built from another copy
+    (the PDF where the eval prefers the text) is used as it is."""
     source = find_source(report, folders)
+    if has_index(report, settings):
+        if source is None or not _built_from(report, settings, source):
+            return Readiness(report, True, "")
+        result = _ingester(ingest)(source, settings)
+        if getattr(result, "reused", True):
+            return Readiness(report, True, "")
+        return Readiness(report, True, f"rebuilt {settings.index_dir(report)} ({getattr(result, 'reason', '')})")
     if source is None:
         where = ", ".join(str(f) for f in (folders if folders is not None else source_folders()))
         return Readiness(report, False, f"no index for report {report!r} in {settings.index_root} and no "
                                         f"source file for it in {where}; run `report-qa ingest FILE` first")
-    if ingest is None:
-        from ingest.pipeline import ingest as ingest_report
-
-        def ingest(path: Path, s: Settings) -> object:
-            return ingest_report(path, s)
     log.info("ingesting %s for the eval", source)
-    ingest(source, settings)
+    _ingester(ingest)(source, settings)
     return Readiness(report, True, f"ingested {source} into {settings.index_dir(report)}")
+
+
+def _built_from(report: str, settings: Settings, source: Path) -> bool:
+    from ingest.errors import ReportQAError
+    from ingest.store import read_manifest
+
+    try:
+        manifest = read_manifest(settings.index_dir(report))
+    except ReportQAError:  # a damaged index: loading it says so, with the next step
+        return False
+    recorded = getattr(manifest, "source_path", "") if manifest is not None else ""
+    return bool(recorded) and Path(recorded) == source.resolve()
+
+
+def _ingester(ingest: Callable[[Path, Settings], object] | None) -> Callable[[Path, Settings], object]:
+    if ingest is not None:
+        return ingest
+    from ingest.pipeline import ingest as ingest_report
+
+    return lambda path, s: ingest_report(path, s)

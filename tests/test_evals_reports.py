@@ -35,6 +35,10 @@ def write(path: Path, *items: dict) -> Path:
     return path
 
 
+MANIFEST_FIELDS = {"format_version": 1, "report_name": "kept", "source_name": "kept.txt", "source_sha256": "0",
+                   "model": "m", "dimension": 8, "chunker": {}, "counts": {}, "built_at": "", "build_seconds": 0.0}
+
+
 def built(root: Path, name: str) -> None:
     (root / name).mkdir(parents=True)
     (root / name / "manifest.json").write_text("{}", encoding="utf-8")
@@ -129,3 +133,29 @@ def test_source_folders_include_the_shared_library_for_pdfs_only(tmp_path, monke
     other.mkdir()
     (other / "council-2025.txt").write_text("x", encoding="utf-8")
     assert find_source("council-2025") == other / "council-2025.txt"  # a checked text copy comes first
+
+
+def test_an_index_built_from_the_source_found_is_brought_up_to_date(tmp_path):
+    # A parser or file change since the index was built must not leave the eval on a stale index.
+    from types import SimpleNamespace
+
+    settings = load_settings(None, index_root=tmp_path / "index")
+    (tmp_path / "src").mkdir()
+    source = tmp_path / "src" / "kept.txt"
+    source.write_text("x", encoding="utf-8")
+    (tmp_path / "index" / "kept").mkdir(parents=True)
+    manifest = tmp_path / "index" / "kept" / "manifest.json"
+    calls = []
+
+    def ingest(reused):
+        return lambda path, s: calls.append(path) or SimpleNamespace(reused=reused, reason="parser changed")
+
+    for recorded in (str(source.resolve()), str(tmp_path / "elsewhere.pdf")):
+        manifest.write_text(json.dumps({**MANIFEST_FIELDS, "source_path": recorded}), encoding="utf-8")
+        current = ensure_index("kept", settings, ingest=ingest(True), folders=[tmp_path / "src"])
+        stale = ensure_index("kept", settings, ingest=ingest(False), folders=[tmp_path / "src"])
+        assert current.ready and current.message == "" and stale.ready
+        if recorded == str(source.resolve()):
+            assert calls == [source, source] and stale.message.startswith("rebuilt ")
+        else:  # another copy of the report (its PDF): used as it is, never replaced by the eval
+            assert calls == [source, source] and stale.message == ""
