@@ -99,8 +99,10 @@ def join_broken_words(lines: list[str]) -> list[str]:
     "well-resourced"), and goes when it writes it without ("proba-" / "tion" -> "probation").
     Example: ["the proba-", "tion service"] -> ["the probation", "service"] when "probation" occurs elsewhere.
     """
-    vocabulary = set(re.findall(r"[a-z]+", "\n".join(lines).lower()))
-    out = list(lines)
+    text = "\n".join(lines)
+    vocabulary = set(re.findall(r"[a-z]+", text.lower()))
+    hyphenated = set(re.findall(r"[a-z]+-[a-z]+", text.lower()))
+    out = [_join_soft_hyphens(line, vocabulary, hyphenated) for line in lines]
     for i in range(len(out) - 1):
         broken = _BROKEN.search(out[i].rstrip())
         following = _CONTINUES.match(out[i + 1])
@@ -111,6 +113,30 @@ def join_broken_words(lines: list[str]) -> list[str]:
         out[i] = out[i].rstrip()[: broken.start()] + joined + following.group(3)
         out[i + 1] = following.group(1) + following.group(4)
     return out
+
+
+_SOFT_HYPHEN = re.compile(r"([A-Za-z]*)[\ufffe\uffff]+\s*([A-Za-z]*)")
+
+
+def _join_soft_hyphens(line: str, vocabulary: set[str], hyphenated: set[str]) -> str:
+    """PDFium marks a word it joined across a line break with U+FFFE: "well\ufffebeing" -> "well-being" when
+    the report hyphenates it elsewhere or both halves are words, "proba\ufffetion" -> "probation" otherwise
+    (or when the report writes the word whole). No U+FFFE or U+FFFF is left."""
+
+    def join(match: re.Match[str]) -> str:
+        head, tail = match.group(1), match.group(2)
+        whole = (head + tail).lower()
+        if not tail and match.end() == len(line.rstrip()):
+            return f"{head}-" if head else ""  # at the line's end: a hyphen break for join_broken_words
+        if not head or not tail:
+            return head + tail
+        if f"{head}-{tail}".lower() in hyphenated:
+            return f"{head}-{tail}"
+        if whole not in vocabulary and head.lower() in vocabulary and tail.lower() in vocabulary:
+            return f"{head}-{tail}"
+        return head + tail
+
+    return _SOFT_HYPHEN.sub(join, line) if "\ufffe" in line or "\uffff" in line else line
 
 
 def paginate(raw_lines: list[str]) -> list[Line]:
