@@ -12,6 +12,7 @@ _ABBREVIATIONS = ("e.g.", "i.e.", "etc.", "Mr.", "Mrs.", "Dr.", "St.", "No.", "v
 # A sentence ends at . ! ? (maybe closed by a quote or bracket) followed by space and a capital,
 # digit or opening quote. Example: "It was good. We saw 3 cases." -> ["It was good.", "We saw 3 cases."]
 _SENTENCE_END = re.compile(r"[.!?][”’\")\]]*(?=\s+[“‘\"(A-Z0-9£•])")
+_PARAGRAPH_NUMBER = re.compile(r"\s*\d{1,3}(?:\.\d{1,3})*\.\s*")  # "15.", "2.1."
 _NUMBER = re.compile(r"(?<![\w.])[-–]?£?\d[\d,]*(?:\.\d+)?%?")
 
 
@@ -46,11 +47,15 @@ def split_sentences(text: str) -> list[Span]:
         start = line_start
         for match in _SENTENCE_END.finditer(line):
             end = line_start + match.end()
+            if _PARAGRAPH_NUMBER.fullmatch(text[start:end]):
+                start = end  # "15." opening a paragraph is no sentence and no figure of the one after it
+                continue
             if _ends_with_abbreviation(text[start:end]):
                 continue
             _add_span(text, spans, start, end)
             start = end
-        _add_span(text, spans, start, line_start + len(line))
+        if not _PARAGRAPH_NUMBER.fullmatch(text[start : line_start + len(line)]):  # a lone "15." is no sentence
+            _add_span(text, spans, start, line_start + len(line))
         line_start += len(line) + 1
     return spans
 
