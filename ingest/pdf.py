@@ -28,6 +28,7 @@ from ingest.clean import (
     repair_characters,
 )
 from ingest.errors import InputError
+from ingest.text import to_superscript
 
 PDF_MAGIC = b"%PDF"
 EDGE_SHARE = 0.1  # header and footer zones: the top and bottom tenth of the page
@@ -155,7 +156,7 @@ def report_from_pages(pages: list[PdfPage]) -> CleanReport:
                 heads.append(0)
             elif k and _wrapped_heading(body[k - 1], line, body_size) and len(texts[-1] + line.text) < 120:
                 texts[-1] += " " + line.text  # a heading wrapped over two lines is one title line
-                heads[-1] = 0 if headline_sentence(texts[-1]) else heads[-1]
+                heads[-1] = 0 if headline_sentence(texts[-1]) else heads[-1] or _joined_title(texts[-1], line)
                 continue
             texts.append(line.text)
             where.append((page.index, first))
@@ -165,6 +166,7 @@ def report_from_pages(pages: list[PdfPage]) -> CleanReport:
             texts.append("")
             where.append((page.index, True))
             heads.append(0)
+    texts = [t.rstrip("⁰¹²³⁴⁵⁶⁷⁸⁹") if head else t for t, head in zip(texts, heads, strict=True)]  # a title's note
     texts = join_broken_words([repair_characters(t) for t in texts])
     texts, where, heads = _mark_bookmarks(texts, where, heads, {p.index: p.bookmarks for p in pages if p.bookmarks})
     lines = [Line(text.rstrip(), printed[index], page_start=start, pdf_page=index + 1, heading=head)
@@ -372,6 +374,10 @@ def join_row_pieces(lines: list[PdfLine]) -> list[PdfLine]:
     out: list[PdfLine] = []
     for line in lines:
         prev = out[-1] if out else None
+        if prev is not None and _raised_marker(prev, line):
+            out[-1] = PdfLine(prev.text + to_superscript(line.text), prev.top, prev.bottom, prev.left,
+                              prev.baseline, prev.size, prev.bold, line.right, prev.cell_left)
+            continue
         if prev is None or not _continues_row(prev, line):
             out.append(line)
             continue
@@ -379,6 +385,16 @@ def join_row_pieces(lines: list[PdfLine]) -> list[PdfLine]:
         out[-1] = PdfLine(prev.text + glue + line.text, max(prev.top, line.top), min(prev.bottom, line.bottom),
                           prev.left, prev.baseline, prev.size, prev.bold, line.right)
     return out
+
+
+def _raised_marker(prev: PdfLine, line: PdfLine) -> bool:
+    """A footnote number printed small and raised just after a line's end ("What needs to improve?" + "1"):
+    a reference on that line, not a line of its own."""
+    if not (prev.top and line.top and prev.size) or not re.fullmatch(r"\d{1,2}", line.text):
+        return False
+    raised = line.baseline > prev.baseline + 0.1 * prev.size and line.bottom < prev.top
+    beside = -1.0 <= line.left - prev.right <= 0.6 * prev.size
+    return line.size <= 0.8 * prev.size and raised and beside and line.top <= prev.top + 0.6 * prev.size
 
 
 def _continues_row(prev: PdfLine, line: PdfLine) -> bool:
@@ -466,6 +482,13 @@ def _is_title(line: PdfLine, body_size: float) -> bool:
     return (bool(body_size) and line.size >= TITLE_SCALE * body_size and len(line.text) <= 150
             and not line.text.endswith((".", ",", ";")) and "   " not in line.text
             and not headline_sentence(line.text) and not _DATED_FIELD.search(line.text))
+
+
+def _joined_title(text: str, last: PdfLine) -> int:
+    """-1 when a heading wrapped over lines in the body's size but bold reads as a title ("The experiences of
+    children in care:" / "good"), 0 when it is a sentence or a field."""
+    return -1 if (last.bold and len(text) <= 150 and not text.endswith((".", ",", ";")) and "   " not in text
+                  and not _DATED_FIELD.search(text)) else 0
 
 
 _DATED_FIELD = re.compile(r"^[^:]{2,40}:\s.*\d")  # "Inspection dates: 10 to 14 June 2024": a field, not a title

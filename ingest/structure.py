@@ -867,7 +867,7 @@ def _recommendation_unit(blocks: list[Block], i: int, out: Outline, any_item: bo
         end += 1  # the bare marker's text
     while end < len(blocks) and not starts(blocks[end].text) and not ADDRESSEE.match(
         blocks[end].text) and blocks[end].footnote is None and len(blocks[end].lines) < 3 and not blocks[
-            end].page_start and not (any_item and len(blocks[end].lines) == 1 and _heading_like(blocks[end].text,
+            end].page_start and not blocks[end].heading and not (any_item and len(blocks[end].lines) == 1 and _heading_like(blocks[end].text,
                                                                                                 out.profile)):
         end += 1
     unit = Unit(kinds.RECOMMENDATION, blocks[i:end], label=f"Recommendation {number}", addressed_to=addressed_to)
