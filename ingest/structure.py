@@ -865,13 +865,19 @@ def _recommendation_unit(blocks: list[Block], i: int, out: Outline, any_item: bo
     if NUMBERED_MARKER.match(first) and end < len(blocks) and blocks[end].footnote is None and not starts(
             blocks[end].text):
         end += 1  # the bare marker's text
-    while end < len(blocks) and not starts(blocks[end].text) and not ADDRESSEE.match(
-        blocks[end].text) and blocks[end].footnote is None and len(blocks[end].lines) < 3 and not blocks[
-            end].page_start and not blocks[end].heading and not (any_item and len(blocks[end].lines) == 1 and _heading_like(blocks[end].text,
-                                                                                                out.profile)):
+    while end < len(blocks) and _item_goes_on(blocks[end], starts, any_item, out.profile):
         end += 1
     unit = Unit(kinds.RECOMMENDATION, blocks[i:end], label=f"Recommendation {number}", addressed_to=addressed_to)
     return unit, end
+
+
+def _item_goes_on(block: Block, starts, any_item: bool, profile: Profile) -> bool:
+    """`block` is a wrapped line of the item before it: not a new item, addressee, footnote, page or title."""
+    if starts(block.text) or ADDRESSEE.match(block.text) or block.footnote is not None or block.page_start:
+        return False
+    if len(block.lines) >= 3 or block.heading:
+        return False
+    return not (any_item and len(block.lines) == 1 and _heading_like(block.text, profile))
 
 
 def _split_next_item(blocks: list[Block], j: int) -> None:
