@@ -142,3 +142,81 @@ def test_bullets_under_a_numbered_item_keep_the_list_going():
            "8. Ensure that decisions about brothers and sisters living together are recorded.\n")
     doc = _document(raw, profile_named("ofsted"))
     assert [c.label for c in doc.chunks if c.kind == kinds.RECOMMENDATION][-1] == "Recommendation 8"
+
+
+# --- PDF ingest repairs (raised footnote marker, soft hyphen, wrapped bold heading, lone paragraph numbers) ----
+
+
+def _pdf_document(lines: list, profile_name: str = "ofsted") -> Document:
+    from ingest.pdf import PdfPage, join_row_pieces, report_from_pages
+
+    cleaned = report_from_pages([PdfPage(0, 842, join_row_pieces(lines), "")])
+    return build_document("made-up", outline(build_blocks(cleaned), profile=profile_named(profile_name)),
+                          cleaned.footnotes)
+
+
+def _improvement_page_lines() -> list:
+    from ingest.pdf import PdfLine
+
+    # geometry as PDFium reports it: a 9pt "1" raised after a 14pt title, items, a bold 12pt title over two lines
+    return [
+        PdfLine("Body text of the opening page runs across the whole width of it here.", 745.6, 733.9, 71.3,
+                736.4, 12.0, False, 517.6),
+        PdfLine("What needs to improve?", 704.0, 690.5, 71.2, 693.3, 14.0, True, 242.0),
+        PdfLine("1", 704.9, 698.4, 243.2, 698.4, 9.0, True, 247.5),
+        PdfLine("◼ The uptake of the made-up service and what it does with it.", 681.6, 670.1, 72.0, 672.5,
+                12.0, False, 484.0),
+        PdfLine("◼ The workloads of the made-up team.", 646.7, 635.1, 72.0, 637.5, 12.0, False, 416.7),
+        PdfLine("The experiences and progress of made-up people in the made-up area:", 570.7, 559.1, 70.9,
+                561.5, 12.0, True, 505.5),
+        PdfLine("good", 556.2, 544.6, 71.2, 547.0, 12.0, True, 142.7),
+        PdfLine("1. People receive a very strong offer here. The offer is well supported by five hubs.", 530.0,
+                518.4, 71.5, 520.9, 12.0, False, 476.9),
+        PdfLine("1 The areas for improvement are made up for this test of footnotes here.", 91.0, 80.8, 71.7,
+                86.3, 6.5, False, 518.4),
+    ]
+
+
+def test_a_raised_footnote_number_after_an_improvement_title_does_not_stop_its_list():
+    document = _pdf_document(_improvement_page_lines())
+    items = [c for c in document.chunks if c.kind == kinds.RECOMMENDATION]
+    assert [c.text.split(".")[0] for c in items] == ["◼ The uptake of the made-up service and what it does with it",
+                                                     "◼ The workloads of the made-up team"]
+    assert all("experiences" not in c.text for c in items)
+    note = next(c for c in document.chunks if "areas for improvement are made up" in c.text)
+    assert note.kind == kinds.FOOTNOTE
+
+
+def test_a_bold_title_wrapped_over_two_lines_heads_the_paragraphs_after_it():
+    document = _pdf_document(_improvement_page_lines())
+    paragraph = next(c for c in document.chunks if c.text.startswith("1. People receive"))
+    title = "The experiences and progress of made-up people in the made-up area: good"
+    assert any(title in str(part) for part in paragraph.section_path)
+
+
+def test_a_lone_digit_beside_a_line_in_the_same_font_is_not_a_footnote_marker():
+    from ingest.pdf import PdfLine, join_row_pieces
+
+    line = PdfLine("Total", 704.0, 690.5, 71.2, 693.3, 12.0, False, 100.0)
+    same = PdfLine("1", 704.0, 690.5, 101.0, 693.3, 12.0, False, 107.0)
+    assert "¹" not in " ".join(ln.text for ln in join_row_pieces([line, same]))
+
+
+def test_soft_hyphen_marks_are_joined_and_never_left_in_the_text():
+    from ingest.clean import join_broken_words
+
+    lines = ["their well\ufffebeing and the proba\ufffetion service", "probation is here and self-care",
+             "good self\ufffecare at the end well\ufffe", "being \uffff", "\ufffe"]
+    out = join_broken_words(lines)
+    assert out[0] == "their well-being and the probation service"
+    assert out[2].startswith("good self-care at the end well-being")
+    assert not any(ch in "".join(out) for ch in "\ufffe\uffff")
+
+
+def test_a_lone_paragraph_number_is_not_a_sentence():
+    from ingest.text import split_sentences
+
+    text = "It was good. 15. Next one here. We saw 3 cases.\n15.\nAlone"
+    sentences = [text[s.start : s.end] for s in split_sentences(text)]
+    assert sentences == ["It was good.", "Next one here.", "We saw 3 cases.", "Alone"]
+    assert [text[s.start : s.end] for s in split_sentences("2.1.")] == []
