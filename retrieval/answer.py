@@ -19,7 +19,7 @@ from ingest.records import Span
 from ingest.text import normalise_for_match
 from retrieval.analysis import type_words
 from retrieval.candidate import Candidate
-from retrieval.citations import build_answer, decline
+from retrieval.citations import YES_NO_TYPE, build_answer, decline, yes_no_answer
 from retrieval.fields import Field, fields_of, label_match, sign_offs
 from retrieval.forms import (
     CAPITALISED_RUN,
@@ -103,7 +103,11 @@ class Composer:
                                 lead=f"{number_in_words(len(items)).capitalize()} "
                                      f"{'item' if len(items) == 1 else 'items'} under “{title}”:")
         chosen = self.select(question, intent, hits, scores, answer_type=answer_type)
-        return build_answer(question, chosen) if chosen else decline(question, hits)
+        if not chosen:
+            return decline(question, hits)
+        if answer_type == YES_NO_TYPE:
+            return yes_no_answer(question, chosen)
+        return build_answer(question, chosen)
 
     def counted_list(self, question: str, intent: Intent, hits: list[Hit],
                      scores: QueryScores) -> tuple[list[Candidate], str] | None:
