@@ -27,6 +27,7 @@ from retrieval.forms import (
     answers_the_form,
     asked_time,
     carries_value,
+    dated_only_by_its_subject,
     fit_part_totals,
     fit_parts,
     fit_total,
@@ -190,6 +191,8 @@ class Composer:
                    and answers_the_form(c, intent, entities, self.expansions(), named, asked)
                    and self.counts_the_thing_asked(c, intent)]
         fitting = [c for c in fitting if states_all(c, distinct)] or fitting
+        if intent.wants_date or answer_type == "date":
+            fitting = [c for c in fitting if not dated_only_by_its_subject(c.value_part, part_text or question)]
         confident = bool(fitting) and self.confidence(fitting[0], scores) >= MIN_CONFIDENCE
         if answer_type == LIST_TYPE:
             whole = self.whole_list(question, fitting[0], scores) if confident else []

@@ -14,7 +14,7 @@ from ingest.records import Chunk
 from ingest.structure import EXAMPLE_START as EXAMPLE_OPENING
 from ingest.text import normalise_for_match, number_value, numbers_in
 from retrieval.candidate import Candidate
-from retrieval.questions import STOPWORDS, Intent, content_terms
+from retrieval.questions import STOPWORDS, Intent, content_terms, stem
 
 _WH_WORD = re.compile(r"\b(what|which|who|whom|whose|when|where|why|how)\b", re.I)
 PREMISE_WEIGHT = 0.3
@@ -47,6 +47,14 @@ _SUMMARY_SECTION = re.compile(r"\b(judgements?|summary|conclusions?|overall)\b",
 _MONEY = re.compile(r"£\s?\d|\b\d[\d,.]*\s?(?:pounds|million|billion|bn|m)\b", re.I)
 _DATE = re.compile(r"\b(19|20)\d\d\b|\b(January|February|March|April|May|June|July|August|September|October|"
                    r"November|December)\b")
+# A period relative to the report's own time: "in the past year", "over the last 12 months", "since the last
+# inspection". It answers "when" as a period does, though less exactly than a date.
+RELATIVE_PERIOD = re.compile(
+    r"\b(?:in|over|during|within|for|across)\s+the\s+(?:past|last|previous|preceding|recent)\s+"
+    r"(?:(?:few|several|two|three|four|five|six|twelve|eighteen|\d+)\s+)?(?:years?|months?|weeks?|decade)\b|"
+    r"\bsince\s+(?:the\s+)?(?:last|previous|prior)\s+(?:[\w-]+\s+)?(?:inspection|visit|review|report)\b|"
+    r"\b(?:this|last)\s+(?:year|month|spring|summer|autumn|winter)\b|\bin\s+recent\s+(?:years|months|weeks)\b",
+    re.I)
 _PLACE = re.compile(r"\b(?:at|in|from|to|near)\s+(?:the\s+)?(?:HM\s+Prison\s+)?[A-Z][a-z]+")
 _NAME = re.compile(r"(?<=[a-z,] )[A-Z][a-z]{2,}\b|^[A-Z][a-z]{2,} (?:is|was|has)\b")
 FIT = 0.08  # reward for the form of answer asked for; the same amount is taken off when it is missing
@@ -63,7 +71,7 @@ def answers_the_form(candidate: Candidate, intent: Intent, entities: list[str],
         return False  # a lead-in ("... as the following table shows:") introduces the answer; it is not one
     if intent.wants_number and not (has_figure(text) or _NUMBER_WORDS.search(text)):
         return False
-    if intent.wants_date and not _DATE.search(text):
+    if intent.wants_date and not (_DATE.search(text) or RELATIVE_PERIOD.search(text)):
         return False
     if intent.wants_money and not _MONEY.search(text):
         return False
@@ -124,11 +132,39 @@ _NOT_NAME_WORDS = re.compile(r"\b(?:The|This|That|These|Local|Council|Service|Se
 SIGNATURE_WORDS = 10  # a line this short carrying a name reads as a signature or by-line
 
 
-def date_fit(text: str) -> float:
+def relative_period(text: str, asked: frozenset[str] = frozenset()) -> bool:
+    """Whether `text` states a relative period (RELATIVE_PERIOD) that does not name what is asked about:
+    "since the last inspection" does not date the inspection itself. `asked`: the question's stemmed words.
+    Example: ("Leaders changed in the past year.", {"leader"}) -> True; ("since the last inspection",
+    {"inspect"}) -> False."""
+    return any(not set(content_terms(m.group())) & asked for m in RELATIVE_PERIOD.finditer(text))
+
+
+_PERIOD_FRAME = frozenset("in over during within for across the past last previous preceding recent since prior this "
+                          "few several".split())
+
+
+def dated_only_by_its_subject(text: str, question: str) -> bool:
+    """Whether `text`'s only time value is a relative period anchored on what the question asks to date:
+    "since the last inspection" does not say when the inspection took place. Example: ("Much has changed
+    since the last inspection.", "When did the inspection take place?") -> True; with "When did leaders
+    change?" -> False."""
+    if _DATE.search(text):
+        return False
+    periods = list(RELATIVE_PERIOD.finditer(text))
+    asked = {stem(w) for w in re.findall(r"[a-z]+", question.lower())}
+    anchors = [{stem(w) for w in re.findall(r"[a-z]+", m.group().lower()) if w not in _PERIOD_FRAME} for m in periods]
+    return bool(periods) and all(a & asked for a in anchors)
+
+
+def date_fit(text: str, asked: frozenset[str] = frozenset()) -> float:
     """How well `text` carries the date a "when" question asks for: a full date or a month with its year
-    scores FIT, a bare year or month a quarter of it, no date -FIT. Example: "in May 2016" -> FIT."""
+    scores FIT, a bare year or month a quarter of it, a relative period ("in the past year") 0, no date -FIT.
+    Example: "in May 2016" -> FIT."""
     if FULL_DATE.search(text) or MONTH_YEAR.search(text):
         return FIT
+    if relative_period(text, asked):
+        return 0.0  # "in the past year": a period, not penalised as dateless, not rewarded as a date is
     return FIT / 4 if _DATE.search(text) else -FIT
 
 
@@ -160,7 +196,7 @@ def type_fit(text: str, answer_type: str | None, asked: frozenset[str] = frozens
     """The expected-type check for the answer types with a recognisable value (dates, people); None for
     the others, which keep the intent's checks. `asked`: the question's stemmed content words."""
     if answer_type == "date":
-        return date_fit(text)
+        return date_fit(text, asked)
     if answer_type == "person":
         return person_fit(text, asked)
     return None
@@ -204,7 +240,7 @@ def fit_parts(text: str, chunk: Chunk, intent: Intent, is_row: bool, answer_type
     if answer_type == "date":
         terms.append(("date", typed or 0.0))
     elif intent.wants_date:
-        terms.append(("date", FIT if _DATE.search(text) else -FIT))
+        terms.append(("date", FIT if _DATE.search(text) else 0.0 if relative_period(text, asked) else -FIT))
     if intent.wants_place:
         terms.append(("place", FIT / 2 if _PLACE.search(text) else -FIT / 2))
     if intent.kind is not None and chunk.kind == intent.kind:

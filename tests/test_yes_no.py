@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from retrieval.citations import INDIRECT_LEAD, NO_LEAD, YES_LEAD, negated, predicate_coverage, yes_no_lead
+from retrieval.forms import FIT, RELATIVE_PERIOD, date_fit, dated_only_by_its_subject
 from tests.fakes import engine_over_text
 
 GARDEN_REPORT = """Gardens review
@@ -44,6 +45,24 @@ def test_negation_and_coverage_helpers() -> None:
     assert not negated("Notable progress was made.")  # "not" inside a word is no negation
     assert predicate_coverage("Is it?", "Anything.") == 0.0
     assert predicate_coverage("Does the team rely on agency staff?", "There is no reliance on agency staff.") >= 0.75
+
+
+def test_relative_periods_count_as_period_values() -> None:
+    for text in ("Leaders changed in the past year.", "over the last 12 months", "since the last inspection",
+                 "since the previous full inspection", "in recent years"):
+        assert RELATIVE_PERIOD.search(text), text
+        assert date_fit(text) > date_fit("Leaders are kind."), text
+    assert date_fit("in May 2016") == FIT
+    assert date_fit("Leaders are kind.") < 0
+    assert not RELATIVE_PERIOD.search("This is in the past.")
+
+
+def test_a_period_anchored_on_the_asked_event_does_not_date_it() -> None:
+    assert dated_only_by_its_subject("Much has changed since the last inspection.", "When did the inspection end?")
+    assert not dated_only_by_its_subject("Much has changed since the last inspection.", "When did leaders change?")
+    assert not dated_only_by_its_subject("Leaders changed in the past year.", "When did leaders change?")
+    assert not dated_only_by_its_subject("The visit was in May 2016.", "When was the visit?")
+    assert not dated_only_by_its_subject("No period here.", "When was the visit?")
 
 
 def test_sharing_most_words_without_the_verb_is_no_yes() -> None:
