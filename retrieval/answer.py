@@ -82,6 +82,27 @@ MAX_LIST_ITEMS = 12  # a list answer quotes at most this many items
 LIST_TOPIC_RATIO = 0.5  # a list item is on the question's topic at this share of the best item's word weight
 
 
+# "Give an example of ...", "What is an example of ...": a sentence that introduces examples answers it best.
+ASKS_FOR_EXAMPLE = re.compile(r"\b(?:give|name|describe|provide|cite|share|what(?:'s| is| was| are| were)|is there)"
+                              r"\s+(?:an?\s+|one\s+|some\s+|any\s+)?examples?\b|\bexamples? of\b", re.I)
+GIVES_EXAMPLE = re.compile(r"\b(?:for example|for instance|e\.g\.|examples?(?: \w+){0,2} (?:include[ds]?|including|"
+                           r"were|was|are|is)|an example|one example|in one case)\b", re.I)
+EXAMPLE_RATIO = 0.85  # a sentence giving examples may score this share of the best and still come first
+
+
+def examples_first(question: str, candidates: list[Candidate]) -> list[Candidate]:
+    """For a question asking for an example, the best-scoring candidate that introduces examples ("For
+    example, ...", "Examples seen included ...") moved first when it scores at least EXAMPLE_RATIO of the
+    best; otherwise `candidates` as they are."""
+    if not candidates or not ASKS_FOR_EXAMPLE.search(question):
+        return candidates
+    floor = EXAMPLE_RATIO * candidates[0].score
+    example = next((c for c in candidates if c.score >= floor and GIVES_EXAMPLE.search(c.text)), None)
+    if example is None or example is candidates[0]:
+        return candidates
+    return [example, *(c for c in candidates if c is not example)]
+
+
 class Composer:
     def __init__(self, search: HybridSearch, lexical: LexicalIndex, chunk_rows: dict[str, int]) -> None:
         self.search = search
@@ -201,7 +222,7 @@ class Composer:
                 return named
         if not confident:
             return []
-        return self.choose(fitting, intent)
+        return self.choose(examples_first(part_text or question, fitting), intent)
 
     def improvement_list(self, question: str, hits: list[Hit], scores: QueryScores) -> list[Candidate]:
         """"What are the areas for improvement?" of a report whose list of them is headed "Recommendations"

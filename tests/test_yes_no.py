@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from retrieval.answer import ASKS_FOR_EXAMPLE, GIVES_EXAMPLE, examples_first
 from retrieval.citations import INDIRECT_LEAD, NO_LEAD, YES_LEAD, negated, predicate_coverage, yes_no_lead
 from retrieval.forms import FIT, RELATIVE_PERIOD, date_fit, dated_only_by_its_subject
 from tests.fakes import engine_over_text
@@ -68,6 +69,23 @@ def test_a_period_anchored_on_the_asked_event_does_not_date_it() -> None:
 def test_sharing_most_words_without_the_verb_is_no_yes() -> None:
     assert yes_no_lead("Do the wardens attend committee meetings?",
                        "Monitor the wardens' work at committee meetings.") == INDIRECT_LEAD
+
+
+class _Fake:
+    def __init__(self, text: str, score: float) -> None:
+        self.text, self.score = text, score
+
+
+def test_example_sentence_comes_first_when_close() -> None:
+    best, example = _Fake("Volunteers did many jobs.", 1.0), _Fake("For example, they rebuilt a shed.", 0.9)
+    assert examples_first("Give an example of volunteer work.", [best, example]) == [example, best]
+    assert examples_first("What is an example of volunteer work?", [best, example])[0] is example
+    far = _Fake("For example, they rebuilt a shed.", 0.5)
+    assert examples_first("Give an example of volunteer work.", [best, far]) == [best, far]
+    assert examples_first("What did volunteers do?", [best, example]) == [best, example]
+    assert examples_first("Give an example of volunteer work.", []) == []
+    assert ASKS_FOR_EXAMPLE.search("Is there an example of this?")
+    assert GIVES_EXAMPLE.search("Examples seen included new ramps.")
 
 
 @pytest.fixture(scope="module")
