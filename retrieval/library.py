@@ -107,7 +107,7 @@ class EngineCache(MutableMapping):
 
     def __init__(self, size: int) -> None:
         if size < 1:
-            raise ReportQAError(f"max_engines={size} keeps no engine; use 1 or more (default 32).")
+            raise ReportQAError(f"max_engines={size} keeps no engine; use 1 or more (default 256).")
         self.size = size
         self._items: OrderedDict[str, Engine] = OrderedDict()
         self._lock = threading.RLock()
