@@ -128,7 +128,7 @@ CAPITALISED_RUN = re.compile(r"\b(?:O'|Mc|Mac)?[A-Z][a-z]+(?:-[A-Z][a-z]+)?(?:\s
                               r"[A-Z][a-z]+(?:-[A-Z][a-z]+)?)+\b")
 _NOT_NAME_WORDS = re.compile(r"\b(?:The|This|That|These|Local|Council|Service|Services|Authority|Board|Trust|"
                              r"Children|Children's|Inspector|Inspectorate|Report|Government|Department|Office|"
-                             r"Court|County|City|Centre|Team|Partnership|Safeguarding|Ofsted|Her|His|Majesty's)\b")
+                             r"Court|County|City|Centre|Team|Partnership|Safeguarding|Her|His|Majesty's)\b")
 SIGNATURE_WORDS = 10  # a line this short carrying a name reads as a signature or by-line
 
 
