@@ -202,8 +202,8 @@ def antecedent(text: str) -> str | None:
 
 def resolved_pairs(pairs: list[tuple[str, str]]) -> list[tuple[str, str]]:
     """(text, query) pairs with "it" in a follow-on part (one whose query ends with the first part) replaced by
-    the first part's subject, so the part's own words name what it asks about: "when did it take place?"
-    after "Who led the inspection" -> "when did the inspection take place?". Other parts as they were."""
+    the first part's subject, so the part's own words name what it asks about: "when did it finish?"
+    after "Who ran the review" -> "when did the review finish?". Other parts as they were."""
     if len(pairs) < 2:
         return pairs
     first = pairs[0][0]

@@ -133,7 +133,7 @@ class Composer:
 
     def counted_list(self, question: str, intent: Intent, hits: list[Hit],
                      scores: QueryScores) -> tuple[list[Candidate], str] | None:
-        """"How many recommendations ...?", "How many areas for improvement are listed for X?": when what is
+        """"How many recommendations ...?", "How many areas for improvement does X have?": when what is
         counted names a list of the report (its items' kind or its heading), every item of the list the
         question's words fit best, and the list's heading; None otherwise."""
         counted = intent.counted

@@ -147,7 +147,7 @@ _PERIOD_FRAME = frozenset("in over during within for across the past last previo
 def dated_only_by_its_subject(text: str, question: str) -> bool:
     """Whether `text`'s only time value is a relative period anchored on what the question asks to date:
     "since the last inspection" does not say when the inspection took place. Example: ("Much has changed
-    since the last inspection.", "When did the inspection take place?") -> True; with "When did leaders
+    since the last audit.", "When was the audit carried out?") -> True; with "When did leaders
     change?" -> False."""
     if _DATE.search(text):
         return False
