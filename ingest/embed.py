@@ -12,7 +12,9 @@ from __future__ import annotations
 import json
 import logging
 import os
+import threading
 import time
+from collections import OrderedDict
 from pathlib import Path
 from typing import Protocol
 
@@ -38,6 +40,50 @@ class Embedder(Protocol):
     name: str  # recorded in the index manifest; retrieval refuses an index built with another name
 
     def embed(self, texts: list[str]) -> np.ndarray: ...
+
+
+QUERY_CACHE_SIZE = 1024  # question and part vectors kept (384 floats each: about 1.6 MB in all)
+
+
+class CachingEmbedder:
+    """An embedder that remembers the vectors of the last `size` texts it embedded (least recently used dropped):
+    a question asked again, or searched once per report of a library, is embedded once. The vectors are the
+    inner embedder's own, so answers do not change. Safe to use from several threads at once."""
+
+    def __init__(self, inner: Embedder, size: int = QUERY_CACHE_SIZE) -> None:
+        if size < 1:
+            raise ReportQAError(f"an embedding cache of {size} texts keeps none; use 1 or more.")
+        self.inner = inner
+        self.name = inner.name
+        self.size = size
+        self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        if not texts:
+            return self.inner.embed(texts)
+        with self._lock:
+            found = {t: self._vectors[t] for t in texts if t in self._vectors}
+            for text in found:
+                self._vectors.move_to_end(text)
+        missing = [t for t in dict.fromkeys(texts) if t not in found]
+        if missing:  # one call for all of them (outside the lock: other threads' cached texts need not wait)
+            for text, vector in zip(missing, self.inner.embed(missing), strict=True):
+                found[text] = np.asarray(vector, dtype=np.float32)
+            with self._lock:
+                for text in missing:
+                    self._vectors[text] = found[text]
+                while len(self._vectors) > self.size:
+                    self._vectors.popitem(last=False)
+        return np.vstack([found[t] for t in texts])
+
+    def __getattr__(self, name: str):
+        return getattr(self.inner, name)
+
+
+def caching(embedder: Embedder, size: int = QUERY_CACHE_SIZE) -> CachingEmbedder:
+    """`embedder` with a cache of recent texts' vectors; one that has one already is returned as it is."""
+    return embedder if isinstance(embedder, CachingEmbedder) else CachingEmbedder(embedder, size)
 
 
 def make_embedder(model: str = PACKAGED_MODEL, batch_size: int = 64, threads: int | None = None,

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ingest.embed import Embedder, make_embedder
+from ingest.embed import Embedder, caching, make_embedder
 from ingest.errors import IndexProblem, ReportQAError
 from ingest.pipeline import report_name
 from ingest.settings import BUNDLED_REPORT, Settings, load_settings
@@ -48,7 +48,7 @@ class Engine:
         self.index = index
         self.document = index.document
         self.manifest = index.manifest
-        self.embedder = embedder
+        self.embedder = caching(embedder)  # a question asked again (or per report of a library) embeds once
         self.settings = settings
         self.strategy = strategy
         self.generator = generator  # optional LLM answerer (retrieval.generate), off by default
@@ -118,17 +118,20 @@ class Engine:
         k = min(k, MAX_PASSAGES)
         if filters is not None:
             filters.check(self.document.chunks)
-        scores = self._score(question)
         # read once; the stages below use it instead of the question's wording
         analysis = analyse(question, self.composer.one_name)
+        has_word = has_report_word(question, self.lexical.vocabulary)  # "a", "1", "asdf": nothing to answer from
+        parts = [part.query for part in analysis.parts] if has_word and analysis.multi_part else []
+        vectors = self._embed_queries([question, *parts])  # the question and its parts in one model call
+        scores = self._score(question, vectors[question])
         hits = self.search.rank(scores, max(k, 5), self.strategy, filters)
         retrieved = time.perf_counter()
-        if not has_report_word(question, self.lexical.vocabulary):  # "a", "1", "asdf": nothing to answer from
+        if not has_word:
             answer = decline(question, hits)
         elif not analysis.multi_part:
             answer = self.composer.compose(question, analysis.intent, hits, scores, str(analysis.answer_type))
         else:
-            answer = self._answer_in_parts(analysis, hits, filters)
+            answer = self._answer_in_parts(analysis, hits, filters, vectors)
         from retrieval.answerability import screen  # fitted "does the report say?"; no model file: no-op
 
         answer = verify(screen(self, question, answer, hits, scores))
@@ -148,14 +151,15 @@ class Engine:
                              "total": round((done - started) * 1000, 2)}
         return answer
 
-    def _answer_in_parts(self, analysis: QuestionAnalysis, hits: list[Hit], filters: Filters | None) -> Answer:
+    def _answer_in_parts(self, analysis: QuestionAnalysis, hits: list[Hit], filters: Filters | None,
+                         vectors: dict[str, np.ndarray]) -> Answer:
         """Each part of a two-part or comparison question answered on its own, then quoted together; a part
         the report does not answer is named in the note."""
         question = analysis.question
         chosen: list[Candidate] = []
         unanswered: list[str] = []
         for part in analysis.parts:
-            picked = self._answer_part(part, filters, chosen)
+            picked = self._answer_part(part, filters, chosen, vectors[part.query])
             if picked:
                 chosen.extend(picked)
             else:
@@ -167,9 +171,10 @@ class Engine:
             answer.note = f"The report does not answer this part: {'; '.join(unanswered)}"
         return answer
 
-    def _answer_part(self, part: QuestionPart, filters: Filters | None, taken: list[Candidate]) -> list[Candidate]:
+    def _answer_part(self, part: QuestionPart, filters: Filters | None, taken: list[Candidate],
+                     vector: np.ndarray) -> list[Candidate]:
         """One part's quote(s): the part's best candidate, or the whole list when the part asks for one."""
-        scores = self._score(part.query, kind_text=part.text)
+        scores = self._score(part.query, vector, kind_text=part.text)
         part_hits = self.search.rank(scores, 5, self.strategy, filters)
         picked = self.composer.select(part.query, intent_for(part.text, part.answer_type), part_hits, scores,
                                       taken=taken,
@@ -177,18 +182,22 @@ class Engine:
                                       distinct=part.distinct, part_text=part.text)
         return picked if str(part.answer_type) == "list" else picked[:1]
 
-    def _score(self, question: str, kind_text: str | None = None) -> QueryScores:
+    def _score(self, question: str, vector: np.ndarray | None = None, kind_text: str | None = None) -> QueryScores:
         """Every passage and sentence scored for a question. Spelled-out acronyms help word matching; the
-        meaning is embedded as asked; the wording (of `kind_text`, default the question) may point at a kind."""
+        meaning is embedded as asked (`vector`, if it is already); the wording (of `kind_text`, default the
+        question) may point at a kind."""
         query = expand_acronyms(question, self.rare_expansions)
-        return self.search.score(query, self._embed_query(question), kind_hint(kind_text or question))
+        vector = self._embed_queries([question])[question] if vector is None else vector
+        return self.search.score(query, vector, kind_hint(kind_text or question))
 
-    def _embed_query(self, question: str) -> np.ndarray:
-        vector = self.embedder.embed([question])[0]
-        if vector.shape[0] != self.manifest.dimension:
-            raise IndexProblem(f"model {self.embedder.name} gives {vector.shape[0]} dimensions but the index has "
+    def _embed_queries(self, texts: list[str]) -> dict[str, np.ndarray]:
+        """Each distinct text's vector, all embedded in one call (the embedder's cache serves those seen lately)."""
+        distinct = list(dict.fromkeys(texts))
+        vectors = self.embedder.embed(distinct)
+        if vectors.shape[1] != self.manifest.dimension:
+            raise IndexProblem(f"model {self.embedder.name} gives {vectors.shape[1]} dimensions but the index has "
                                f"{self.manifest.dimension}; run `report-qa ingest --rebuild`.")
-        return vector
+        return dict(zip(distinct, vectors, strict=True))
 
 
 def cited_first(hits: list[Hit], answer: Answer, chunks: list, rows: dict[str, int]) -> list[Hit]:

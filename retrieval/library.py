@@ -32,7 +32,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ingest.catalog import ReportEntry, list_reports, unknown_report_message
-from ingest.embed import Embedder
+from ingest.embed import CachingEmbedder, Embedder, caching
 from ingest.errors import IndexProblem, ReportQAError
 from ingest.settings import Settings
 from retrieval.compare import judgement_answer
@@ -75,30 +75,6 @@ class Selection:
     @property
     def empty(self) -> bool:
         return not (self.reports or self.where or self.since is not None)
-
-
-class CachingEmbedder:
-    """One embedder for every engine of a library; a text embedded once is served from memory after."""
-
-    def __init__(self, inner: Embedder, size: int = 512) -> None:
-        self.inner = inner
-        self.name = inner.name
-        self.size = size
-        self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()
-
-    def embed(self, texts: list[str]) -> np.ndarray:
-        missing = [t for t in dict.fromkeys(texts) if t not in self._vectors]
-        if missing:
-            for text, vector in zip(missing, self.inner.embed(missing), strict=True):
-                self._vectors[text] = np.asarray(vector, dtype=np.float32)
-                while len(self._vectors) > self.size:
-                    self._vectors.popitem(last=False)
-        if not texts:
-            return self.inner.embed(texts)
-        return np.vstack([self._vectors[t] for t in texts])
-
-    def __getattr__(self, name: str):
-        return getattr(self.inner, name)
 
 
 class EngineCache(MutableMapping):
@@ -162,7 +138,7 @@ class Library:
         self.settings = settings
         self.strategy = strategy
         self.entries = list_reports(settings.index_root)
-        self.embedder: CachingEmbedder | None = CachingEmbedder(embedder) if embedder is not None else None
+        self.embedder: CachingEmbedder | None = caching(embedder) if embedder is not None else None
         self._engines = EngineCache(settings.max_engines)
         self._loading = threading.Lock()  # questions arriving together load a report once, not once each
         self.shortlist_size = SHORTLIST
@@ -236,7 +212,7 @@ class Library:
             entry = self.entry(report)
             engine = Engine.load(self.settings, report=entry.id, embedder=self.embedder, strategy=self.strategy)
             if self.embedder is None:  # the first engine made the model; every other one shares it
-                self.embedder = CachingEmbedder(engine.embedder)
+                self.embedder = caching(engine.embedder)
             engine.embedder = self.embedder
             self._engines[report] = engine
         return engine

@@ -52,6 +52,12 @@ class HybridSearch:
         self.sentence_start = np.searchsorted(sentence_owner, np.arange(len(chunks) + 1))
         self.sentence_terms = [set(content_terms(t)) for c in chunks for t in c.sentence_texts()]
         self.passage_terms = [set(doc) for doc in lexical.documents]
+        # term -> rows holding it: a question's coverage touches only the rows of its own few words.
+        self.sentence_rows_of = rows_by_term(self.sentence_terms)
+        self.passage_rows_of = rows_by_term(self.passage_terms)
+        self._kind_masks: dict[str, np.ndarray] = {}
+        # chunk rows with sentences, and where each one's run of sentence rows starts (for a per-chunk max)
+        self._has_sentences = np.flatnonzero(np.diff(self.sentence_start) > 0)
         # (query, vector) -> chunk rows to rank; set by retrieval.store.attach_first_stage (server backends).
         self.first_stage: Callable[[str, np.ndarray], np.ndarray] | None = None
 
@@ -61,8 +67,8 @@ class HybridSearch:
         dense = W_PASSAGE_VECTOR * (self.chunk_vectors @ query_vector) + (1 - W_PASSAGE_VECTOR) * self._per_chunk_max(
             sentence_sims)
         weights = {t: self.lexical.weight(t) for t in set(content_terms(question))}
-        sentence_coverage = coverage(weights, self.sentence_terms)
-        passage_coverage = coverage(weights, self.passage_terms)
+        sentence_coverage = indexed_coverage(weights, self.sentence_rows_of, len(self.sentence_terms))
+        passage_coverage = indexed_coverage(weights, self.passage_rows_of, len(self.passage_terms))
         lexical = self.lexical.scores(question)
         fused = (W_DENSE * dense + W_BM25 * lexical / (lexical.max() + 1e-9)
                  + W_SENTENCE_WORDS * self._per_chunk_max(sentence_coverage) + W_PASSAGE_WORDS * passage_coverage)
@@ -72,11 +78,19 @@ class HybridSearch:
         return QueryScores(sentence_sims, sentence_coverage, passage_coverage, dense, lexical, fused, candidates)
 
     def kind_mask(self, kind: str) -> np.ndarray:
-        return np.asarray([1.0 if c.kind == kind else 0.0 for c in self.chunks], dtype=np.float32)
+        """1 for each chunk of `kind`, else 0; made once per kind (read-only: do not write into it)."""
+        if kind not in self._kind_masks:
+            mask = np.asarray([1.0 if c.kind == kind else 0.0 for c in self.chunks], dtype=np.float32)
+            mask.flags.writeable = False
+            self._kind_masks[kind] = mask
+        return self._kind_masks[kind]
 
     def _per_chunk_max(self, per_sentence: np.ndarray) -> np.ndarray:
+        """Each chunk's best sentence value (-1 for a chunk without sentences)."""
         best = np.full(len(self.chunks), -1.0, dtype=np.float32)
-        np.maximum.at(best, self.sentence_owner, per_sentence.astype(np.float32))
+        if len(self._has_sentences):
+            runs = np.maximum.reduceat(per_sentence.astype(np.float32), self.sentence_start[self._has_sentences])
+            best[self._has_sentences] = np.maximum(best[self._has_sentences], runs)
         return best
 
     def rank(self, scores: QueryScores, k: int, strategy: str = "fused",
@@ -85,27 +99,60 @@ class HybridSearch:
         allowed = [i for i in rows if filters is None or filters.allows(self.chunks[i])]
         if not allowed:
             return []
-        dense_order = sorted(allowed, key=lambda i: -scores.dense[i])
-        lexical_order = sorted(allowed, key=lambda i: -scores.lexical[i])
-        dense_rank = {i: r + 1 for r, i in enumerate(dense_order)}
-        lexical_rank = {i: r + 1 for r, i in enumerate(lexical_order)}
-        if strategy == "dense":
-            fused = {i: float(scores.dense[i]) for i in allowed}
-        elif strategy == "bm25":
-            fused = {i: float(scores.lexical[i]) for i in allowed}
-        elif strategy == "rrf":
+        rows_ = np.asarray(allowed)
+        dense_rank = dict(zip(best_first(rows_, scores.dense).tolist(), range(1, len(allowed) + 1), strict=True))
+        lexical_rank = dict(zip(best_first(rows_, scores.lexical).tolist(), range(1, len(allowed) + 1), strict=True))
+        if strategy == "rrf":
             fused = {i: 1 / (RRF_K + dense_rank[i]) + 1 / (RRF_K + lexical_rank[i]) for i in allowed}
+            order = sorted(allowed, key=lambda i: -fused[i])[:k]
         else:
-            fused = {i: float(scores.fused[i]) for i in allowed}
-        order = sorted(allowed, key=lambda i: -fused[i])[:k]
+            values = {"dense": scores.dense, "bm25": scores.lexical}.get(strategy, scores.fused)
+            order = best_first(rows_, values)[:k].tolist()
+            fused = {i: float(values[i]) for i in order}
         return [Hit(self.chunks[i], fused[i], r + 1, dense_rank[i], lexical_rank[i]) for r, i in enumerate(order)]
 
     def cooccurrence(self, term: str, other: str) -> int:
         """How many passages hold both (stemmed) terms."""
-        return sum(1 for terms in self.passage_terms if term in terms and other in terms)
+        empty = np.zeros(0, dtype=np.int64)
+        return len(np.intersect1d(self.passage_rows_of.get(term, empty), self.passage_rows_of.get(other, empty),
+                                  assume_unique=True))
 
     def sentence_rows(self, chunk_row: int) -> range:
         return range(int(self.sentence_start[chunk_row]), int(self.sentence_start[chunk_row + 1]))
+
+
+def best_first(rows: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """`rows` by `values[row]`, highest first; equal values keep their order in `rows` (as a stable sort would).
+
+    Example: rows [0, 1, 2], values [0.2, 0.5, 0.2] -> [1, 0, 2].
+    """
+    return rows[np.argsort(-values[rows], kind="stable")]
+
+
+def rows_by_term(term_sets: list[set[str]]) -> dict[str, np.ndarray]:
+    """For each term, the rows (ascending) of the sets holding it.
+
+    Example: [{"a"}, {"a", "b"}] -> {"a": [0, 1], "b": [1]}.
+    """
+    found: dict[str, list[int]] = {}
+    for row, terms in enumerate(term_sets):
+        for term in terms:
+            found.setdefault(term, []).append(row)
+    return {term: np.asarray(rows, dtype=np.int64) for term, rows in found.items()}
+
+
+def indexed_coverage(weights: dict[str, float], rows_of: dict[str, np.ndarray], count: int) -> np.ndarray:
+    """`coverage(weights, term_sets)` from the sets' inverted index (`rows_by_term`), the same to the bit: each
+    row's weights are added in the order of `weights`, as the plain sum does, then divided by the total."""
+    total = sum(weights.values())
+    if not total:
+        return np.zeros(count, dtype=np.float32)
+    found = np.zeros(count, dtype=np.float64)
+    for term, weight in weights.items():
+        rows = rows_of.get(term)
+        if rows is not None:
+            found[rows] += weight
+    return (found / total).astype(np.float32)
 
 
 def coverage(weights: dict[str, float], term_sets: list[set[str]]) -> np.ndarray:
@@ -116,5 +163,5 @@ def coverage(weights: dict[str, float], term_sets: list[set[str]]) -> np.ndarray
     total = sum(weights.values())
     if not total:
         return np.zeros(len(term_sets), dtype=np.float32)
-    return np.asarray([sum(w for t, w in weights.items() if t in terms) / total for terms in term_sets],
-                      dtype=np.float32)
+    pairs = weights.items()
+    return np.array([sum([w for t, w in pairs if t in terms]) / total for terms in term_sets], dtype=np.float32)

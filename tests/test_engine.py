@@ -162,3 +162,61 @@ def test_a_lead_in_sentence_is_never_the_answer(fake_engine):
                      "What are the enablers and barriers for the CRC in protecting the public?"):
         answer = fake_engine.ask(question)
         assert not answer.answer.split(" [")[0].rstrip().endswith(":"), answer.answer
+
+
+def test_a_multi_part_question_embeds_each_distinct_text_once_in_one_call(fake_engine):
+    engine = Engine(fake_engine.index, HashingEmbedder(), fake_engine.settings)
+    question = "How many cases were inspected, and what did the inspectors recommend about housing?"
+    engine.ask(question)
+    calls = engine.embedder.calls  # the caching wrapper passes attribute reads to the fake
+    assert len(calls) == 1 and calls[0][0] == question and len(calls[0]) == len(set(calls[0])) >= 2
+    engine.ask(question)  # asked again: served from the cache, the same answer
+    assert len(engine.embedder.calls) == 1
+
+
+def test_the_embedding_cache_is_bounded_and_keeps_the_recently_used():
+    import numpy as np
+
+    from ingest.embed import CachingEmbedder, caching
+
+    inner = HashingEmbedder()
+    cache = CachingEmbedder(inner, size=2)
+    first = cache.embed(["a b", "c d"])
+    cache.embed(["a b"])  # now the most recently used
+    cache.embed(["e f"])  # drops "c d", not "a b"
+    assert inner.calls == [["a b", "c d"], ["e f"]]
+    assert np.array_equal(cache.embed(["a b", "a b"]), np.vstack([first[0], first[0]]))
+    cache.embed(["c d"])
+    assert inner.calls[-1] == ["c d"] and len(cache._vectors) == 2
+    assert caching(cache) is cache and cache.name == inner.name
+    with pytest.raises(Exception, match="keeps none"):
+        CachingEmbedder(inner, size=0)
+
+
+def test_search_shortcuts_give_the_plain_results_to_the_bit(fake_engine):
+    """Coverage from the inverted index, ranks from argsort, per-chunk maxima by runs: as the plain loops."""
+    from types import SimpleNamespace
+
+    import numpy as np
+
+    from retrieval.search import HybridSearch, best_first, coverage, indexed_coverage, rows_by_term
+
+    search = fake_engine.search
+    weights = {"case": 1.7, "women": 3.1, "zzz-unknown": 2.0, "accommod": 0.3}
+    for sets in (search.sentence_terms, search.passage_terms):
+        assert np.array_equal(indexed_coverage(weights, rows_by_term(sets), len(sets)), coverage(weights, sets))
+    assert not indexed_coverage({}, rows_by_term(search.passage_terms), 3).any()
+    values = np.asarray([0.2, 0.5, 0.2, 0.5], dtype=np.float32)
+    assert best_first(np.asarray([3, 2, 1, 0]), values).tolist() == [3, 1, 2, 0]
+    per_sentence = np.random.default_rng(0).random(len(search.sentence_owner)).astype(np.float32)
+    plain = np.full(len(search.chunks), -1.0, dtype=np.float32)
+    np.maximum.at(plain, search.sentence_owner, per_sentence)
+    assert np.array_equal(search._per_chunk_max(per_sentence), plain)
+    # a chunk without sentences (row 1 of 3) keeps -1
+    owner = np.asarray([0, 0, 2])
+    starts = np.searchsorted(owner, np.arange(4))
+    tiny = SimpleNamespace(chunks=[0, 1, 2], sentence_start=starts, _has_sentences=np.flatnonzero(np.diff(starts) > 0))
+    maxima = HybridSearch._per_chunk_max(tiny, np.asarray([0.1, 0.4, -0.5], dtype=np.float32))
+    assert maxima.tolist() == pytest.approx([0.4, -1.0, -0.5])
+    both = sum(1 for terms in search.passage_terms if "case" in terms and "women" in terms)
+    assert search.cooccurrence("case", "women") == both > 0

@@ -21,3 +21,16 @@ def test_bm25_finds_the_spelled_out_passage_for_the_acronym(document):
     scores = index.scores("What was NOMS asked to do about accreditation?")
     best = document.chunks[int(scores.argmax())]
     assert best.label == "Recommendation 8"
+
+
+def test_bm25_scores_are_rank_bm25s_to_the_bit(document):
+    """Scored from postings, yet the same numbers as BM25Okapi.get_scores (repeated and unknown words too)."""
+    import numpy as np
+
+    from retrieval.questions import content_terms
+
+    index = LexicalIndex(document.chunks)
+    for question in ("How were the cases of women supervised and supervised again?", "zyzzyva quokka",
+                     "What did the report recommend about accommodation for offenders?"):
+        expected = np.asarray(index.bm25.get_scores(content_terms(question)), dtype=np.float32)
+        assert np.array_equal(index.scores(question), expected)
