@@ -69,7 +69,7 @@ class CachingEmbedder:
         missing = [t for t in dict.fromkeys(texts) if t not in found]
         if missing:  # one call for all of them (outside the lock: other threads' cached texts need not wait)
             for text, vector in zip(missing, self.inner.embed(missing), strict=True):
-                found[text] = np.asarray(vector, dtype=np.float32)
+                found[text] = np.array(vector, dtype=np.float32)  # a copy: a big batch is not kept alive
             with self._lock:
                 for text in missing:
                     self._vectors[text] = found[text]
