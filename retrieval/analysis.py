@@ -76,6 +76,9 @@ class QuestionAnalysis:
                            "constraints": list(p.constraints), "distinct": list(p.distinct)} for p in self.parts]}
 
 
+# Plural nouns naming the items of a list: "What are the strengths of ...?".
+_LISTED = (r"(?:recommendations|areas for (?:improvement|development)|priorities|improvements|actions|strengths|"
+           r"weaknesses|key findings|concerns|steps|risks|challenges)")
 # Ordered: the first that matches wins, so the narrow forms ("what percentage") come before the broad ones.
 _TYPE_CUES: tuple[tuple[AnswerType, re.Pattern[str]], ...] = (
     (AnswerType.DEFINITION, re.compile(r"\b(stands? for|short for|acronym|abbreviation|meaning of|what does .{1,40} "
@@ -103,10 +106,13 @@ _TYPE_CUES: tuple[tuple[AnswerType, re.Pattern[str]], ...] = (
                                     re.I)),
     (AnswerType.LIST, re.compile(r"\b(which|what) (?:recommendations|areas|priorities|strengths|weaknesses|"
                                  r"actions|steps|improvements|factors|things)\b|\blist\b|\bname (?:the|all)\b|"
-                                 r"\b(?:which|what) (?:are|were) (?:the |its |their )?(?:\w+ )?(?:recommendations|"
-                                 r"areas for (?:improvement|development)|priorities|improvements|actions)\b|"
-                                 r"\bwhat (?:needs?|has|have|must|should) (?:to )?(?:be )?(?:improve|improved|change|"
-                                 r"changed|done)\b|\bwhat (?:did|do|does) (?:\w+ ){1,3}recommend\b",
+                                 r"\b(?:give|outline|summari[sz]e|set out) (?:the|all)\b(?: \w+)? (?:recommendations|"
+                                 r"areas|priorities|strengths|weaknesses|actions|improvements)\b|"
+                                 rf"\b(?:which|what) (?:are|were) (?:the |its |their )?(?:\w+ ){{0,2}}{_LISTED}\b|"
+                                 r"\bwhat (?:needs?|has|have|must|should|does|do|did) (?:[\w'’-]+ ){0,6}?(?:to )?(?:be )?"
+                                 r"(?:improve|improved|change|changed)\b|"
+                                 r"\bwhat (?:needs?|has|have|must|should|ought) (?:[\w'’-]+ ){0,6}?(?:to )?(?:be )?(?:do|done)\b|"
+                                 r"\bwhat (?:did|do|does) (?:\w+ ){1,3}recommend\b|\b(?:the|its|their|all) recommendations\b",
                                  re.I)),
     (AnswerType.REASON, re.compile(r"^\s*why\b|\b(for what reason|what caused|what explains|because of what|"
                                    r"how come)\b", re.I)),

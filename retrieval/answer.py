@@ -53,6 +53,7 @@ from retrieval.wording import (
     LIST_NAME_TERMS,
     LISTING_VERBS,
     focus_terms,
+    list_makers,
     leans_on_previous,
     names_the_agent,
     names_the_table,
@@ -80,6 +81,9 @@ DATE_LABEL_WORDS = frozenset({"date", "day", "period", "time"})  # a label namin
 LIST_TYPE = "list"  # retrieval.analysis.AnswerType.LIST (analysis imports questions; answer stays below it)
 MAX_LIST_ITEMS = 12  # a list answer quotes at most this many items
 LIST_TOPIC_RATIO = 0.5  # a list item is on the question's topic at this share of the best item's word weight
+LIST_CONTEXT_CHARS = 400  # the end of the passage before a list, which often says whose list it is
+W_LIST_CONTEXT = 0.5  # a question word found just before a list counts this share of one in its name
+W_LIST_ITEMS = 0.5  # ... and one its items use, times the share of items using it
 
 
 # "Give an example of ...", "What is an example of ...": a sentence that introduces examples answers it best.
@@ -115,6 +119,7 @@ class Composer:
         self._flat_text: str | None = None
         self._pieces: dict[str, list[tuple[int, Span, set[str]]]] = {}
         self._carried: dict[tuple[str, int, str | None], bool | None] = {}
+        self._list_context: dict[str, set[str]] = {}
 
     def compose(self, question: str, intent: Intent, hits: list[Hit], scores: QueryScores,
                 answer_type: str | None = None) -> Answer:
@@ -149,26 +154,36 @@ class Composer:
                     head: str | None) -> tuple[list[Candidate], str] | None:
         """The report's list (its recommendation items of one heading and addressee) the question's words fit
         best, narrowed to the question's topic, with the list's heading. `head`: a stemmed word the list's name
-        must hold ("recommend", "area"); None: any list of improvements. None when no list fits."""
-        groups: dict[tuple[str, str | None], list] = {}
-        for chunk in self.search.chunks:
-            if chunk.kind == kinds.RECOMMENDATION:
-                groups.setdefault((chunk.section_id, chunk.addressed_to), []).append(chunk)
-        asked = set(content_terms(question))
-        best, best_fit = None, 0.0
-        for items in groups.values():
+        must hold ("recommend", "area"); None: any list of improvements. None when no list fits.
+
+        A list is named by its heading and addressee, and less surely by what comes just before it (the
+        "LSCB" of a part of the report whose own "Recommendations" heading does not say whose they are) and
+        by the words most of its items use; an acronym of the question counts with its spelled-out words.
+        Whoever made the list ("the recommendations Ofsted made") does not pick or narrow it."""
+        asked = list(dict.fromkeys(t for t in self.list_question_terms(question) if t not in LISTING_VERBS))
+        best, best_fit, best_named = None, 0.0, set()
+        for items in self.report_lists():
             title = set(content_terms(f"{items[0].kind} {items[0].section_text}"))  # what the list is called
             if head is not None and not mentions(title, head):
                 continue
             named = title | set(content_terms(items[0].addressed_to or ""))
-            fit = sum(self.lexical.weight(t) for t in asked if mentions(named, t))
+            context = self.list_context(items)
+            item_terms = [set(content_terms(c.text)) for c in items]
+            fit = 0.0
+            for term in asked:
+                share = sum(1 for found in item_terms if mentions(found, term)) / len(items)
+                fit += self.lexical.weight(term) * max(1.0 if mentions(named, term) else 0.0,
+                                                       W_LIST_CONTEXT if mentions(context, term) else 0.0,
+                                                       W_LIST_ITEMS * share)
             if best is None or (fit, len(items)) > (best_fit, len(best)):  # a tie: the longer list
-                best, best_fit = items, fit
+                best, best_fit, best_named = items, fit, named | context
         if best is None or len(best) < 2:
             return None
-        named = set(content_terms(f"{best[0].kind} {best[0].section_text} {best[0].addressed_to or ''}"))
-        topic = [t for t in content_terms(question)
-                 if not mentions(named, t) and t not in LISTING_VERBS and t not in LIST_NAME_TERMS]
+        for acronym, spelled in self.question_acronyms(question).items():  # "LSCB" of a list named in full
+            if all(mentions(best_named, t) for t in content_terms(spelled)):
+                best_named.add(stem(acronym.lower()))
+        own = [t for t in content_terms(question) if t in asked]
+        topic = [t for t in own if not mentions(best_named, t) and t not in LIST_NAME_TERMS]
         if topic:  # "How many recommendations concern care leavers?": the items on that topic
             if not any(mentions(set(content_terms(c.text)), t) for c in best for t in topic):
                 return None  # "... for the board": no item of this list is about it, so it is not this list
@@ -176,6 +191,40 @@ class Composer:
         top = hits[0].score if hits else 1.0
         listed = [self._whole(Hit(c, top, 0), self.chunk_rows[c.id], scores, 1.0, 1.0, Intent()) for c in best]
         return listed, best[0].section_text.split(" > ")[-1].strip()
+
+    def list_question_terms(self, question: str) -> list[str]:
+        """The stemmed words of a list question that may say which list: its own words and those its
+        acronyms spell out, less the words naming who made the list ("... Ofsted made", "did X recommend")."""
+        spelled = list(self.question_acronyms(question).values())
+        maker = set(content_terms(" ".join(list_makers(question))))
+        return [t for t in content_terms(" ".join([question, *spelled])) if t not in maker]
+
+    def question_acronyms(self, question: str) -> dict[str, str]:
+        """The question's acronyms that the report spells out, with their spelling-out."""
+        return {a: self.expansions()[a] for a in re.findall(r"\b[A-Z][A-Za-z0-9]*[A-Z]\b", question)
+                if a in self.expansions()}
+
+    def report_lists(self) -> list[list]:
+        """The report's recommendation items grouped by heading and addressee, in the report's order."""
+        groups: dict[tuple[str, str | None], list] = {}
+        for chunk in self.search.chunks:
+            if chunk.kind == kinds.RECOMMENDATION:
+                groups.setdefault((chunk.section_id, chunk.addressed_to), []).append(chunk)
+        return list(groups.values())
+
+    def list_context(self, items: list) -> set[str]:
+        """The stemmed words just before a list: the headings and the last LIST_CONTEXT_CHARS of the nearest
+        passage before its first item that is not a recommendation. Remembered per list."""
+        key = items[0].id
+        if key not in self._list_context:
+            row = self.chunk_rows[items[0].id] - 1
+            chunks = self.search.chunks
+            while row >= 0 and chunks[row].kind == kinds.RECOMMENDATION:
+                row -= 1
+            before = chunks[row] if row >= 0 else None
+            text = f"{before.section_text} {before.text[-LIST_CONTEXT_CHARS:]}" if before is not None else ""
+            self._list_context[key] = set(content_terms(text))
+        return self._list_context[key]
 
     def select(self, question: str, intent: Intent, hits: list[Hit], scores: QueryScores,
                taken: list[Candidate] | None = None, answer_type: str | None = None,

@@ -23,7 +23,21 @@ FIRST_COUNTED = re.compile(r"\bhow many\s+([\w'’-]+)", re.I)
 # Verbs a "how many items" question is built with, which say nothing about which items.
 LISTING_VERBS = frozenset(stem(w) for w in "make makes made list listed lists give gives given set sets contain "
                           "contains include includes included total altogether number identify identified "
-                          "there".split())
+                          "there name names according must ought inspectors".split())
+# Who made a list, which says nothing about which list: "the recommendations Ofsted made", "what did the
+# board recommend", "the areas for improvement inspectors identified".
+_MADE_BY = re.compile(r"\b(?:recommendations|areas for (?:improvement|development)|improvements|priorities|actions|"
+                      r"findings)\s+(?:that\s+|which\s+)?((?:the\s+)?[\w'’-]+(?:\s+[\w'’-]+)?)\s+(?:made|makes|make|gave|"
+                      r"gives|set out|sets out|identified|identifies|listed|lists|proposed|proposes)\b", re.I)
+_DID_RECOMMEND = re.compile(r"\b(?:did|does|do|has|have|had)\s+((?:the\s+)?[\w'’-]+(?:\s+[\w'’-]+)?)\s+(?:recommend|"
+                            r"suggest|propose|identify|set out|list|make|give)\b", re.I)
+
+
+def list_makers(question: str) -> list[str]:
+    """The words of a list question naming who made the list. Examples: "Name the recommendations the
+    panel made." -> ["the panel"]; "What did the auditors recommend?" -> ["the auditors"]; "What are the
+    recommendations for the council?" -> []."""
+    return [m.group(1) for cue in (_MADE_BY, _DID_RECOMMEND) for m in cue.finditer(question)]
 _UNITS = "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "\
     "seventeen eighteen nineteen".split()
 _TENS = "twenty thirty forty fifty sixty seventy eighty ninety".split()
