@@ -403,6 +403,21 @@ def rss_mb(pid: int) -> float:
     raise SystemExit(f"/proc/{pid}/status has no VmRSS line; is {pid} a running process?")
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds `pid` has used so far, threads included, from /proc/<pid>/stat (Linux)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except FileNotFoundError:
+        raise SystemExit(f"no process {pid}; pass --server-pid of a running `report-qa serve`.") from None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime (fields 14, 15)
+
+
+def cpu_line(pid: int, seconds: float, answered: int) -> str:
+    """Example: (1234, 12.4, 400) -> "server pid 1234: 12.4 CPU s, 31.0 CPU-ms per answer"."""
+    per = f"{seconds * 1000 / answered:.1f} CPU-ms per answer" if answered else "no answers"
+    return f"server pid {pid}: {seconds:.1f} CPU s, {per}"
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -454,9 +469,11 @@ def soak(args: argparse.Namespace, questions: list[str]) -> int:
         start = rss_mb(pid)
         print(f"soak {args.soak:g} s, {args.clients} clients; server pid {pid} RSS at start {start:.0f} MB",
               flush=True)
+        used = cpu_seconds(pid)
         stats = runner(url, args.clients, args.think, args.soak, args.max_requests, questions, seed=args.seed)
         end = rss_mb(pid)
         print(report(stats, args.clients, args.think, args.target))
+        print(cpu_line(pid, cpu_seconds(pid) - used, len(stats.latencies)))
         print(f"RSS start {start:.0f} MB, end {end:.0f} MB, growth {end - start:+.0f} MB")
         return 1 if stats.errors else 0
     finally:
@@ -483,8 +500,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print the figures as one JSON object too")
     p.add_argument("--soak", type=float, default=None, metavar="SECONDS",
                    help="run this long and print the server's RSS at start and end (and the growth)")
-    p.add_argument("--server-pid", type=int, default=None, help="with --soak: the server's pid; without it "
-                   "the script starts `report-qa serve` on a free port and stops it after")
+    p.add_argument("--server-pid", type=int, default=None, help="the server's pid: a run prints its CPU-ms per "
+                   "answer; with --soak, its RSS too (without it a soak starts `report-qa serve` on a free port "
+                   "and stops it after)")
     return p
 
 
@@ -498,9 +516,12 @@ def main(argv: list[str] | None = None) -> int:
     questions = load_questions(args.questions)
     if args.soak is not None:
         return soak(args, questions)
+    used = cpu_seconds(args.server_pid) if args.server_pid else 0.0
     stats = RUNNERS[args.target](args.url, args.clients, args.think, args.duration, args.max_requests, questions,
                                  seed=args.seed)
     print(report(stats, args.clients, args.think, args.target))
+    if args.server_pid:  # the server's CPU per answer: a figure that holds on a machine shared with others
+        print(cpu_line(args.server_pid, cpu_seconds(args.server_pid) - used, len(stats.latencies)))
     if args.json:
         print(json.dumps(summary(stats)))
     return 1 if stats.errors or not stats.latencies else 0

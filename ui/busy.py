@@ -12,6 +12,7 @@ of every turn waiting ever longer there.
 from __future__ import annotations
 
 import threading
+from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
@@ -21,6 +22,11 @@ from ui.api import RETRY_AFTER, AnswerGate, ApiError
 
 MAX_BACKLOG = 32  # chat turns waiting in Gradio's queue (beyond those at the gate) before a turn says "busy"
 _DRAW_LOCK = threading.Lock()  # matplotlib shares its font cache between figures: one drawing at a time
+# Charts already drawn, by table: a report has a few dozen tables and the same ones answer many questions,
+# so a chart (~100 ms of CPU, most of a chat turn's cost) is drawn once per table, not once per answer.
+MAX_CHARTS = 128  # a drawn chart is ~20-40 KB
+_CHARTS: OrderedDict[tuple, Any] = OrderedDict()
+_CHARTS_LOCK = threading.Lock()
 BUSY_TEXT = ("The server is busy answering other questions; try again in {seconds} s. "
              "Your question is kept above: send it again then.")
 ChatResult = tuple[list[dict], Answer | None]
@@ -91,3 +97,25 @@ def drawn(chart: Any) -> Any:
     with _DRAW_LOCK:
         image = processing_utils.encode_plot_to_base64(chart, "webp")  # gr.Plot's own default format
     return PlotData(type="matplotlib", plot=image)
+
+
+def figure_key(figure: Any) -> tuple:
+    """What a table's chart depends on: its label, caption, source, columns and rows."""
+    return (figure.kind, figure.label, figure.caption, figure.source, tuple(figure.columns),
+            tuple(tuple(row) for row in figure.rows))
+
+
+def chart_of(figure: Any, draw: Callable[[Any], Any] = render.chart_figure) -> Any:
+    """The table's chart as Gradio's PlotData (None when the table makes no chart), drawn once and kept
+    for the next answer that shows the same table (the MAX_CHARTS most recently shown)."""
+    key = figure_key(figure)
+    with _CHARTS_LOCK:
+        if key in _CHARTS:
+            _CHARTS.move_to_end(key)
+            return _CHARTS[key]
+    chart = drawn(draw(figure))
+    with _CHARTS_LOCK:
+        _CHARTS[key] = chart
+        while len(_CHARTS) > MAX_CHARTS:
+            _CHARTS.popitem(last=False)
+    return chart
