@@ -44,6 +44,7 @@ QUOTE_CLOSE = re.compile(r"[”\"][.,]?\)?\s*$")
 CAPTION_MIN_WIDTH = 75  # table cells are narrow (rows <= 73 here); a caption line spans the page (>= 76)
 BOXED_MAX_WIDTH = 76  # practice-example boxes are narrower than body text (body lines run to ~85)
 _END_PUNCTUATION = tuple(".,;:!?”’\")")
+_ENDS_IN_ACRONYM = re.compile(r"\s\([A-Z][A-Za-z0-9&]{1,9}\)$")  # "Review of the harbour board (HB)" is a title
 # A line ending in one of these continues on the next line: a wrapped sentence, not a title.
 _RUN_ON_WORDS = {"a", "an", "the", "of", "to", "and", "or", "with", "in", "on", "for", "by", "as", "at", "from",
                  "that", "which", "who", "was", "were", "is", "be", "been", "has", "had", "their", "its"}
@@ -366,7 +367,7 @@ def _heading_like(line: str, profile: Profile = NO_PROFILE) -> bool:
         0 < len(line) <= 70
         and len(line.split()) <= 9
         and (line[:1].isupper() or line[:1].isdigit())
-        and not line.endswith(_END_PUNCTUATION)
+        and (not line.endswith(_END_PUNCTUATION) or bool(_ENDS_IN_ACRONYM.search(line)))
         and "," not in line  # titles here carry no commas; a wrapped sentence often does
         and line.split()[-1].lower() not in _RUN_ON_WORDS
         and not profile.example_start.match(line)

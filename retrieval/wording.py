@@ -38,6 +38,18 @@ def list_makers(question: str) -> list[str]:
     panel made." -> ["the panel"]; "What did the auditors recommend?" -> ["the auditors"]; "What are the
     recommendations for the council?" -> []."""
     return [m.group(1) for cue in (_MADE_BY, _DID_RECOMMEND) for m in cue.finditer(question)]
+# What a list question says its items are about: "... concern the cafe", "... about staff training".
+_ABOUT = re.compile(r"\b(?:concerns?|concerning|about|regarding|relat(?:e|es|ing) to|involv(?:e|es|ing)|deal(?:s|ing)? "
+                    r"with|on the (?:subject|topic) of)\s+((?:[\w'’-]+\s*){1,6})", re.I)
+
+
+def list_topic(question: str) -> str:
+    """The words a list question says its items are about ("" when it names no topic). Examples: "How many
+    recommendations concern the cafe?" -> "the cafe"; "What are the recommendations for the board?" -> ""."""
+    found = _ABOUT.search(question)
+    return found.group(1).strip() if found else ""
+
+
 _UNITS = "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "\
     "seventeen eighteen nineteen".split()
 _TENS = "twenty thirty forty fifty sixty seventy eighty ninety".split()
