@@ -164,7 +164,8 @@ def analyse(question: str, one_name: Callable[[str], bool] | None = None) -> Que
     if len(pairs) == 1 and one_name is not None:
         pairs = named_pair_parts(question, one_name)
     pairs = resolved_pairs(pairs)
-    parts = _distinguished(tuple(_part(text, query, shared) for text, query in pairs))
+    parts = _distinguished(tuple(_part(text, query, inherited(shared, pairs, at))
+                                 for at, (text, query) in enumerate(pairs)))
     return QuestionAnalysis(
         question=question,
         answer_type=answer_type_of(question) if len(parts) == 1 else parts[0].answer_type,
@@ -232,6 +233,23 @@ def intent_for(text: str, answer_type: AnswerType) -> Intent:
     if answer_type in NUMERIC_TYPES and not intent.wants_number:
         return replace(intent, wants_number=True)
     return intent
+
+
+def inherited(shared: tuple[str, ...], pairs: list[tuple[str, str]], at: int) -> tuple[str, ...]:
+    """The question's names a part may inherit: those of the parts before it, and of a later part only the
+    scope it puts after a preposition ("how many A and how many B in Leeds": Leeds is both parts'); a name
+    inside a later part's own noun phrase ("... and when was the last ILACS inspection?") is that part's."""
+    if len(pairs) < 2:
+        return shared
+    before = " ".join(text for text, _ in pairs[:at])
+    after = " ".join(text for text, _ in pairs[at + 1:])
+    return tuple(name for name in shared
+                 if name in before or (name in after and _scope_pattern(name).search(after))
+                 or (name not in before and name not in after and name not in pairs[at][0]))
+
+
+def _scope_pattern(name: str) -> re.Pattern[str]:
+    return re.compile(rf"\b(?:in|at|for|of|by|across|within|from)\s+(?:the\s+)?{re.escape(name)}\b", re.I)
 
 
 def _part(text: str, query: str, shared: tuple[str, ...]) -> QuestionPart:

@@ -34,6 +34,13 @@ def test_parts_inherit_the_shared_names():
     assert "Northshire" in analysis.parts[1].constraints
 
 
+def test_a_later_part_shares_only_the_scope_it_names_after_a_preposition():
+    own = analyse("When did the audit start and when was the last HWRB review?").parts
+    assert own[0].constraints == () and own[1].constraints == ("HWRB",)
+    scope = analyse("How many staff and how many volunteers are there in Eastmoor?").parts
+    assert all(p.constraints == ("Eastmoor",) for p in scope)
+
+
 def test_years_are_constraints_and_listed():
     analysis = analyse("What was the caseload of the Riverton team in 2019?")
     assert analysis.years == ("2019",)
