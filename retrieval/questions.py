@@ -177,6 +177,13 @@ _HOW_MANY = re.compile(r"\bhow (?:many|much)\s+((?:[\w'’-]+\s+){0,5}?)(?:is|ar
 # "How many recommendations?": the counted words run to the end of the question.
 _HOW_MANY_AT_END = re.compile(r"\bhow (?:many|much)\s+((?:[\w'’-]+\s+){0,4}[\w'’-]+)\s*[?.!]*\s*$", re.I)
 _RATE_OF = re.compile(r"\b((?:[a-z][\w-]*\s+){1,3})(?:rate|rates|ratio)\b", re.I)
+# "the rate of staff turnover": what is measured follows the "rate of", up to a preposition or the end.
+_RATE_OF_AFTER = re.compile(r"\b(?:rate|rates|ratio)\s+of\s+((?:[\w'’-]+\s*){1,4}?)(?=\s*(?:[?.!,;]|$|\b(?:in|on|at|"
+                            r"per|for|among|across|within|by|with|than|is|are|was|were|has|have|had|compare[sd]?|change[sd]?|differ(?:s|ed)?|"
+                            r"improve[sd]?|r[io]se|rises|f[ae]ll|falls|increase[sd]?|decrease[sd]?|go|goes|went)\b))", re.I)
+# Words of a rate question that say when or how it is measured, not what: "the current rate of ...".
+_NOT_MEASURED = frozenset(("current", "currently", "latest", "recent", "overall", "average", "annual", "typical",
+                           "approximate", "present", "today"))
 
 
 def counted_terms(question: str) -> frozenset[str]:
@@ -185,10 +192,12 @@ def counted_terms(question: str) -> frozenset[str]:
     Examples: "How many hours of community payback were done?" -> {"hour", "communiti", "payback"};
     "What was the staff sickness absence rate?" -> {"staff", "sick", "absenc"}.
     """
-    phrase = _HOW_MANY.search(question) or _HOW_MANY_AT_END.search(question) or _RATE_OF.search(question)
+    phrase = (_HOW_MANY.search(question) or _HOW_MANY_AT_END.search(question) or _RATE_OF_AFTER.search(question)
+              or _RATE_OF.search(question))
     if not phrase:
         return frozenset()
-    return frozenset(t for t in content_terms(phrase.group(1)) if t not in {stem(w) for w in _GENERIC_COUNTS})
+    left_out = {stem(w) for w in (*_GENERIC_COUNTS, *_NOT_MEASURED)}
+    return frozenset(t for t in content_terms(phrase.group(1)) if t not in left_out)
 
 
 # Counted nouns too general to look for: "how many people" is answered by "the population was ...".

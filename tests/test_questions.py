@@ -176,6 +176,9 @@ def test_rare_acronyms_are_spelled_out_for_search():
         ("How many hours of community payback were completed?", {"hour", "communiti", "payback"}),
         ("About how many people live in the county?", set()),  # too general to look for
         ("What does the acronym RAR stand for?", set()),
+        ("What is the current rate of volunteer turnover at the museum?", {"volunt", "turnov"}),  # not "current"
+        ("How did the rate of home visits compare with last year?", {"home", "visit"}),
+        ("What was the staff sickness absence rate?", {"staff", "sick", "absenc"}),
     ],
 )
 def test_counted_terms(question, counted):
