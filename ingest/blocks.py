@@ -14,6 +14,12 @@ from ingest.clean import CleanReport, Line
 from ingest.text import collapse_spaces
 
 _SENTENCE_CLOSED = re.compile(r"[.:;!?”’\")]\s*$")
+_LABEL = re.compile(r"^[A-Z][\w’'()/-]*(?: [\w’'()/-]+){0,4}: \S")
+
+
+def label_line(text: str) -> bool:
+    """A "Label: value" line, the label at most five words ("Quality assurance manager: ...")."""
+    return bool(_LABEL.match(text))
 
 
 @dataclass
@@ -25,6 +31,7 @@ class Block:
     width: int = 0  # longest source line: narrow blocks are boxed text (examples, table cells)
     line_pages: list[int] = field(default_factory=list)  # printed page of each line
     heading: int = 0  # Line.heading of its first line (a PDF title: outline level + 1, or -1 by its font)
+    statement: bool = False  # Line.statement of its first line: a title that is also the section's first sentence
 
     def render(self) -> tuple[str, list[tuple[int, int]]]:
         """The block's text with the offset at which each printed page begins within it."""
@@ -73,7 +80,8 @@ class _Builder:
             new_block = True
         if new_block or self.current is None:
             self.close()
-            self.current = Block(lines=[], pages=[], page_start=line.page_start, heading=line.heading)
+            self.current = Block(lines=[], pages=[], page_start=line.page_start, heading=line.heading,
+                                 statement=line.statement)
         block = self.current
         block.lines.append(line.text.strip())
         block.line_pages.append(line.page)

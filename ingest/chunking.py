@@ -11,7 +11,7 @@ from bisect import bisect_right
 from dataclasses import dataclass
 
 from ingest import records as kinds
-from ingest.records import Chunk, Document, Section
+from ingest.records import Chunk, Document, Section, Span
 from ingest.structure import APPENDIX, CHAPTER, NO_PROFILE, Heading, Outline, Profile, Unit
 from ingest.text import content_hash, slugify, split_sentences
 
@@ -153,7 +153,9 @@ def _chunks(doc: Document, placed: list[_Placed], footnotes: dict[int, str], max
         if isinstance(p.item, Heading) or p.item.kind != kinds.TEXT:
             _flush_text(doc, pending_text, chunks, taken, max_words, profile)
             pending_text = []
-        if isinstance(p.item, Unit) and p.item.kind == kinds.TEXT:
+        if isinstance(p.item, Heading) and p.item.block.statement:
+            pending_text = [p]  # a title stating something is its section's first sentence too
+        elif isinstance(p.item, Unit) and p.item.kind == kinds.TEXT:
             if pending_text and _section_of(doc, p.start) != _section_of(doc, pending_text[0].start):
                 _flush_text(doc, pending_text, chunks, taken, max_words, profile)
                 pending_text = []
@@ -265,7 +267,7 @@ def _make_chunk(doc: Document, unit: Unit, start: int, end: int, taken: set[str]
         text=text,
         start=start,
         end=end,
-        sentences=split_sentences(text),
+        sentences=without_bullets(text, split_sentences(text)),
         content_hash=content_hash(text),
         label=unit.label,
         caption=unit.caption,
@@ -282,6 +284,20 @@ def _make_chunk(doc: Document, unit: Unit, start: int, end: int, taken: set[str]
         chart_in_text=unit.kind != kinds.FIGURE,
         table=unit.table,
     )
+
+
+_BULLET_MARK = re.compile(r"[•\uf0b7▪◦◼■]\s+")  # a list item's mark, not one of its words ("- " may be a dash)
+
+
+def without_bullets(text: str, spans: list[Span]) -> list[Span]:
+    """Each sentence without the list mark it opens with, so it reads (and is quoted) as the item's words:
+    "• Of this number, 234 live outside the area." is the sentence "Of this number, 234 live outside the area."
+    and so can lean on the item before it, as the same words in running text would."""
+    out = []
+    for span in spans:
+        mark = _BULLET_MARK.match(text, span.start, span.end)
+        out.append(Span(mark.end(), span.end) if mark and mark.end() < span.end else span)
+    return out
 
 
 def _claim(candidate: str, taken: set[str]) -> str:

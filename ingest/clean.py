@@ -40,6 +40,7 @@ class Line:
     in_footnote: bool = False  # any line of a footnote definition
     pdf_page: int | None = None  # physical 1-based page, for lines read from a PDF
     heading: int = 0  # PDF title line: its outline (bookmark) level + 1, or -1 when only its font says so
+    statement: bool = False  # PDF title line that is also a sentence ("Services in X are good"): quoted too
 
 
 @dataclass

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from statistics import median
 
+from ingest.blocks import label_line
 from ingest.clean import (
     MAX_REPORT_BYTES,
     CleanReport,
@@ -169,7 +170,8 @@ def report_from_pages(pages: list[PdfPage]) -> CleanReport:
     texts = [t.rstrip("⁰¹²³⁴⁵⁶⁷⁸⁹") if head else t for t, head in zip(texts, heads, strict=True)]  # a title's note
     texts = join_broken_words([repair_characters(t) for t in texts])
     texts, where, heads = _mark_bookmarks(texts, where, heads, {p.index: p.bookmarks for p in pages if p.bookmarks})
-    lines = [Line(text.rstrip(), printed[index], page_start=start, pdf_page=index + 1, heading=head)
+    lines = [Line(text.rstrip(), printed[index], page_start=start, pdf_page=index + 1, heading=head,
+                  statement=bool(head) and title_statement(text))
              for text, (index, start), head in zip(texts, where, heads, strict=True)]
     footnotes = mark_footnotes(lines)
     link_footnote_references(lines, footnotes)
@@ -502,7 +504,35 @@ def headline_sentence(text: str) -> bool:
 
     Example: "There are widespread and serious failures that leave children and young people at risk of harm".
     """
-    return len(text.split()) >= 10 and ":" not in text and bool(_FINITE.search(text))
+    return len(text.split()) >= 10 and ":" not in text and _finite_verb(text) is not None
+
+
+def _finite_verb(text: str) -> re.Match | None:
+    """The first finite verb written as one in running text: in lower case, or in a line all in capitals. A
+    capitalised one after the first word starts another cell ("... and protection Requires improvement").
+    Example: "Services in Northwick are good" -> the match of "are"."""
+    shouting = text.isupper()
+    return next((m for m in _FINITE.finditer(text)
+                 if shouting or m.group(0).islower() or (m.start() == 0 and m.group(0)[1:].islower())), None)
+
+
+_RELATIVE = re.compile(r"\b(?:who|whom|whose|which|that|where|when|what|how|why)\b", re.I)
+
+
+def title_statement(text: str) -> bool:
+    """A title that also says something, as a sentence would: a subject of a word or more, a finite verb, and
+    what is said of the subject; not a question, a "subject: grade" field or a phrase with a relative clause.
+    Such a title heads its section and is quoted as that section's first sentence too.
+
+    Examples: "Children's services in Northwick are good" -> True; "The board requires improvement" -> True;
+    "What needs to improve?" -> False; "Children who are looked after" -> False; "Adoption performance" -> False.
+    """
+    words = text.split()
+    verb = _finite_verb(text)
+    if len(words) < 4 or verb is None or text.rstrip().endswith("?") or ":" in text:
+        return False
+    subject, said = text[: verb.start()], text[verb.end():]
+    return bool(subject.split()) and bool(said.split()) and not _RELATIVE.search(subject)
 
 
 def _wrapped_heading(previous: PdfLine, line: PdfLine, body_size: float) -> bool:
@@ -525,20 +555,14 @@ def _new_paragraph(previous: PdfLine, line: PdfLine, spacing: float, body_size: 
     if abs(line.size - previous.size) > 1.0:
         return True
     step = previous.baseline - line.baseline
-    if (0 < step <= 2.2 * spacing and _label_line(line.text) and opening is not None
-            and _label_line(opening.text) and not previous.text.endswith((".", "!", "?"))):
+    if (0 < step <= 2.2 * spacing and label_line(line.text) and opening is not None
+            and label_line(opening.text) and not previous.text.endswith((".", "!", "?"))):
         return False
     if step <= 0:  # a new column or a line out of reading order
         return True
     return step > 1.3 * max(spacing, 1.2 * previous.size)  # a title in a big font keeps its lines together
 
 
-_LABEL = re.compile(r"^[A-Z][\w’'()/-]*(?: [\w’'()/-]+){0,4}: \S")
-
-
-def _label_line(text: str) -> bool:
-    """A "Label: value" line, the label at most five words ("Quality assurance manager: ...")."""
-    return bool(_LABEL.match(text))
 
 
 def _usual_spacing(page: list[PdfLine]) -> float:

@@ -13,12 +13,12 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 
 from ingest import records as kinds
-from ingest.blocks import Block
+from ingest.blocks import Block, label_line
 from ingest.records import Table
 from ingest.tables import recover_table
 
@@ -249,7 +249,7 @@ def split_heading_lines(blocks: list[Block], profile: Profile = NO_PROFILE) -> l
     """
     out: list[Block] = []
     in_table = False
-    for block in _split_inner_improvement_titles(_split_bullets(blocks), profile):
+    for block in _split_title_grades(_split_inner_improvement_titles(_split_bullets(blocks), profile), profile):
         if TABLE_START.match(block.first_line):
             in_table = True
         elif in_table and _is_caption(block):
@@ -264,11 +264,65 @@ def split_heading_lines(blocks: list[Block], profile: Profile = NO_PROFILE) -> l
             and _heading_like(block.lines[0], profile)
             and len(block.lines[1]) >= 55
             and block.lines[1][:1].isupper()
+            and not (label_line(block.lines[0]) and label_line(block.lines[1]))  # "Lead: A" / "Team: B, C, ..."
         ):
             out.extend(_split_block(block, 1))
         else:
             out.append(block)
     return out
+
+
+def _split_title_grades(blocks: list[Block], profile: Profile) -> list[Block]:
+    """A title printed with its subject's grade after it, in a cell of its own or run on in the title's font,
+    becomes two blocks: the title, then the grade alone (which `_section_grade` reads as the heading's grade).
+    Rows of a grid (numbered, or next to another row) are left to `_grade_table`.
+
+    Example: ["The experiences and progress of children in care   Requires improvement"], then ["Summary"] ->
+    ["The experiences and progress of children in care"], ["Requires improvement"], ["Summary"].
+    """
+    if not profile.grades:
+        return blocks
+    same_line, _ = _grade_patterns(profile.grades)
+    out: list[Block] = []
+    for k, block in enumerate(blocks):
+        parts = _title_and_grade(block, same_line)
+        if parts is None or _beside_grid_row(blocks, k, same_line):
+            out.append(block)
+            continue
+        title, grade = parts
+        out += [replace(block, lines=[title], width=len(title), statement=False),
+                replace(block, lines=[grade], page_start=False, heading=0, statement=False, width=len(grade),
+                        line_pages=block.line_pages[-1:], pages=block.pages[-1:])]
+    return out
+
+
+def _title_and_grade(block: Block, same_line: re.Pattern) -> tuple[str, str] | None:
+    """(title, grade) of a block of 1-3 lines the layout marks as a title, or whose grade sits a column away
+    on its last line. Example: ["Leadership, management and", "governance   Good"] -> ("Leadership, management
+    and governance", "Good")."""
+    lines = [line.strip() for line in block.lines]
+    if not 0 < len(lines) <= 3 or block.footnote is not None or not (block.heading or "   " in lines[-1]):
+        return None
+    row = _grid_row(same_line, lines[-1])
+    if row is None or any(same_line.match(line) or line.endswith(_END_PUNCTUATION) for line in lines[:-1]):
+        return None
+    title = " ".join(" ".join([*lines[:-1], row[0]]).split())
+    last = title.split()[-1].lower()
+    if (len(title) > 120 or len(title.split()) < 2 or not title[:1].isupper() or title.endswith(_END_PUNCTUATION)
+            or _LEADING_NUMBER.match(title) or last in _RUN_ON_WORDS or _FINITE_VERB.fullmatch(last)):
+        return None
+    return title, row[1]
+
+
+_FINITE_VERB = re.compile(r"is|are|was|were|has|have|had|be|been|will|remains?|requires?", re.I)
+
+
+def _beside_grid_row(blocks: list[Block], k: int, same_line: re.Pattern) -> bool:
+    """The block before or after `blocks[k]` (footnotes aside) is a one-line "judgement   grade" row too."""
+    before = next((b for b in reversed(blocks[:k]) if b.footnote is None), None)
+    after = next((b for b in blocks[k + 1:] if b.footnote is None), None)
+    return any(b is not None and len(b.lines) == 1 and _grid_row(same_line, b.lines[0].strip()) is not None
+               for b in (before, after))
 
 
 def _split_inner_improvement_titles(blocks: list[Block], profile: Profile) -> list[Block]:

@@ -144,3 +144,50 @@ def build_spaced_list_pdf(path: Path, paragraphs: list[str]) -> Path:
     pdf.showPage()
     pdf.save()
     return path
+
+
+HEADLINE = "Services for children in Northwick are good"  # a title that states a grade (made up)
+GRADED_TITLES = [  # (title lines at 14pt bold, the grade, printed a column away or run on after the title)
+    (["The experiences and progress of", "children in the imagined care service"], "Requires improvement", "cell"),
+    (["Leadership, management and", "governance of the service"], "Inadequate", "cell"),
+    (["The help and protection given to", "children by the service"], "Requires improvement", "run on"),
+]
+
+
+def build_titled_domains_pdf(path: Path, paragraphs: list[str]) -> Path:
+    """An Ofsted-like report (made-up titles): a 16pt headline stating the overall grade above prose, then one
+    page per domain whose 14pt bold title wraps over two lines with its grade beside the last line (in a
+    cell of its own, or run on at the end of the line as PDFium sometimes reads it), a bold "Summary" and prose.
+    No two titles share a line (a line at the top of many pages would be a running header).
+    "Ofsted" is named in the first paragraph so the family's grade words apply."""
+    pdf = canvas.Canvas(str(path), pagesize=A4)
+    width, height = A4
+
+    def prose(y: float, text: str) -> float:
+        pdf.setFont(BODY_FONT, BODY_SIZE)
+        for line in simpleSplit(text, BODY_FONT, BODY_SIZE, width - 2 * MARGIN):
+            pdf.drawString(MARGIN, y, line)
+            y -= LEADING
+        return y - LEADING
+
+    y = height - MARGIN
+    pdf.setFont("Helvetica-Bold", 16)
+    pdf.drawString(MARGIN, y, HEADLINE)
+    y = prose(y - 30, "Ofsted inspected these services. " + paragraphs[0])
+    pdf.showPage()
+    for (lines, grade, where), text in zip(GRADED_TITLES, paragraphs[1:], strict=False):
+        y = height - MARGIN
+        pdf.setFont("Helvetica-Bold", 14)
+        for k, line in enumerate(lines):
+            last = k == len(lines) - 1
+            pdf.drawString(MARGIN, y, f"{line} {grade}" if last and where == "run on" else line)
+            if last and where == "cell":
+                pdf.drawString(MARGIN + 300, y, grade)
+            y -= 17
+        y -= 14
+        pdf.setFont("Helvetica-Bold", BODY_SIZE)
+        pdf.drawString(MARGIN, y, "Summary")
+        y = prose(y - 28, text)
+        pdf.showPage()
+    pdf.save()
+    return path
