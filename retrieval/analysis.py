@@ -109,10 +109,12 @@ _TYPE_CUES: tuple[tuple[AnswerType, re.Pattern[str]], ...] = (
                                  r"\b(?:give|outline|summari[sz]e|set out) (?:the|all)\b(?: \w+)? (?:recommendations|"
                                  r"areas|priorities|strengths|weaknesses|actions|improvements)\b|"
                                  rf"\b(?:which|what) (?:are|were) (?:the |its |their )?(?:\w+ ){{0,2}}{_LISTED}\b|"
-                                 r"\bwhat (?:needs?|has|have|must|should|does|do|did) (?:[\w'’-]+ ){0,6}?(?:to )?(?:be )?"
-                                 r"(?:improve|improved|change|changed)\b|"
-                                 r"\bwhat (?:needs?|has|have|must|should|ought) (?:[\w'’-]+ ){0,6}?(?:to )?(?:be )?(?:do|done)\b|"
-                                 r"\bwhat (?:did|do|does) (?:\w+ ){1,3}recommend\b|\b(?:the|its|their|all) recommendations\b",
+                                 r"\bwhat (?:needs?|has|have|must|should|does|do|did) (?:[\w'’-]+ ){0,6}?(?:to )?"
+                                 r"(?:be )?(?:improve|improved|change|changed)\b|"
+                                 r"\bwhat (?:needs?|has|have|must|should|ought) (?:[\w'’-]+ ){0,6}?(?:to )?(?:be )?"
+                                 r"(?:do|done)\b|"
+                                 r"\bwhat (?:did|do|does) (?:\w+ ){1,3}recommend\b|"
+                                 r"\b(?:the|its|their|all) recommendations\b",
                                  re.I)),
     (AnswerType.REASON, re.compile(r"^\s*why\b|\b(for what reason|what caused|what explains|because of what|"
                                    r"how come)\b", re.I)),

@@ -13,6 +13,7 @@ on fitting the type asked for (`forms.py`). The best one or two are quoted verba
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 from ingest import records as kinds
 from ingest.records import Span
@@ -53,9 +54,9 @@ from retrieval.wording import (
     LIST_NAME_TERMS,
     LISTING_VERBS,
     focus_terms,
+    leans_on_previous,
     list_makers,
     list_topic,
-    leans_on_previous,
     names_the_agent,
     names_the_table,
     number_in_words,
@@ -85,6 +86,36 @@ LIST_TOPIC_RATIO = 0.5  # a list item is on the question's topic at this share o
 LIST_CONTEXT_CHARS = 400  # the end of the passage before a list, which often says whose list it is
 W_LIST_CONTEXT = 0.5  # a question word found just before a list counts this share of one in its name
 W_LIST_ITEMS = 0.5  # ... and one its items use, times the share of items using it
+
+
+@dataclass
+class LeadIn:
+    """The lead-in a run of list items falls under ("The proportion of children on free school meals:"),
+    read sentence by sentence: `terms` its words, `open` while a capitalised item may still belong to it."""
+
+    terms: frozenset[str] = frozenset()
+    open: bool = False
+    row: int | None = None  # the lead-in's sentence row (its embedding)
+
+    def after(self, sentence: str, terms: set[str], row: int | None = None) -> LeadIn:
+        """The state after `sentence`: a new lead-in when it ends in ":"; kept for an item of the list (a
+        bullet or number starting lower-case, or any while open; one ending in "." is the last); else none."""
+        sentence = sentence.strip()
+        if sentence.endswith(":"):
+            return LeadIn(frozenset(terms), True, row)
+        body = sentence.lstrip(BULLETS + "-–*· \t")
+        item = body != sentence or body[:1].islower()
+        if self.terms and item and (body[:1].islower() or self.open):
+            return LeadIn(self.terms, self.open and not sentence.endswith("."), self.row)
+        return LeadIn()
+
+    def heads(self, row: int) -> bool:
+        """This lead-in is over the sentence at `row` (an item of its list, not the lead-in itself)."""
+        return self.row is not None and self.row != row
+
+    def words_of(self, sentence: str, terms: set[str]) -> set[str]:
+        """The words a sentence under this lead-in is matched on: its own and, for an item, the lead-in's."""
+        return terms if sentence.strip().endswith(":") else terms | self.terms
 
 
 # "Give an example of ...", "What is an example of ...": a sentence that introduces examples answers it best.
@@ -549,14 +580,20 @@ class Composer:
             # In a case story the scene-setting words name the case; the asked part picks the sentence.
             sentence_weights = case_weights if hit.chunk.kind == kinds.PRACTICE_EXAMPLE else weights
             before: tuple[int, Span, set[str]] | None = None  # the sentence before, for one leaning on it
+            lead_in = LeadIn()
             for sentence_row, span, terms in self.pieces(hit.chunk, row):
                 if rows and (any(span.start < r.end and r.start < span.end for r in row_spans)
                              or names_the_table(hit.chunk, hit.chunk.text[span.start : span.end])):
                     continue  # a table answers with whole rows, below; a headline outside them as a sentence
-                own = coverage(sentence_weights, [terms])[0]
+                text = hit.chunk.text[span.start : span.end]
+                lead_in = lead_in.after(text, terms, sentence_row)
+                # An item of a list means what its lead-in says: "in primary schools is 18%" of which share.
+                own = coverage(sentence_weights, [lead_in.words_of(text, terms)])[0]
                 # A sentence means more in its passage ("Overall, the quality of work was insufficient" is
                 # about public protection because its section is): blend in the passage's similarity.
                 sim = float(scores.sentence_sims[sentence_row])
+                if lead_in.heads(sentence_row):
+                    sim = (sim + float(scores.sentence_sims[lead_in.row])) / 2
                 dense = (1 - W_PASSAGE_MEANING) * sim + W_PASSAGE_MEANING * float(scores.dense[row])
                 single = self._candidate(hit, span, dense, float(own), passage_coverage, prior, intent,
                                          is_row=False, entities=entities, answer_type=answer_type, asked=asked)

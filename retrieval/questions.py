@@ -178,9 +178,11 @@ _HOW_MANY = re.compile(r"\bhow (?:many|much)\s+((?:[\w'’-]+\s+){0,5}?)(?:is|ar
 _HOW_MANY_AT_END = re.compile(r"\bhow (?:many|much)\s+((?:[\w'’-]+\s+){0,4}[\w'’-]+)\s*[?.!]*\s*$", re.I)
 _RATE_OF = re.compile(r"\b((?:[a-z][\w-]*\s+){1,3})(?:rate|rates|ratio)\b", re.I)
 # "the rate of staff turnover": what is measured follows the "rate of", up to a preposition or the end.
-_RATE_OF_AFTER = re.compile(r"\b(?:rate|rates|ratio)\s+of\s+((?:[\w'’-]+\s*){1,4}?)(?=\s*(?:[?.!,;]|$|\b(?:in|on|at|"
-                            r"per|for|among|across|within|by|with|than|is|are|was|were|has|have|had|compare[sd]?|change[sd]?|differ(?:s|ed)?|"
-                            r"improve[sd]?|r[io]se|rises|f[ae]ll|falls|increase[sd]?|decrease[sd]?|go|goes|went)\b))", re.I)
+_RATE_OF_AFTER = re.compile(r"\b(?:rate|rates|ratio)\s+of\s+((?:[\w'’-]+\s*){1,4}?)"
+                            r"(?=\s*(?:[?.!,;]|$|\b(?:in|on|at|per|for|among|across|within|by|with|than|"
+                            r"is|are|was|were|has|have|had|compare[sd]?|change[sd]?|differ(?:s|ed)?|"
+                            r"improve[sd]?|r[io]se|rises|f[ae]ll|falls|increase[sd]?|decrease[sd]?|go|goes|"
+                            r"went)\b))", re.I)
 # Words of a rate question that say when or how it is measured, not what: "the current rate of ...".
 _NOT_MEASURED = frozenset(("current", "currently", "latest", "recent", "overall", "average", "annual", "typical",
                            "approximate", "present", "today"))

@@ -93,3 +93,45 @@ def test_a_title_ending_in_its_acronym_is_a_heading_and_ends_the_list_before_it(
     last_item = next(c for c in harbour.search.chunks if c.text.startswith("3. "))
     assert "Mooring Committee" not in last_item.text
     assert any(c.section_id.endswith("review-of-the-porthaven") for c in harbour.search.chunks)
+
+
+TRAVEL_REPORT = """Travel to school in Westbury
+
+Pupils in this area
+
+• Approximately 12,400 pupils attend schools in Westbury.
+
+• The proportion of pupils who walk to school:
+
+• in primary schools is 41% (the national average is 30%)
+
+• in secondary schools is 22% (the national average is 19%).
+
+• The proportion of pupils who cycle to school:
+
+• in primary schools is 7% (the national average is 5%)
+
+• in secondary schools is 9% (the national average is 6%).
+
+• Most pupils live within two miles of their school.
+"""
+
+
+def test_an_item_of_a_list_is_matched_with_its_lead_in(tmp_path):
+    """Two lists of items worded alike: which share "in primary schools is 7%" is, only its lead-in says."""
+    engine = engine_over_text(tmp_path, TRAVEL_REPORT)
+    assert "9%" in engine.ask("What share of secondary school pupils cycle to school?").answer
+    assert "22%" in engine.ask("What proportion of secondary school pupils walk to school?").answer
+
+
+def test_a_lead_in_lasts_to_the_end_of_its_list():
+    from retrieval.answer import LeadIn
+
+    lead = LeadIn().after("• The proportion who cycle:", {"cycl"})
+    assert lead.words_of("• The proportion who cycle:", {"cycl"}) == {"cycl"}
+    item = lead.after("• in primary schools is 7%", {"primari"})
+    assert item.words_of("• in primary schools is 7%", {"primari"}) == {"primari", "cycl"}
+    last = item.after("• in secondary schools is 9%.", {"secondari"})
+    assert last.terms == frozenset({"cycl"})
+    assert last.after("• Most pupils live nearby.", {"pupil"}).terms == frozenset()  # a new point
+    assert LeadIn().after("• in primary schools is 7%", {"primari"}).terms == frozenset()  # no lead-in
