@@ -230,6 +230,16 @@ def fit_part_totals(terms: list[tuple[str, float]]) -> tuple[float, ...]:
     return tuple(totals.values())
 
 
+# A name of two or more capitalised words ("Together for Children", "Adopt Coast to Coast") or an acronym.
+_ORGANISATION_NAME = re.compile(r"(?<!^)(?<![.!?]\s)\b[A-Z][a-z]+"
+                                r"(?:\s+(?:(?:for|of|and|to|the|in|on)\s+)?[A-Z][\w'’-]*)+|\b[A-Z]{2,}[a-z]?[A-Z]*\b")
+
+
+def names_an_organisation(text: str) -> bool:
+    """Whether `text` names a body: a run of capitalised words after its first word, or an acronym."""
+    return bool(_ORGANISATION_NAME.search(text.strip()))
+
+
 def fit_parts(text: str, chunk: Chunk, intent: Intent, is_row: bool, answer_type: str | None = None,
               asked: frozenset[str] = frozenset()) -> list[tuple[str, float]]:
     """The terms of `fit_bonus`, each named by its part (FIT_PARTS), in the order they are added."""
@@ -251,6 +261,9 @@ def fit_parts(text: str, chunk: Chunk, intent: Intent, is_row: bool, answer_type
         # "Which accredited course ...": a sentence naming the kind of thing asked for is more likely its answer.
         named = intent.answer_type & set(content_terms(f"{text} {chunk.caption or ''}"))
         terms.append(("type_named", FIT * len(named) / len(intent.answer_type)))
+    if answer_type == "organisation":
+        # "Which organisation delivers ...?" is answered by a sentence that names one.
+        terms.append(("type_named", FIT / 2 if names_an_organisation(text) else -FIT / 2))
     if answer_type == "verdict" and is_row and is_graded(chunk):
         terms.append(("verdict", 1.5 * FIT))  # the row of a grade grid states the verdict in one word
     if (intent.wants_judgement or answer_type == "verdict") and not intent.wants_number:

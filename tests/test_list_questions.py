@@ -135,3 +135,23 @@ def test_a_lead_in_lasts_to_the_end_of_its_list():
     assert last.terms == frozenset({"cycl"})
     assert last.after("• Most pupils live nearby.", {"pupil"}).terms == frozenset()  # a new point
     assert LeadIn().after("• in primary schools is 7%", {"primari"}).terms == frozenset()  # no lead-in
+
+
+def test_names_an_organisation_wants_a_name_not_the_word():
+    from retrieval.forms import names_an_organisation
+
+    assert names_an_organisation("The ferry is run by Harbour Link Services on behalf of the council.")
+    assert names_an_organisation("The service is commissioned by the PCT.")
+    assert not names_an_organisation("This is a real strength for the organisation and its staff.")
+    assert not names_an_organisation("")
+
+
+def test_which_organisation_is_answered_by_a_sentence_naming_one(tmp_path):
+    engine = engine_over_text(tmp_path, """Ferry services in Porthaven
+
+Summary
+
+The statutory ferry service is a real strength for the organisation and the town. Passengers value the
+ferry. The statutory ferry service is delivered for the council by Harbour Link Services.
+""")
+    assert "Harbour Link Services" in engine.ask("Which organisation delivers the statutory ferry service?").answer
