@@ -430,7 +430,8 @@ class Composer:
 
     def pieces(self, chunk, row: int) -> list[tuple[int, Span, set[str]]]:
         """The passage's sentences as (sentence row, span, stemmed words), a sentence the splitter left joined
-        at a symbol-font bullet ("... in 2015. \uf06e The chair ...") cut there; each piece keeps its
+        at a symbol-font bullet ("... in 2015. \uf06e The chair ...", "Homes \uf02d 30 live in ...") cut there,
+        with or without a full stop before it; each piece keeps its
         sentence's row (and so its embedding). Remembered per passage."""
         if chunk.id not in self._pieces:
             found = []

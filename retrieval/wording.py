@@ -76,7 +76,8 @@ def focus_terms(question: str, answer_type: str | None, weight) -> dict[str, flo
 
 # Symbol-font bullets a PDF's text keeps as private-use characters; a sentence ending before one ends there.
 BULLETS = "".join(chr(c) for c in range(0xF000, 0xF100)) + "•▪◦●"
-BULLET_BREAK = re.compile(rf"(?<=[.!?])\s+(?=[{re.escape(BULLETS)}])")
+# A symbol-font bullet starts an item, whatever precedes it (PDF lists often have no full stops).
+BULLET_BREAK = re.compile(rf"\s+(?=[{re.escape(BULLETS)}])")
 # A sentence whose subject is in the one before: "This increased to 70.", "At 46%, ... this has not reduced."
 _LEANS_ON_PREVIOUS = re.compile(r"^(?:[A-Z][^.;]{0,60}?,\s*)?(?:this|these|that|those|it|its|they|their|such|both|"
                                 r"the latter|the former|of (?:this|these|them|those|whom|which))\b", re.I)

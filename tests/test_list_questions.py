@@ -155,3 +155,12 @@ The statutory ferry service is a real strength for the organisation and the town
 ferry. The statutory ferry service is delivered for the council by Harbour Link Services.
 """)
     assert "Harbour Link Services" in engine.ask("Which organisation delivers the statutory ferry service?").answer
+
+
+def test_items_run_together_at_symbol_bullets_are_quoted_one_by_one(tmp_path):
+    """A PDF's symbol-font bullets with no full stop between items: each item is its own quote."""
+    engine = engine_over_text(tmp_path, "Pupils in Westbury\n\nWhere pupils board\n\n"
+                              "Boarding in this area \uf02d 120 pupils board with host families \uf02d 30 pupils "
+                              "board in school boarding houses \uf02d 12 pupils board in hostels\n")
+    answer = engine.ask("How many pupils board in school boarding houses?").answer
+    assert answer.startswith("30 pupils board in school boarding houses") and "host families" not in answer
