@@ -230,6 +230,8 @@ def fit_part_totals(terms: list[tuple[str, float]]) -> tuple[float, ...]:
     return tuple(totals.values())
 
 
+_SHARE = re.compile(r"\d\s*(?:%|per ?cent)|\b(?:half|third|thirds|quarter|quarters|majority|minority|most|all|none|"
+                    r"few|many|proportion|one in (?:\w+))\b", re.I)
 # A name of two or more capitalised words ("Together for Children", "Adopt Coast to Coast") or an acronym.
 _ORGANISATION_NAME = re.compile(r"(?<!^)(?<![.!?]\s)\b[A-Z][a-z]+"
                                 r"(?:\s+(?:(?:for|of|and|to|the|in|on)\s+)?[A-Z][\w'’-]*)+|\b[A-Z]{2,}[a-z]?[A-Z]*\b")
@@ -247,6 +249,9 @@ def fit_parts(text: str, chunk: Chunk, intent: Intent, is_row: bool, answer_type
     typed = type_fit(text, answer_type, asked)
     if intent.wants_number:
         terms.append(("number", FIT if has_figure(text) else (0.0 if _NUMBER_WORDS.search(text) else -FIT)))
+    if answer_type == "percentage":
+        # "What share of ...": a share ("26.9%", "a quarter", "most") over a count ("55,077 children").
+        terms.append(("number", FIT / 2 if _SHARE.search(text) else -FIT / 2))
     if answer_type == "date":
         terms.append(("date", typed or 0.0))
     elif intent.wants_date:

@@ -164,3 +164,21 @@ def test_items_run_together_at_symbol_bullets_are_quoted_one_by_one(tmp_path):
                               "board in school boarding houses \uf02d 12 pupils board in hostels\n")
     answer = engine.ask("How many pupils board in school boarding houses?").answer
     assert answer.startswith("30 pupils board in school boarding houses") and "host families" not in answer
+
+
+def test_a_share_question_fits_a_share_better_than_a_count():
+    from ingest import records as kinds
+    from ingest.records import Chunk
+    from retrieval.forms import fit_bonus
+    from retrieval.questions import intent_of
+
+    chunk = Chunk(id="a#text", section_id="a", section_path=["The area"], pages=[1], kind=kinds.TEXT, text="x",
+                  start=0, end=1, sentences=[], content_hash="x")
+    intent = intent_of("What share of Westbury's children live in poverty?")
+
+    def fit(text: str) -> float:
+        return fit_bonus(text, chunk, intent, False, "percentage")
+
+    share = fit("Approximately 18% of the local authority's children are living in poverty.")
+    assert share > fit("Approximately 12,400 children and young people live in Westbury.")
+    assert fit("Just over a quarter of children are living in poverty.") > fit("Children live in poverty.")
