@@ -88,6 +88,14 @@ W_LIST_CONTEXT = 0.5  # a question word found just before a list counts this sha
 W_LIST_ITEMS = 0.5  # ... and one its items use, times the share of items using it
 
 
+def overlaps(one: Candidate, other: Candidate) -> bool:
+    """The same text, or spans of one passage that share characters (a sentence and the pair holding it)."""
+    if one.text == other.text:
+        return True
+    return (one.hit.chunk.id == other.hit.chunk.id and not one.is_row and not other.is_row
+            and one.span.start < other.span.end and other.span.start < one.span.end)
+
+
 @dataclass
 class LeadIn:
     """The lead-in a run of list items falls under ("The proportion of children on free school meals:"),
@@ -283,7 +291,10 @@ class Composer:
         candidates = self.candidates(question, intent, considered, scores, entities,
                                      answer_type=answer_type, part_text=part_text)
         if taken:
-            candidates = [c for c in candidates if all(c.text != t.text for t in taken)]
+            # An earlier part's quote, or a sentence inside it, does not answer this part too -- unless that
+            # sentence states what sets this part apart ("... 45 in 2014-15. This rose in 2015-16 to 70.").
+            candidates = [c for c in candidates if all(c.text != t.text for t in taken) and (
+                not any(overlaps(c, t) for t in taken) or (distinct and states_all(c, distinct)))]
         if not candidates:
             return []
         extremes = extreme_rows(candidates, intent)

@@ -309,7 +309,9 @@ def carries_value(text: str, answer_type: str | None) -> bool | None:
     "verdict") -> True; ("The previous visit was in 2011.", "verdict") -> False."""
     if answer_type == "verdict":
         return bool(_VERDICT.search(text))
-    if answer_type in ("number", "percentage", "duration"):
+    if answer_type == "percentage":
+        return bool(_SHARE.search(text))
+    if answer_type in ("number", "duration"):
         return has_figure(text) or bool(_NUMBER_WORDS.search(text))
     if answer_type == "money":
         return bool(_MONEY.search(text))

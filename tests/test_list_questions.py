@@ -182,3 +182,31 @@ def test_a_share_question_fits_a_share_better_than_a_count():
     share = fit("Approximately 18% of the local authority's children are living in poverty.")
     assert share > fit("Approximately 12,400 children and young people live in Westbury.")
     assert fit("Just over a quarter of children are living in poverty.") > fit("Children live in poverty.")
+
+
+def test_a_sentence_inside_an_earlier_parts_quote_overlaps_it():
+    from ingest import records as kinds
+    from ingest.records import Chunk, Span
+    from retrieval.answer import overlaps
+    from retrieval.candidate import Candidate
+    from retrieval.records import Hit
+
+    text = "Most passengers are local. Just over a quarter travel at peak times. A third are commuters."
+    chunk = Chunk(id="a#text", section_id="a", section_path=["Passengers"], pages=[1], kind=kinds.TEXT, text=text,
+                  start=0, end=len(text), sentences=[], content_hash="x")
+
+    def quote(start: int, end: int) -> Candidate:
+        return Candidate(Hit(chunk, 1.0, 0), Span(start, end), text[start:end], 1.0, 1.0, 1.0, False)
+
+    pair, inside, after = quote(0, 67), quote(27, 67), quote(68, len(text))
+    assert overlaps(inside, pair) and overlaps(pair, inside)
+    assert not overlaps(after, pair)
+
+
+def test_a_share_is_the_value_a_percentage_question_wants():
+    from retrieval.forms import carries_value
+
+    assert carries_value("Just over a quarter of care leavers stay put.", "percentage")
+    assert carries_value("In 2016, 26.9% were living in poverty.", "percentage")
+    assert not carries_value("Young people may stay with carers beyond the age of 18.", "percentage")
+    assert carries_value("Young people may stay with carers beyond the age of 18.", "number")
