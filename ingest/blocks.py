@@ -22,6 +22,41 @@ def label_line(text: str) -> bool:
     return bool(_LABEL.match(text))
 
 
+_FINITE = re.compile(r"\b(?:is|are|was|were|has|have|had|be|been|will|leaves?|requires?)\b", re.I)
+
+
+def finite_verb(text: str) -> re.Match | None:
+    """The first finite verb written as one in running text: in lower case, or in a line all in capitals. A
+    capitalised one after the first word starts another cell ("... and protection Requires improvement").
+    Example: "Services in Northwick are good" -> the match of "are"."""
+    shouting = text.isupper()
+    return next((m for m in _FINITE.finditer(text)
+                 if shouting or m.group(0).islower() or (m.start() == 0 and m.group(0)[1:].islower())), None)
+
+
+_OPEN_ENDINGS = {"because", "and", "or", "but", "that", "which", "who", "of", "to", "for", "with", "as", "by",
+                 "in", "on", "at", "from", "the", "a", "an"}  # "X is good because": a lead-in, not a statement
+_RELATIVE = re.compile(r"\b(?:who|whom|whose|which|that|where|when|what|how|why)\b", re.I)
+
+
+def title_statement(text: str) -> bool:
+    """A title that also says something, as a sentence would: a subject of a word or more, a finite verb, and
+    what is said of the subject; not a question, a "subject: grade" field or a phrase with a relative clause.
+    Such a title heads its section and is quoted as that section's first sentence too.
+
+    Examples: "Children's services in Northwick are good" -> True; "The board requires improvement" -> True;
+    "What needs to improve?" -> False; "Children who are looked after" -> False; "Adoption performance" -> False;
+    "This service is good because" -> False.
+    """
+    words = text.split()
+    verb = finite_verb(text)
+    if len(words) < 4 or verb is None or text.rstrip().endswith("?") or ":" in text:
+        return False
+    subject, said = text[: verb.start()], text[verb.end():].split()
+    return (bool(subject.split()) and bool(said) and not _RELATIVE.search(subject)
+            and said[-1].lower() not in _OPEN_ENDINGS)
+
+
 @dataclass
 class Block:
     lines: list[str]

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from statistics import median
 
-from ingest.blocks import label_line
+from ingest.blocks import finite_verb, label_line, title_statement
 from ingest.clean import (
     MAX_REPORT_BYTES,
     CleanReport,
@@ -496,43 +496,12 @@ def _joined_title(text: str, last: PdfLine) -> int:
 _DATED_FIELD = re.compile(r"^[^:]{2,40}:\s.*\d")  # "Inspection dates: 10 to 14 June 2024": a field, not a title
 
 
-_FINITE = re.compile(r"\b(?:is|are|was|were|has|have|had|be|been|will|leaves?|requires?)\b", re.I)
-
-
 def headline_sentence(text: str) -> bool:
     """A statement printed big, not a title: ten words or more with a verb and no "subject: grade" colon.
 
     Example: "There are widespread and serious failures that leave children and young people at risk of harm".
     """
-    return len(text.split()) >= 10 and ":" not in text and _finite_verb(text) is not None
-
-
-def _finite_verb(text: str) -> re.Match | None:
-    """The first finite verb written as one in running text: in lower case, or in a line all in capitals. A
-    capitalised one after the first word starts another cell ("... and protection Requires improvement").
-    Example: "Services in Northwick are good" -> the match of "are"."""
-    shouting = text.isupper()
-    return next((m for m in _FINITE.finditer(text)
-                 if shouting or m.group(0).islower() or (m.start() == 0 and m.group(0)[1:].islower())), None)
-
-
-_RELATIVE = re.compile(r"\b(?:who|whom|whose|which|that|where|when|what|how|why)\b", re.I)
-
-
-def title_statement(text: str) -> bool:
-    """A title that also says something, as a sentence would: a subject of a word or more, a finite verb, and
-    what is said of the subject; not a question, a "subject: grade" field or a phrase with a relative clause.
-    Such a title heads its section and is quoted as that section's first sentence too.
-
-    Examples: "Children's services in Northwick are good" -> True; "The board requires improvement" -> True;
-    "What needs to improve?" -> False; "Children who are looked after" -> False; "Adoption performance" -> False.
-    """
-    words = text.split()
-    verb = _finite_verb(text)
-    if len(words) < 4 or verb is None or text.rstrip().endswith("?") or ":" in text:
-        return False
-    subject, said = text[: verb.start()], text[verb.end():]
-    return bool(subject.split()) and bool(said.split()) and not _RELATIVE.search(subject)
+    return len(text.split()) >= 10 and ":" not in text and finite_verb(text) is not None
 
 
 def _wrapped_heading(previous: PdfLine, line: PdfLine, body_size: float) -> bool:

@@ -18,7 +18,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from ingest import records as kinds
-from ingest.blocks import Block, label_line
+from ingest.blocks import Block, label_line, title_statement
 from ingest.records import Table
 from ingest.tables import recover_table
 
@@ -203,6 +203,8 @@ def outline(blocks: list[Block], markdown: bool = False, profile: Profile | None
         heading = _heading(blocks, i, levels, section_kind, markdown) or _graded_title(blocks, i, levels)
         if heading is not None:
             out.items.append(heading)
+            levels.titles.setdefault(_part_key(heading.title), heading.level)
+            heading.block.statement = heading.block.statement or title_statement(heading.title)
             special = _special_section(heading.title, profile)
             section_kind = special or (section_kind if heading.level > levels.level_of(section_kind) else "")
             if section_kind == "improvement" and not special:
@@ -227,6 +229,7 @@ class _LevelTracker:
         self.stack: list[int] = []
         self.chapter_parts: set[str] = set()
         self.seen_chapter = False
+        self.titles: dict[str, int] = {}  # each heading title's first level: "Summary" under every domain
         self.special: tuple[str, int] = ("", 0)
 
     def level_of(self, section_kind: str) -> int:
@@ -497,7 +500,8 @@ def _level_for(title: str, block: Block, levels: _LevelTracker) -> int:
     key = _part_key(title)
     profile = levels.profile
     if not levels.seen_chapter and block.page_start:
-        return levels.structural(1)
+        # a title met before keeps its level when it opens a page ("Inspection findings" of each domain)
+        return levels.structural(levels.titles.get(key, 1))
     if key in levels.chapter_parts or key in {_part_key(d) for d in profile.domains}:
         return levels.structural(2)
     if profile.organisation_block and profile.organisation_block.match(title.strip()):

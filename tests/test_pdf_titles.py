@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from ingest.blocks import Block
+from ingest.blocks import Block, title_statement
 from ingest.chunking import without_bullets
-from ingest.pdf import extract_pdf, headline_sentence, title_statement
+from ingest.pdf import extract_pdf, headline_sentence
 from ingest.pipeline import parse_report
 from ingest.records import Span
 from ingest.structure import split_heading_lines
@@ -102,3 +102,36 @@ def test_a_sentence_is_quoted_without_its_list_mark(text, sentences):
     spans = without_bullets(text, split_sentences(text))
     assert [text[s.start : s.end] for s in spans] == sentences
     assert all(isinstance(s, Span) and s.end > s.start for s in spans)
+
+
+PROSE = ("A paragraph of prose long enough to be body text, about the imagined service, what it does for the "
+         "people it helps and how well it does it.")
+
+
+def _outline_of(blocks):
+    from ingest.structure import Heading, outline
+
+    return [(i.title, i.level) for i in outline(blocks).items if isinstance(i, Heading)]
+
+
+def test_a_heading_found_by_its_words_that_states_something_is_quoted_too():
+    from ingest.chunking import build_document
+    from ingest.structure import outline
+
+    blocks = [Block(["Services in the imagined area are good"], [1], page_start=True), Block([PROSE], [1]),
+              Block(["Adoption in the imagined area"], [1]), Block([PROSE], [1])]
+    document = build_document("imagined", outline(blocks), {})
+    assert [s.title for s in document.sections] == ["Services in the imagined area are good",
+                                                    "Adoption in the imagined area"]
+    first, second = document.chunks
+    assert first.text.startswith("Services in the imagined area are good\n\n")
+    assert second.text == PROSE  # a title that states nothing is not quoted
+
+
+def test_a_title_met_before_keeps_its_level_when_it_opens_a_page():
+    blocks = [Block(["First imagined domain"], [2], page_start=True), Block([PROSE], [2]),
+              Block(["Findings"], [2]), Block([PROSE], [2]),
+              Block(["Second imagined domain"], [3], page_start=True), Block([PROSE], [3]),
+              Block(["Findings"], [4], page_start=True), Block([PROSE], [4])]
+    assert _outline_of(blocks) == [("First imagined domain", 1), ("Findings", 2), ("Second imagined domain", 1),
+                                   ("Findings", 2)]  # not 1: it stays under its domain
