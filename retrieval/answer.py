@@ -204,8 +204,9 @@ class Composer:
         best, best_fit, best_named, best_context = None, 0.0, set(), set()
         for items in self.report_lists():
             title = set(content_terms(f"{items[0].kind} {items[0].section_text}"))  # what the list is called
-            if head is not None and not mentions(title, head):
-                continue
+            own_title = set(content_terms(f"{items[0].kind} {items[0].section_path[-1]}"))
+            if head is not None and not mentions(own_title, head):
+                continue  # "how many children ...": not a list whose report's title names children
             named = title | set(content_terms(items[0].addressed_to or ""))
             context = self.list_context(items)
             item_terms = [set(content_terms(c.text)) for c in items]

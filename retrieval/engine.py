@@ -25,6 +25,7 @@ from retrieval.citations import build_answer, decline, passages_for, verify
 from retrieval.lexical import LexicalIndex
 from retrieval.questions import (
     check_language,
+    content_terms,
     expand_acronyms,
     has_report_word,
     kind_hint,
@@ -57,6 +58,10 @@ class Engine:
         self.search = HybridSearch(chunks, _vectors(index.chunk_vectors), _vectors(index.sentence_vectors),
                                    index.sentence_owner, self.lexical)
         self.chunk_rows = {c.id: i for i, c in enumerate(chunks)}
+        # The words a question may use that the report need not: the names of the kinds of passage it holds
+        # ("How many recommendations ...?" of a report whose list is headed "What needs to improve?").
+        self.known_words = self.lexical.vocabulary | frozenset(
+            t for kind in {c.kind for c in chunks} for t in content_terms(kind.replace("_", " ")))
         self.composer = Composer(self.search, self.lexical, self.chunk_rows)
         # Acronyms the report uses rarely ("NOMS") are spelled out for search, so a question using the short
         # form finds the passage using the long one; common ones ("CRC", "NPS") would only blur the query.
@@ -120,7 +125,7 @@ class Engine:
             filters.check(self.document.chunks)
         # read once; the stages below use it instead of the question's wording
         analysis = analyse(question, self.composer.one_name)
-        has_word = has_report_word(question, self.lexical.vocabulary)  # "a", "1", "asdf": nothing to answer from
+        has_word = has_report_word(question, self.known_words)  # "a", "1", "asdf": nothing to answer from
         parts = [part.query for part in analysis.parts] if has_word and analysis.multi_part else []
         vectors = self._embed_queries([question, *parts])  # the question and its parts in one model call
         scores = self._score(question, vectors[question])

@@ -210,3 +210,32 @@ def test_a_share_is_the_value_a_percentage_question_wants():
     assert carries_value("In 2016, 26.9% were living in poverty.", "percentage")
     assert not carries_value("Young people may stay with carers beyond the age of 18.", "percentage")
     assert carries_value("Young people may stay with carers beyond the age of 18.", "number")
+
+
+CHILDREN_REPORT = """Inspection of children's services in Porthaven
+
+Judgement summary
+
+Children's services in Porthaven are good. A very small number of children live in unregistered homes.
+
+What needs to improve?
+
+◼ The uptake of return home interviews.
+
+◼ Risk assessments for children placed out of area.
+
+◼ The workloads of personal advisers.
+"""
+
+
+def test_a_count_of_a_list_named_by_its_kind_when_the_report_never_says_the_word(tmp_path):
+    """The report's list is headed "What needs to improve?" and never says "recommendation"."""
+    engine = engine_over_text(tmp_path, CHILDREN_REPORT)
+    assert engine.ask("How many recommendations are there?").answer.startswith("Three items under")
+
+
+def test_a_count_of_a_thing_the_reports_title_names_is_not_a_count_of_its_list(tmp_path):
+    """"children" is in the report's title, above the list's own heading: the list does not count children."""
+    engine = engine_over_text(tmp_path, CHILDREN_REPORT)
+    answer = engine.ask("How many children live in unregistered homes?").answer
+    assert not answer.startswith(("One item", "Two items", "Three items"))
