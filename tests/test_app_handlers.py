@@ -222,3 +222,61 @@ def test_the_conversation_downloads_as_markdown(engine):
     text = Path(app.export_conversation(turns, "The report")).read_text(encoding="utf-8")
     assert text.startswith("# The report: conversation\n\n## What does ATR stand for?")
     assert "Appendix 4: Glossary, p. 61" in text
+
+
+def table_answer(engine):
+    chunk = next(c for c in engine.document.chunks if c.label == "Table 11")
+    figure = Figure(kind="table", label="Table 11", value=None, describes="", columns=chunk.table.columns,
+                    rows=chunk.table.rows, caption=chunk.table.caption, source=chunk.table.source)
+    return Answer(question="q", answer="a", abstained=False, figures=[figure])
+
+
+def test_a_turn_without_tables_after_one_without_sends_plain_values(engine):
+    """No new components (each costs Gradio's event loop ~0.5 ms) when the hidden table stays hidden."""
+    import gradio as gr
+
+    plain = Answer(question="q", answer="a", abstained=False)
+    assert app.table_changes(plain, None) == (None, None, None)
+    assert app.table_changes(None, plain) == (None, None, None)
+    shown = app.table_changes(table_answer(engine), plain)  # a table to show
+    assert isinstance(shown[0], gr.Dataframe) and shown[0].visible and shown[1].visible
+    hidden = app.table_changes(plain, table_answer(engine))  # one shown before: hidden again
+    assert isinstance(hidden[0], gr.Dataframe) and not hidden[0].visible and not hidden[1].visible
+
+
+def test_the_cited_picker_is_rebuilt_only_when_there_are_citations_now_or_before(engine):
+    import gradio as gr
+
+    cited = engine.ask("What does ATR stand for?")
+    none = Answer(question="q", answer="a", abstained=False)
+    picker = app.cited_update(cited, None)
+    assert isinstance(picker, gr.Dropdown) and picker.value == cited.citations[0].chunk_id
+    emptied = app.cited_update(none, cited)
+    assert isinstance(emptied, gr.Dropdown) and emptied.choices == [] and emptied.value is None
+    assert app.cited_update(none, None) is None
+
+
+def test_turns_past_the_conversation_shown_are_dropped():
+    turns = [{"start": 1, "end": 4}, {"start": 5, "end": 8}]
+    assert app.shown_turns(turns, 8) == turns
+    assert app.shown_turns(turns, 4) == turns[:1]
+    assert app.shown_turns(turns, 0) == [] and app.shown_turns(None, 3) == []
+
+
+def test_a_turn_saves_the_conversation_itself_and_starts_afresh_on_an_empty_one(engine, tmp_path):
+    """The browser's copy comes with the turn (no follow-up event sending the whole conversation back);
+    an empty conversation (a new tab, the chat cleared) does not carry the turns of an old one."""
+    demo = app.build_app(engine, eval_summary=tmp_path / "missing.json", feedback_store=None, library=None)
+    respond = next(fn for fn in demo.fns.values() if fn.fn is not None and fn.fn.__name__ == "respond")
+    names = [type(block).__name__ for block in respond.outputs]
+    assert names[-1] == "BrowserState"
+    assert not [fn for fn in demo.fns.values() if fn.fn is app.saved_conversation]
+    out = respond.fn("What does ATR stand for?", [], [])
+    messages, answer, turns, saved = out[0], out[2], out[-2], out[-1]
+    assert saved == app.saved_conversation(messages, turns) and len(turns) == 1
+    out = respond.fn("What is the CJMH team?", messages, turns, answer)
+    assert [t["question"] for t in out[-2]] == ["What does ATR stand for?", "What is the CJMH team?"]
+    assert out[-1]["turns"] == out[-2]
+    fresh = respond.fn("What is the CJMH team?", [], out[-2], out[2])  # old turns, empty conversation
+    assert [(t["start"], t["question"]) for t in fresh[-2]] == [(1, "What is the CJMH team?")]
+    assert "#rq-cite-0-" in fresh[0][1]["content"]  # its markers are those of the conversation's turn 0

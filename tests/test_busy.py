@@ -5,6 +5,8 @@ from __future__ import annotations
 import threading
 import time
 
+import pytest
+
 from ui import busy
 from ui.api import RETRY_AFTER, AnswerGate
 
@@ -131,3 +133,57 @@ def test_the_backlog_is_read_from_inside_a_gradio_handler():
     finally:
         demo.close()
     assert seen[0] == 2 and seen[1:] == [1, 0]
+
+
+def _figure(label="Table 1", rows=(("Alcohol", "80%"), ("Drugs", "60%"))):
+    from retrieval.records import Figure
+
+    return Figure(kind="table", label=label, value=None, describes="", columns=["Need", "Share"],
+                  rows=[list(r) for r in rows], caption="Sufficiency of work", source="Inspection data")
+
+
+@pytest.fixture()
+def no_charts(monkeypatch):
+    """An empty chart cache for the test (the module's one is shared by the whole app)."""
+    from collections import OrderedDict
+
+    monkeypatch.setattr(busy, "_CHARTS", OrderedDict())
+    return busy._CHARTS
+
+
+def test_the_same_table_is_drawn_once(no_charts):
+    drawn = []
+    draw = lambda figure: drawn.append(figure.label) or f"chart of {figure.label}"  # noqa: E731
+    first = busy.chart_of(_figure(), draw)
+    again = busy.chart_of(_figure(), draw)  # an equal figure of another answer: the same key
+    assert first == again == "chart of Table 1" and drawn == ["Table 1"]
+    busy.chart_of(_figure(rows=(("Alcohol", "81%"),)), draw)  # other rows: another chart
+    assert drawn == ["Table 1", "Table 1"]
+
+
+def test_a_table_without_a_chart_is_remembered_too(no_charts):
+    drawn = []
+    assert busy.chart_of(_figure(), lambda f: drawn.append(1)) is None
+    assert busy.chart_of(_figure(), lambda f: drawn.append(1)) is None and drawn == [1]
+
+
+def test_the_chart_cache_keeps_the_most_recently_shown(no_charts, monkeypatch):
+    monkeypatch.setattr(busy, "MAX_CHARTS", 3)
+    drawn = []
+    draw = lambda figure: drawn.append(figure.label) or figure.label  # noqa: E731
+    for n in range(5):
+        busy.chart_of(_figure(f"Table {n}"), draw)
+    assert len(no_charts) == 3  # bounded
+    busy.chart_of(_figure("Table 2"), draw)  # still kept: not drawn again, now the most recent
+    busy.chart_of(_figure("Table 5"), draw)  # pushes out the least recently shown, Table 3
+    busy.chart_of(_figure("Table 3"), draw)
+    assert drawn == [f"Table {n}" for n in range(5)] + ["Table 5", "Table 3"]
+    assert len(no_charts) == 3
+
+
+def test_a_real_chart_is_drawn_to_plot_data_off_the_event_loop(no_charts):
+    from gradio.components.plot import PlotData
+
+    chart = busy.chart_of(_figure())
+    assert isinstance(chart, PlotData) and chart.type == "matplotlib" and chart.plot.startswith("data:image")
+    assert busy.chart_of(_figure()) is chart

@@ -172,6 +172,34 @@ def table_updates(answer: Answer | None, label: str | None = None) -> tuple:
     return frame, gr.Plot(value=chart, label=f"{figure.label} as a chart", visible=chart is not None), picker
 
 
+def table_changes(answer: Answer | None, previous: Answer | None) -> tuple:
+    """`table_updates(answer)`, or plain empty values when neither this answer nor the one shown before it
+    has a table (6 answers in 7 on the bundled report): the hidden table, chart and picker stay hidden.
+
+    A component (or gr.update, or even gr.skip()) returned from a handler makes Gradio build that component
+    anew in its event loop and describe it (config, API info): the three cost ~1.4 ms of the loop's CPU per
+    turn, which then serves no one else; plain values only pass through the component's postprocess."""
+    if not render.table_figures(answer) and not render.table_figures(previous):
+        return None, None, None
+    return table_updates(answer)
+
+
+def cited_update(answer: Answer | None, previous: Answer | None) -> Any:
+    """The cited-passage picker for `answer`: its citations as choices, the first chosen; a plain None
+    (no new component, see table_changes) when neither answer nor the one before it cites anything."""
+    choices = render.citation_choices(answer)
+    if not choices and not render.citation_choices(previous):
+        return None
+    return gr.Dropdown(choices=choices, value=choices[0][1] if choices else None)
+
+
+def shown_turns(turns: list[dict] | None, shown: int) -> list[dict]:
+    """The answer turns still in a conversation of `shown` messages: a conversation that came back shorter
+    (or empty) than the turns recorded ends those past it, so they are neither linked nor kept.
+    Example: turns ending at messages 4 and 8, a conversation of 4 messages -> the first turn only."""
+    return [t for t in turns or [] if t["end"] <= shown]
+
+
 def marker_target(turns: list[dict], href: str) -> tuple[str | None, str | None, list] | None:
     """(report id, chunk id, quote spans) of marker [n] of answer t, from its link "#rq-cite-t-n"."""
     where = render.parse_cite_href(href)
@@ -653,27 +681,31 @@ def _chat_tab(engine, last_answer: gr.State, store, library: Library | None = No
             table = gr.Dataframe(visible=False, interactive=False, wrap=True, elem_id="rq-table")
             chart = gr.Plot(visible=False, elem_id="rq-chart", show_label=False)  # the chart has its title
 
-    outputs = [chatbot, box, last_answer, stats, table, chart, picker, cited, turns]
+    # The conversation kept in the browser is an output of the turn itself, not of a follow-up event: a
+    # follow-up made the browser send the whole conversation back and Gradio run a second event per turn.
+    outputs = [chatbot, box, last_answer, stats, table, chart, picker, cited, turns, saved]
 
-    def respond(message, history, current_turns, chosen=None):
+    def respond(message, history, current_turns, previous=None, chosen=None):
+        """One turn. `previous` is the answer shown before (last_answer): a component it left as this
+        answer needs it gets a plain value, not a new component (table_changes, cited_update)."""
         if not (message or "").strip():  # an empty message sends nothing and changes nothing
             return (gr.skip(),) * len(outputs)
-        start = len(render.normalise_history(history)) + 1  # after the question's own message
+        shown = len(render.normalise_history(history))
+        start = shown + 1  # after the question's own message
+        current_turns = shown_turns(current_turns, shown)
         messages, answer = busy.answer_or_busy(gate, lambda: chat_turn(
             engine, message, history, turn=len(current_turns or []), library=library, reports=list(chosen or [])),
             message, history)  # all answer slots taken: "busy, try again in N s" (ui/busy.py)
-        choices = render.citation_choices(answer)
         if answer is not None:
             current_turns = [*(current_turns or []), {"start": start, "end": len(messages),
                                                       "question": message, "answer": answer.to_json()}]
-        return (messages, "", answer, render.figures_markdown(answer), *table_updates(answer),
-                gr.Dropdown(choices=choices, value=choices[0][1] if choices else None), current_turns)
+        return (messages, "", answer, render.figures_markdown(answer), *table_changes(answer, previous),
+                cited_update(answer, previous), current_turns, saved_conversation(messages, current_turns))
 
     for trigger in (box.submit, send.click):
-        inputs = [box, chatbot, turns, *([reports] if reports is not None else [])]
+        inputs = [box, chatbot, turns, last_answer, *([reports] if reports is not None else [])]
         trigger(respond, inputs, outputs, api_visibility="private", concurrency_id="chat",
-                concurrency_limit=CHAT_WORKERS).then(
-            saved_conversation, [chatbot, turns], saved, api_visibility="private")
+                concurrency_limit=CHAT_WORKERS)
 
     def on_feedback(current_turns, data: gr.LikeData):
         verdict = data.liked if isinstance(data.liked, str) else None
