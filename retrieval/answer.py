@@ -188,7 +188,12 @@ class Composer:
         head = stem(first.group(1).lower()) if first else None
         if head is None or head not in counted:
             return None
-        return self.report_list(question, hits, scores, head)
+        found = self.report_list(question, hits, scores, head)
+        if found is None and head in LIST_NAME_TERMS:
+            # "How many areas for improvement ...?" of a report whose one list is headed "What needs to
+            # improve?": a word naming improvement items names whichever such list the report has.
+            found = self.report_list(question, hits, scores, None)
+        return found
 
     def report_list(self, question: str, hits: list[Hit], scores: QueryScores,
                     head: str | None) -> tuple[list[Candidate], str] | None:

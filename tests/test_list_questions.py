@@ -239,3 +239,8 @@ def test_a_count_of_a_thing_the_reports_title_names_is_not_a_count_of_its_list(t
     engine = engine_over_text(tmp_path, CHILDREN_REPORT)
     answer = engine.ask("How many children live in unregistered homes?").answer
     assert not answer.startswith(("One item", "Two items", "Three items"))
+
+
+def test_areas_for_improvement_name_a_list_headed_otherwise(tmp_path):
+    engine = engine_over_text(tmp_path, CHILDREN_REPORT)
+    assert engine.ask("How many areas for improvement does the report list?").answer.startswith("Three items under")
