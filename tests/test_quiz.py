@@ -199,6 +199,17 @@ def test_markdown_names_report_publisher_date_and_every_quote_page(quiz):
     assert text.index("## Questions") < text.index("## Answer key")
 
 
+def test_an_item_without_options_leaves_room_for_a_short_answer(quiz):
+    from dataclasses import replace
+
+    from ui.quiz_export import SHORT_ANSWER, quiz_markdown, quiz_docx
+
+    short = replace(quiz, items=[replace(quiz.items[0], options=[])])
+    text = quiz_markdown(short)
+    assert text.split("## Answer key")[0].rstrip().endswith(SHORT_ANSWER)
+    assert quiz_docx(short)  # written without options too
+
+
 def parse_gift(text: str) -> list[dict]:
     """A small GIFT reader for the subset we write: ::title::question {=right ~wrong ####feedback}."""
     unescape = lambda s: re.sub(r"\\([~=#{}:\\])", r"\1", s).strip()  # noqa: E731

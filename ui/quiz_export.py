@@ -68,12 +68,15 @@ def _md(text: str) -> str:
     return text.replace("<", "&lt;")
 
 
+SHORT_ANSWER = "*Answer: ______________________*"  # an item with no options is answered in the trainee's words
+
+
 def quiz_markdown(quiz: Quiz) -> str:
     """Questions first (options A–D), then the answer key with each answer's quote and page."""
     parts = [f"# {_md(heading(quiz))}", f"*{_md(byline(quiz))}*", "## Questions"]
     for number, item in enumerate(quiz.items, 1):
         lines = [f"**{number}.** {_md(item.question)}"]
-        lines += [f"- {LETTERS[i]}. {_md(option)}" for i, option in enumerate(item.options)]
+        lines += [f"- {LETTERS[i]}. {_md(option)}" for i, option in enumerate(item.options)] or [SHORT_ANSWER]
         parts.append("\n".join(lines))
     parts.append("## Answer key")
     for number, item in enumerate(quiz.items, 1):
@@ -99,6 +102,8 @@ def quiz_docx(quiz: Quiz) -> bytes:
         doc.add_paragraph(f"{number}. {item.question}")
         for i, option in enumerate(item.options):
             doc.add_paragraph(f"{LETTERS[i]}. {option}", style="List Bullet")
+        if not item.options:
+            doc.add_paragraph(SHORT_ANSWER.strip("*"))
     doc.add_heading("Answer key", level=1)
     for number, item in enumerate(quiz.items, 1):
         letter = f"{LETTERS[item.correct]}. " if item.correct is not None else ""
