@@ -202,7 +202,7 @@ def test_markdown_names_report_publisher_date_and_every_quote_page(quiz):
 def test_an_item_without_options_leaves_room_for_a_short_answer(quiz):
     from dataclasses import replace
 
-    from ui.quiz_export import SHORT_ANSWER, quiz_markdown, quiz_docx
+    from ui.quiz_export import SHORT_ANSWER, quiz_docx, quiz_markdown
 
     short = replace(quiz, items=[replace(quiz.items[0], options=[])])
     text = quiz_markdown(short)
