@@ -217,6 +217,17 @@ class Library:
             self._engines[report] = engine
         return engine
 
+    def adopt(self, engine: Engine) -> Engine:
+        """Keep an engine loaded elsewhere (the app's first report) as its report's, unless one is loaded
+        already; the engine the library now holds."""
+        with self._loading:
+            return self._engines.setdefault(engine.document.name, engine)
+
+    def forget(self, report: str) -> None:
+        """Drop the report's loaded engine, if any (its index was rebuilt or removed): the next question loads
+        it afresh."""
+        self._engines.pop(report, None)
+
     # -- asking --------------------------------------------------------------------------------------
 
     def retrieve(self, question: str, k: int = 5, filters: Filters | None = None,

@@ -349,8 +349,11 @@ def test_the_three_ofsted_reports_ingest_into_one_library(tmp_path, capsys):
 
 class _FakeEngine:
     def __init__(self, report: str) -> None:
+        from types import SimpleNamespace
+
         self.report = report
         self.embedder = HashingEmbedder()
+        self.document = SimpleNamespace(name=report)
 
 
 def _counting_library(tmp_path, monkeypatch, max_engines: int, delay: float = 0.0):
@@ -382,6 +385,17 @@ def test_loaded_engines_are_bounded_least_recently_used_first(tmp_path, monkeypa
     assert list(library._engines) == ["r2", "r0", "r3"]  # noqa: SLF001
     library.engine("r1")  # dropped, so loaded again
     assert loads["r1"] == 2 and loads["r0"] == 1 and len(library._engines) == 3  # noqa: SLF001
+
+
+def test_an_engine_loaded_elsewhere_is_adopted_once_and_a_forgotten_one_is_loaded_again(tmp_path, monkeypatch):
+    library, loads = _counting_library(tmp_path, monkeypatch, max_engines=3)
+    mine = _FakeEngine("r4")
+    assert library.adopt(mine) is mine and library.engine("r4") is mine and loads["r4"] == 0
+    other = _FakeEngine("r4")
+    assert library.adopt(other) is mine  # the one already held stays
+    library.forget("r4")
+    library.forget("never-loaded")  # nothing to drop: no error
+    assert library.engine("r4") is not mine and loads["r4"] == 1
 
 
 def test_many_first_questions_together_load_a_report_once(tmp_path, monkeypatch):
