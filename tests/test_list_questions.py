@@ -216,11 +216,11 @@ CHILDREN_REPORT = """Inspection of children's services in Porthaven
 
 Judgement summary
 
-Children's services in Porthaven are good. A very small number of children live in unregistered homes.
+Children's services in Porthaven are good. A very small number of children stay in unregistered hostels.
 
 What needs to improve?
 
-◼ The uptake of return home interviews.
+◼ The uptake of return interviews for children leaving hostels.
 
 ◼ Risk assessments for children placed out of area.
 
@@ -237,10 +237,10 @@ def test_a_count_of_a_list_named_by_its_kind_when_the_report_never_says_the_word
 def test_a_count_of_a_thing_the_reports_title_names_is_not_a_count_of_its_list(tmp_path):
     """"children" is in the report's title, above the list's own heading: the list does not count children."""
     engine = engine_over_text(tmp_path, CHILDREN_REPORT)
-    answer = engine.ask("How many children live in unregistered homes?").answer
+    answer = engine.ask("How many children stay in unregistered hostels?").answer
     assert not answer.startswith(("One item", "Two items", "Three items"))
 
 
 def test_areas_for_improvement_name_a_list_headed_otherwise(tmp_path):
     engine = engine_over_text(tmp_path, CHILDREN_REPORT)
-    assert engine.ask("How many areas for improvement does the report list?").answer.startswith("Three items under")
+    assert engine.ask("How many areas for improvement are set out?").answer.startswith("Three items under")
