@@ -28,7 +28,7 @@ log = logging.getLogger(__name__)
 
 # Bump when cleaning, structure or chunking change what an ingest produces: an index built by an older
 # parser is then rebuilt rather than reused.
-PARSER_VERSION = 6
+PARSER_VERSION = 7
 
 # progress(stage, done, total): the CLI draws it; the library only reports.
 Progress = Callable[[str, int, int], None]
