@@ -90,6 +90,9 @@ def test_metadata_from_the_file_name_alone():
 @pytest.fixture
 def fake_model(monkeypatch):
     """Every embedder the CLI makes is the hashing fake (named like the --model the tests pass)."""
+    # Imported first: a first import after ingest.embed is patched would bind (and later "restore") the fake.
+    import retrieval.engine  # noqa: F401
+
     monkeypatch.setattr("ingest.embed.SentenceTransformerEmbedder", lambda *a, **k: HashingEmbedder())
     monkeypatch.setattr("ingest.embed.make_embedder", lambda *a, **k: HashingEmbedder())
     for name in ("SentenceTransformerEmbedder", "make_embedder"):

@@ -25,6 +25,8 @@ Foster carers in Hartlepool are recruited from the local area and receive traini
 
 @pytest.fixture
 def fake_model(monkeypatch):
+    import retrieval.engine  # noqa: F401 (first: imported after the patch below, it would keep the fake)
+
     monkeypatch.setattr("ingest.embed.make_embedder", lambda *a, **k: HashingEmbedder())
     monkeypatch.setattr("retrieval.engine.make_embedder", lambda *a, **k: HashingEmbedder(), raising=False)
 
