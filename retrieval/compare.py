@@ -111,6 +111,9 @@ def _headline(table: Chunk, before: Chunk | None, grades: list[str]) -> tuple[st
     candidates = [table.section_path[-1]] if table.section_path else []
     if before is not None and before.section_id == table.section_id and len(before.text) <= HEADLINE_CHARS:
         candidates.append(before.text.strip())
+    lead = _lead_line(table)
+    if lead:
+        candidates.append(lead)
     for text in candidates:
         if text[:1].isdigit():  # "1. Children who need help and protection Requires Improvement": a grid row
             continue
@@ -118,6 +121,17 @@ def _headline(table: Chunk, before: Chunk | None, grades: list[str]) -> tuple[st
         if grade:
             return text, grade
     return None
+
+
+def _lead_line(table: Chunk) -> str | None:
+    """The words a grid's passage holds before its first row, when a PDF ran the headline into the grid
+    ("Children's services in Northwick require improvement to be good 1. Children who need help ...")."""
+    rows = table.table.rows if table.table is not None else []
+    if not rows or not rows[0] or not rows[0][0].strip():
+        return None
+    at = table.text.find(rows[0][0].strip())
+    lead = re.sub(r"\s*\d+(?:\.\d+)*\.?\s*$", "", table.text[:at]).strip() if at > 0 else ""
+    return lead if 0 < len(lead) <= HEADLINE_CHARS else None
 
 
 def best_row(wanted: list[str], rows: list[_Row]) -> _Row | None:

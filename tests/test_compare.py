@@ -377,3 +377,21 @@ def test_a_made_up_familys_comparison_is_charted_on_its_scale_and_grades_of_no_s
     figure.rows = [[*row[:3], grade, row[4]] for row, grade in zip(figure.rows, grades, strict=True)]
     counted = grade_chart(figure)  # grades on no profile's scale: how many reports have each
     assert counted is not None and [t.get_text() for t in counted.axes[0].get_yticklabels()][-1] == "Weak"
+
+
+def test_a_headline_run_into_the_grids_passage_is_read_as_its_lead_line():
+    from ingest import records as kinds
+    from ingest.records import Chunk, Table
+    from retrieval.compare import _headline, _lead_line
+
+    text = ("Children's services in Northwick require improvement to be good 1. Children who need help and "
+            "protection Requires improvement\n2. Children looked after Good")
+    table = Table(number="", caption="Judgements", source=None, complete=True, columns=["Judgement", "Grade"],
+                  rows=[["Children who need help and protection", "Requires "
+                  "improvement"], ["Children looked after", "Good"]])
+    chunk = Chunk(id="n#judgements", section_id="n", section_path=["Northwick"], pages=[1], kind=kinds.TABLE,
+                  text=text, start=0, end=len(text), sentences=[], content_hash="x", table=table)
+    assert _lead_line(chunk) == "Children's services in Northwick require improvement to be good"
+    assert _headline(chunk, None, ["Requires improvement to be good", "Good"])[1] == "Requires improvement to be good"
+    bare = Chunk(**{**chunk.__dict__, "text": text[text.index("1. "):]})
+    assert _lead_line(bare) is None  # nothing before the first row
