@@ -360,8 +360,15 @@ def is_graded(chunk: Chunk) -> bool:
     return all(0 < len(v.split()) <= GRADE_WORDS and not has_figure(v) for v in values)
 
 
+# A telephone number, an email or web address, a postcode: digits that count nothing.
+_NOT_A_FIGURE = re.compile(r"(?:\+44\s?|\b0)\d{2,4}(?:[\s-]\d{3,4}){1,2}\b|\S+@\S+|\bwww\.\S+|\bhttps?://\S+|"
+                           r"\b[A-Z]{1,2}\d{1,2}[A-Z]?\s\d[A-Z]{2}\b")
+
+
 def has_figure(text: str) -> bool:
-    """A number other than a year. Example: "in 2016" -> False; "66 cases" -> True."""
+    """A number other than a year, a telephone number or a postcode. Example: "in 2016" -> False; "66 cases" ->
+    True; "please telephone 0300 123 1231" -> False."""
+    text = _NOT_A_FIGURE.sub(" ", text)
     return any(not is_year(n) for n in numbers_in(text) if number_value(n) is not None)
 
 

@@ -244,3 +244,16 @@ def test_a_count_of_a_thing_the_reports_title_names_is_not_a_count_of_its_list(t
 def test_areas_for_improvement_name_a_list_headed_otherwise(tmp_path):
     engine = engine_over_text(tmp_path, CHILDREN_REPORT)
     assert engine.ask("How many areas for improvement are set out?").answer.startswith("Three items under")
+
+
+@pytest.mark.parametrize(("text", "figure"), [
+    ("For a copy in large print, please telephone 0300 123 1231 or email enquiries@example.org.", False),
+    ("Write to Piccadilly Gate, Manchester M1 2WD.", False),
+    ("In 2016 the service moved.", False),
+    ("At 31 March, 1,816 children were looked after.", True),
+    ("Caseloads average 20 cases per worker.", True),
+])
+def test_a_telephone_number_or_postcode_is_not_a_figure(text, figure):
+    from retrieval.forms import has_figure
+
+    assert has_figure(text) is figure
