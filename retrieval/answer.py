@@ -76,6 +76,10 @@ NAME_PASSAGES = 3  # a capitalised phrase in more passages than this is a place 
 _LOWER_WORD = re.compile(r"(?<![\w'’-])[a-z][a-z'’-]+\b")
 FRONT_MATTER_TYPES = ("date", "person")  # answer types the report's opening passage often holds
 VERDICT_TYPE = "verdict"
+GRADED_ROW_COVERAGE = 0.75  # a grade grid's row answers "how was X judged" when it names this much of X
+# Words asking for a verdict, not naming what was judged.
+VERDICT_WORDS = frozenset(stem(w) for w in "judged judgement judgment graded grade rated rating rate assessed "
+                          "verdict overall how".split())
 MAX_GRADE_TABLES = 3  # grade grids added to a verdict question's passages
 FIELD_TYPES = ("date", "person")  # answer types a labelled field ("Lead inspector: ...") may hold
 MIN_TAIL_WORDS = 4  # prose after a sentence's last field is a candidate of its own from this length
@@ -306,6 +310,9 @@ class Composer:
         extremes = extreme_rows(candidates, intent)
         if extremes:
             return extremes
+        graded = self.graded_row(part_text or question, candidates, answer_type)
+        if graded is not None:
+            return [graded]
         entry = self.glossary_entry(question, intent, hits, scores) if intent.wants_definition else None
         if entry is not None:
             return [entry]
@@ -326,6 +333,24 @@ class Composer:
         if not confident:
             return []
         return self.choose(examples_first(part_text or question, fitting), intent)
+
+    def graded_row(self, question: str, candidates: list[Candidate], answer_type: str | None) -> Candidate | None:
+        """"How was X judged?": the row of the report's grade grid whose judgement names (nearly) all of X
+        -- the grade itself, not a sentence using a grade word about X. None when no row names X so."""
+        if answer_type != VERDICT_TYPE or not candidates:
+            return None
+        asked = [t for t in dict.fromkeys(content_terms(question)) if t not in VERDICT_WORDS]
+        total = sum(self.lexical.weight(t) for t in asked)
+        if total <= 0:
+            return None
+
+        def named(row: Candidate) -> float:
+            found = set(content_terms(" ".join(row.cells[:-1]) or row.text))
+            return sum(self.lexical.weight(t) for t in asked if mentions(found, t)) / total
+
+        rows = [(named(c), c.score, c) for c in candidates[:MAX_CONSIDERED] if c.is_row and is_graded(c.hit.chunk)]
+        rows = [r for r in rows if r[0] >= GRADED_ROW_COVERAGE]
+        return max(rows, key=lambda r: r[:2])[2] if rows else None
 
     def improvement_list(self, question: str, hits: list[Hit], scores: QueryScores) -> list[Candidate]:
         """"What are the areas for improvement?" of a report whose list of them is headed "Recommendations"

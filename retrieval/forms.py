@@ -347,7 +347,7 @@ def asked_time(question: str) -> str | None:
     return said
 
 
-GRADE_WORDS = 4  # a categorical table's values are this short: "Good", "Requires improvement to be good"
+GRADE_WORDS = 5  # a categorical table's values are this short: "Good", "Requires improvement to be good"
 
 
 def is_graded(chunk: Chunk) -> bool:

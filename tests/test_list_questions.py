@@ -257,3 +257,34 @@ def test_a_telephone_number_or_postcode_is_not_a_figure(text, figure):
     from retrieval.forms import has_figure
 
     assert has_figure(text) is figure
+
+
+def _grid_report() -> str:
+    from tests.test_compare import _ofsted_like
+
+    return _ofsted_like("Northwick Borough", "3 March 2025 to 14 March 2025",
+                        "Children's services in Northwick require improvement to be good",
+                        ("Requires improvement to be good", "Good", "Requires improvement to be good")).replace(
+        "children who need help and protection", "children in care") + (
+        "\nChildren in care receive a good service from social workers who know them well. Care leavers are "
+        "helped by personal advisers, although too few are in education, employment or training.\n")
+
+
+def test_how_was_x_judged_is_answered_by_the_grade_grids_row(tmp_path):
+    """The grid's row, not a sentence that happens to use a grade word ("a good service")."""
+    engine = engine_over_text(tmp_path, _grid_report())
+    answer = engine.ask("How were children in care judged?").answer
+    assert answer.startswith("Judgements:") and "children in care" in answer and "Good" in answer
+    assert "Requires improvement to be good" in engine.ask("How were care leavers judged?").answer
+
+
+def test_a_five_word_grade_is_still_a_grade():
+    from ingest import records as kinds
+    from ingest.records import Chunk, Table
+    from retrieval.forms import is_graded
+
+    table = Table(number="", caption="Judgements", source=None, complete=True, columns=["Judgement", "Grade"],
+                  rows=[["Care leavers", "Requires improvement to be good"], ["Children in care", "Good"]])
+    chunk = Chunk(id="t", section_id="t", section_path=["T"], pages=[1], kind=kinds.TABLE, text="x", start=0,
+                  end=1, sentences=[], content_hash="x", table=table)
+    assert is_graded(chunk)
