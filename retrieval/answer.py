@@ -322,6 +322,9 @@ class Composer:
                    and answers_the_form(c, intent, entities, self.expansions(), named, asked)
                    and self.counts_the_thing_asked(c, intent)]
         fitting = [c for c in fitting if states_all(c, distinct)] or fitting
+        years = tuple(e for e in named if YEAR.fullmatch(e))
+        if len(years) > 1 and not distinct:  # "how did X change between 2014 and 2015": a quote giving both
+            fitting = [c for c in fitting if states_all(c, years)] or fitting
         if intent.wants_date or answer_type == "date":
             fitting = [c for c in fitting if not dated_only_by_its_subject(c.value_part, part_text or question)]
         confident = bool(fitting) and self.confidence(fitting[0], scores) >= MIN_CONFIDENCE

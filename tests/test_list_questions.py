@@ -288,3 +288,13 @@ def test_a_five_word_grade_is_still_a_grade():
     chunk = Chunk(id="t", section_id="t", section_path=["T"], pages=[1], kind=kinds.TABLE, text="x", start=0,
                   end=1, sentences=[], content_hash="x", table=table)
     assert is_graded(chunk)
+
+
+def test_a_change_between_two_years_is_quoted_with_both(tmp_path):
+    engine = engine_over_text(tmp_path, "Harbour report\n\nMoorings\n\nAt 31 March 2015, 420 boats were moored in "
+                              "the harbour. This is a fall from 510 at 31 March 2014, when several owners took their "
+                              "yachts to marinas further along the coast for the winter storms and did not return."
+                              "\n")
+    answer = engine.ask("How did the number of boats moored in the harbour change between March 2014 and "
+                        "March 2015?").answer
+    assert "420" in answer and "510" in answer
