@@ -129,3 +129,43 @@ def test_sixteen_chat_users_get_answers_and_a_full_gate_says_busy(lt, fake_engin
     busy = sum(s.refused for s in results.values())
     assert sum(len(s.errors) for s in results.values()) == 0
     assert answered >= 1 and busy >= 1 and answered + busy == 4  # never an error, never a hang
+
+
+def _turn(lt, url, question, session):
+    """One Ask through Gradio's queue, as the browser sends it: the process_completed message."""
+    import http.client
+    import json
+
+    host, port = lt.check_url(url)
+    endpoint = lt.find_chat(host, port)
+    conn = http.client.HTTPConnection(host, port, timeout=30)
+    try:
+        conn.request("POST", f"{lt.GRADIO}/queue/join", lt.chat_payload(endpoint, question, session),
+                     {"Content-Type": "application/json"})
+        event_id = json.loads(conn.getresponse().read())["event_id"]
+        conn.request("GET", f"{lt.GRADIO}/queue/data?session_hash={session}")
+        return lt._completed(conn.getresponse(), event_id)  # noqa: SLF001
+    finally:
+        conn.close()
+
+
+@pytest.mark.slow
+def test_a_chat_turn_brings_the_conversation_to_keep_and_sessions_are_bounded(lt, fake_engine):
+    """The browser's copy of the conversation comes with the answer (no second event per turn); each new
+    conversation holds only its own turns; Gradio keeps at most MAX_SESSIONS sessions' state."""
+    from ui.app import MAX_SESSIONS
+
+    demo, url = _serve(fake_engine)
+    try:
+        assert demo.state_session_capacity == MAX_SESSIONS
+        for _ in range(3):  # the same browser session, each question in a new conversation
+            message = _turn(lt, url, "How many cases were in the inspection sample?", "kept1")
+            assert lt.chat_outcome(message)[0] == "answered"
+        saved = message["output"]["data"][-1]
+        shown = message["output"]["data"][0]  # the chat as Gradio sends it: content as a list of parts
+        assert len(saved["messages"]) == len(shown)
+        assert lt.chat_reply_text({"data": [shown]}) == saved["messages"][-1]["content"]
+        assert saved["messages"][0] == {"role": "user", "content": "How many cases were in the inspection sample?"}
+        assert [t["question"] for t in saved["turns"]] == ["How many cases were in the inspection sample?"]
+    finally:
+        demo.close()

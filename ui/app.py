@@ -48,13 +48,20 @@ EXAMPLE_QUESTIONS = [
 ]
 # Two cores: a few answers at once keep both busy; the rest wait in a bounded queue rather than pile up.
 CONCURRENCY = 4
-# Gradio's queue holds every user's pending events (64 users: a chat turn and its follow-up each) with room
-# to spare; the chat's own bound is the answer gate (ui/busy.py), which says "busy, try again in N s".
+# Gradio's queue holds every user's pending events (64 users: a chat turn each) with room to spare; the
+# chat's own bound is the answer gate (ui/busy.py), which says "busy, try again in N s".
 MAX_QUEUE = 512
 # Chat turns handled at once. A turn is CPU-bound Python (answer, Markdown, chart), so more at once only share
-# the GIL: 16 closed-loop clients gave p95 2.8 s at 32, 1.15 s at 6, 0.93 s at 3 (same 24 answers/s). The rest
-# wait in Gradio's queue, in order; past busy.MAX_BACKLOG waiting turns a turn is told "busy" at once.
+# the GIL: 16 closed-loop clients gave p95 2.8 s at 32, 1.15 s at 6, 0.93 s at 3 (same 24 answers/s, before
+# charts were kept). Now that a turn costs ~18 CPU-ms, 2, 3, 4, 6 and 8 all gave 46-58 answers/s, p95 0.37-0.48 s
+# (the spread of repeated runs on the shared cores). The rest wait in Gradio's queue, in order; past
+# busy.MAX_BACKLOG waiting turns a turn is told "busy" at once.
 CHAT_WORKERS = 3
+# Browser sessions whose server-side state Gradio keeps (its default is 10,000). Every page load is a session,
+# and each holds a copy of the app's component configs (~210 KB for this app's 129 blocks) besides its answers,
+# so 10,000 could reach ~2 GB; the least recently active past this many are dropped (their next question starts
+# a fresh state: earlier answers can no longer be judged or opened from their [n]).
+MAX_SESSIONS = 1_000
 INTERNAL_ERROR = ("Something went wrong while answering this question ({kind}). The app is still running: "
                   "try again, or rephrase the question.")
 
@@ -852,9 +859,11 @@ def _wire_cross_tab(engine, library, tabs, chat: dict, reader: dict, trainer: di
 
 def launch_app(demo: gr.Blocks, host: str = "127.0.0.1", port: int | None = 7860, *,
                concurrency: int = CONCURRENCY, max_queue: int = MAX_QUEUE, prevent_thread_lock: bool = False,
-               quiet: bool = False):
-    """Queue and launch: loopback by default, no share link, no SSR (needs a newer Node than we have)."""
+               quiet: bool = False, max_sessions: int = MAX_SESSIONS):
+    """Queue and launch: loopback by default, no share link, no SSR (needs a newer Node than we have), at
+    most `max_sessions` browser sessions' state kept."""
     demo.queue(default_concurrency_limit=concurrency, max_size=max_queue)
     return demo.launch(server_name=host, server_port=port, share=False, ssr_mode=False,
+                       state_session_capacity=max_sessions,
                        prevent_thread_lock=prevent_thread_lock, quiet=quiet, theme=gr.themes.Default(),
                        css=CSS, js=PAGE_JS, footer_links=["api"], show_error=False)
