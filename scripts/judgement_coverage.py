@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import multiprocessing
 import re
 import sys
 from concurrent.futures import ProcessPoolExecutor
@@ -39,7 +40,9 @@ class Coverage:
 
 
 def coverage(paths: list[Path], workers: int = 2) -> list[Coverage]:
-    with ProcessPoolExecutor(max(1, workers)) as pool:
+    # Spawned, not forked: a fork of a process running threads (a test run's gRPC, a server) can inherit a
+    # held lock and hang for ever.
+    with ProcessPoolExecutor(max(1, workers), mp_context=multiprocessing.get_context("spawn")) as pool:
         return list(pool.map(_one, paths))
 
 
