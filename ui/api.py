@@ -225,7 +225,7 @@ class ApiService:
         library = Library(settings, embedder=engine.embedder, strategy=getattr(engine, "strategy", "fused"))
         name = getattr(getattr(engine, "document", None), "name", None)
         if any(e.id == name for e in library.entries):  # the report the chat serves: loaded once, not twice
-            library._engines.setdefault(name, engine)  # noqa: SLF001 (the library has no call to add one)
+            library.adopt(engine)
         return cls(library, settings, AnswerGate(concurrency))
 
     def entries(self) -> list[ReportEntry]:
@@ -280,7 +280,7 @@ class ApiService:
             except ReportQAError as err:
                 raise ApiError(400, str(err).replace(str(path), name).replace(str(folder), "the upload")) from None
             with self._library_lock:
-                self.library._engines.pop(result.report_name, None)  # noqa: SLF001 (a stale engine, if any)
+                self.library.forget(result.report_name)  # a stale engine, if any
             return self.known(result.report_name)
         finally:
             self._ingesting.release()
@@ -290,7 +290,7 @@ class ApiService:
         self.known(report)
         with self._library_lock:
             remove_report(self.settings.index_root, report)
-            self.library._engines.pop(report, None)  # noqa: SLF001 (the library has no eviction call)
+            self.library.forget(report)
         self.entries()
 
 

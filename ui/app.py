@@ -274,7 +274,7 @@ def open_library(engine) -> Library | None:
         log.warning("library disabled: %s", err)
         return None
     if any(e.id == engine.document.name for e in library.entries):
-        library._engines.setdefault(engine.document.name, engine)  # noqa: SLF001 (no call to add one)
+        library.adopt(engine)
     return library
 
 
@@ -398,7 +398,7 @@ def upload_report(library: Library | None, upload: str | None, progress=None,
     finally:
         shutil.rmtree(folder, ignore_errors=True)
     library.entries = list_reports(library.settings.index_root)
-    library._engines.pop(result.report_name, None)  # noqa: SLF001 (a stale engine of an older build)
+    library.forget(result.report_name)  # a stale engine of an older build
     entry = next((e for e in library.entries if e.id == result.report_name), None)
     label = entry_label(entry) if entry else result.report_name
     return result.report_name, (f"*Added “{render.plain(label)}” ({result.counts.get('chunks', 0)} passages). "
