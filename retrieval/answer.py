@@ -126,8 +126,9 @@ class LeadIn:
         return self.row is not None and self.row != row
 
     def words_of(self, sentence: str, terms: set[str]) -> set[str]:
-        """The words a sentence under this lead-in is matched on: its own and, for an item, the lead-in's."""
-        return terms if sentence.strip().endswith(":") else terms | self.terms
+        """The words a sentence under this lead-in is matched on: its own and, for an item, the lead-in's (the
+        lead-in's own state holds its words, so it adds nothing to itself)."""
+        return terms | self.terms
 
 
 # "Give an example of ...", "What is an example of ...": a sentence that introduces examples answers it best.
@@ -210,7 +211,7 @@ class Composer:
         by the words most of its items use; an acronym of the question counts with its spelled-out words.
         Whoever made the list ("the recommendations Ofsted made") does not pick or narrow it."""
         asked = list(dict.fromkeys(t for t in self.list_question_terms(question) if t not in LISTING_VERBS))
-        best, best_fit, best_named, best_context = None, 0.0, set(), set()
+        best, best_fit, best_named, best_context, best_terms = None, 0.0, set(), set(), []
         for items in self.report_lists():
             title = set(content_terms(f"{items[0].kind} {items[0].section_text}"))  # what the list is called
             own_title = set(content_terms(f"{items[0].kind} {items[0].section_path[-1]}"))
@@ -226,21 +227,20 @@ class Composer:
                                                        W_LIST_CONTEXT if mentions(context, term) else 0.0,
                                                        W_LIST_ITEMS * share)
             if best is None or (fit, len(items)) > (best_fit, len(best)):  # a tie: the longer list
-                best, best_fit, best_named, best_context = items, fit, named, context
+                best, best_fit, best_named, best_context, best_terms = items, fit, named, context, item_terms
         if best is None or len(best) < 2:
             return None
         # A word of the passage before the list names the list, unless the question says its items are about
         # it: "cafe" said in the summary before "Areas for improvement" still picks out the item on the cafe.
         about = set(content_terms(list_topic(question)))
         best_named |= best_context - about
-        item_terms = [set(content_terms(c.text)) for c in best]
         for acronym, spelled in self.question_acronyms(question).items():  # "LSCB" of a list named in full
             if all(mentions(best_named, t) for t in content_terms(spelled)):
                 best_named.add(stem(acronym.lower()))
         own = [t for t in content_terms(question) if t in asked]
         topic = [t for t in own if not mentions(best_named, t) and t not in LIST_NAME_TERMS]
         if topic:  # "How many recommendations concern care leavers?": the items on that topic
-            if not any(mentions(found, t) for found in item_terms for t in topic):
+            if not any(mentions(found, t) for found in best_terms for t in topic):
                 return None  # "... for the board": no item of this list is about it, so it is not this list
             best = self.on_topic(" ".join(topic), best)
         top = hits[0].score if hits else 1.0
