@@ -34,7 +34,7 @@ from ingest.errors import ReportQAError  # noqa: E402
 from ingest.settings import BUNDLED_REPORT, PROJECT_ROOT  # noqa: E402
 from retrieval.library import Library, Selection  # noqa: E402
 from retrieval.records import Answer  # noqa: E402
-from ui import busy, downloads, eval_tab, feedback, handout, picked, render, trainers_tab  # noqa: E402
+from ui import busy, downloads, eval_tab, feedback, handout, picked, render, sessions, trainers_tab  # noqa: E402
 
 log = logging.getLogger(__name__)
 
@@ -576,7 +576,7 @@ def build_app(engine, eval_summary: Path = EVAL_SUMMARY, feedback_store: Any = "
     engine's index root, sharing the engine; None: the engine's report alone, no picker or upload)."""
     store = open_feedback_store(engine) if feedback_store == "default" else feedback_store
     library = open_library(engine) if library == "default" else library
-    with gr.Blocks(title="Report Q&A", analytics_enabled=False) as demo:
+    with sessions.App(title="Report Q&A", analytics_enabled=False) as demo:  # ui/sessions.py
         last_answer = gr.State(None)
         items = gr.State([])
         title = report_title(engine)
